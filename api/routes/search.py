@@ -1,0 +1,31 @@
+"""``POST /search``: ranked passages with citations."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter
+
+from api.convert import hit_out
+from api.deps import ServicesDep
+from api.schemas import ErrorResponse, SearchRequest, SearchResponse
+
+router = APIRouter(tags=["search"])
+
+
+@router.post(
+    "/search",
+    response_model=SearchResponse,
+    responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+)
+def search(body: SearchRequest, services: ServicesDep) -> SearchResponse:
+    """Rank the index's paragraphs for ``query``; each hit cites its document span."""
+    started = time.perf_counter()
+    result = services.retriever().search(body.query, body.top_k, body.mode)
+    return SearchResponse(
+        query=result.query,
+        mode=result.mode,
+        generation=result.generation,
+        results=[hit_out(hit) for hit in result.hits],
+        took_ms=round((time.perf_counter() - started) * 1000, 3),
+    )

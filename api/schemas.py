@@ -1,0 +1,94 @@
+"""Request and response models of the HTTP API (pydantic lives only here)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from retriever.searcher import MAX_TOP_K
+from retriever.types import Mode
+
+
+class SearchRequest(BaseModel):
+    """Body of ``POST /search``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(..., min_length=1, max_length=20_000, description="The question.")
+    top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="How many passages to return.")
+    mode: Mode | None = Field(None, description="dense, lexical or hybrid (default: setting).")
+
+
+class SpanOut(BaseModel):
+    text: str
+    char_start: int
+    char_end: int
+
+
+class CitationOut(BaseModel):
+    document_id: str
+    title: str
+    source: str
+    paragraph: int
+    char_start: int = Field(description="Offset of the passage in the document text.")
+    char_end: int
+    page: int | None = None
+    section: str | None = None
+
+
+class HitOut(BaseModel):
+    rank: int
+    score: float
+    passage_id: str
+    text: str
+    char_start: int
+    char_end: int
+    citation: CitationOut
+    answer: SpanOut | None = None
+    sentence: SpanOut | None = None
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: Mode
+    generation: int
+    results: list[HitOut]
+    took_ms: float
+
+
+class HealthResponse(BaseModel):
+    status: str
+    model: str
+    dimension: int
+    passages: int
+    documents: int
+    generation: int | None
+    version: str
+
+
+class DocumentOut(BaseModel):
+    document_id: str
+    title: str
+    source: str
+    passages: int
+    metadata: dict[str, object]
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentOut]
+    total: int
+
+
+class DocumentText(DocumentOut):
+    text: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, object]] | None = None
+
+
+class ErrorResponse(BaseModel):
+    """The one shape of every 4xx/5xx response."""
+
+    error: ErrorBody

@@ -1,0 +1,1 @@
+"""docqa: document question answering with checkable citations."""

@@ -1,0 +1,48 @@
+"""A reader's handle on an index directory that follows new commits."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from index.errors import DocqaError
+from index.generation import current_generation
+from index.snapshot import IndexSnapshot
+
+logger = logging.getLogger(__name__)
+
+
+class IndexHandle:
+    """Hands out the current snapshot, switching when a writer commits a new generation.
+
+    A reader keeps using the snapshot it was given; the old generation's files stay
+    readable (open handles survive deletion) until it is done.
+    """
+
+    def __init__(self, index_dir: Path, model: str, dimension: int, *, mmap: bool = False) -> None:
+        self.index_dir = index_dir
+        self._model = model
+        self._dimension = dimension
+        self._mmap = mmap
+        self._lock = threading.Lock()
+        self._snapshot = IndexSnapshot.open(index_dir, model, dimension, mmap=mmap)
+
+    def current(self) -> IndexSnapshot:
+        """The newest committed snapshot (re-opened only when the generation changed)."""
+        latest = current_generation(self.index_dir)
+        snapshot = self._snapshot
+        if latest is None or latest == snapshot.generation:
+            return snapshot
+        with self._lock:
+            if self._snapshot.generation != latest:
+                try:
+                    fresh = IndexSnapshot.open(
+                        self.index_dir, self._model, self._dimension, mmap=self._mmap
+                    )
+                except DocqaError as exc:  # keep answering from the generation we have
+                    logger.warning("cannot open index generation %d: %s", latest, exc)
+                    return self._snapshot
+                logger.info("switched to index generation %d", fresh.generation)
+                self._snapshot = fresh  # the old one is closed by garbage collection
+            return self._snapshot

@@ -1,0 +1,96 @@
+"""BM25 lexical index (bm25s), rebuilt with every generation from the store's passages.
+
+English words are lower-cased, stop words dropped and Snowball-stemmed; CJK text has
+no spaces, so it is indexed as overlapping character bigrams (plus single characters
+for one-character runs) and a Chinese question matches Chinese passages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import IndexMismatchError
+from index.models import Passage
+
+LEXICAL_DIR = "lexical"
+_IDS_NAME = "vector_ids.npy"
+_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+", re.UNICODE)
+_CJK_RUN = re.compile(rf"^[{_CJK}]+$")
+
+
+@lru_cache(maxsize=1)
+def _english() -> tuple[frozenset[str], object]:
+    import Stemmer
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN), Stemmer.Stemmer("english")
+
+
+def tokenize(text: str) -> list[str]:
+    """Tokens for BM25: stemmed English words without stop words, CJK bigrams."""
+    stopwords, stemmer = _english()
+    words: list[str] = []
+    tokens: list[str] = []
+    for match in _TOKEN.finditer(text.lower()):
+        run = match.group(0)
+        if _CJK_RUN.match(run):
+            tokens.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+        elif run not in stopwords:
+            words.append(run)
+    tokens.extend(stemmer.stemWords(words))  # type: ignore[attr-defined]
+    return tokens
+
+
+def build_lexical(passages: Iterable[Passage], directory: Path) -> None:
+    """Write the BM25 index of ``passages`` under ``directory/lexical``."""
+    import bm25s
+
+    target = directory / LEXICAL_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    ids: list[int] = []
+    corpus: list[list[str]] = []
+    for passage in passages:
+        ids.append(passage.vector_id)
+        corpus.append(tokenize(f"{passage.title}\n{passage.text}"))
+    np.save(target / _IDS_NAME, np.asarray(ids, dtype=np.int64))
+    if ids:
+        model = bm25s.BM25()
+        model.index(corpus, show_progress=False)
+        model.save(str(target), show_progress=False)
+
+
+class LexicalIndex:
+    """A loaded BM25 index; scores map back to the store's vector ids."""
+
+    def __init__(self, directory: Path, *, mmap: bool = False) -> None:
+        import bm25s
+
+        target = directory / LEXICAL_DIR
+        try:
+            self._ids = np.load(target / _IDS_NAME)
+        except FileNotFoundError as exc:
+            raise IndexMismatchError(f"{target} is missing; rebuild the index") from exc
+        self._model = (
+            bm25s.BM25.load(str(target), mmap=mmap, show_progress=False) if len(self._ids) else None
+        )
+
+    @property
+    def count(self) -> int:
+        return int(len(self._ids))
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """Top-``k`` ``(vector_id, bm25 score)``, best first; passages scoring 0 are left out."""
+        tokens = tokenize(query)
+        if self._model is None or not tokens or k <= 0:
+            return []
+        scores = np.asarray(self._model.get_scores(tokens), dtype=np.float32)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(self._ids[i]), float(scores[i])) for i in top if scores[i] > 0]

@@ -1,0 +1,238 @@
+"""Build a new index generation from the current one: add, update and remove documents.
+
+Only new or changed paragraphs are embedded; unchanged ones keep their vectors.
+Nothing is visible to readers until :meth:`IndexWriter.commit` publishes the
+generation in one atomic step.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+
+from index import generation as gen
+from index.embedder import Embedder
+from index.errors import IndexMismatchError
+from index.extracted import Extracted, Heading, PageSpan
+from index.ids import content_hash, passage_id
+from index.lexical import build_lexical
+from index.manifest import FORMAT_VERSION, Manifest
+from index.models import DocumentInput, Passage
+from index.splitter import split_paragraphs
+from index.store import STORE_NAME, Store
+from index.vectors import DENSE_NAME, DenseIndex
+from index.version import package_version
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one commit changed, in counts."""
+
+    generation: int
+    documents_added: int
+    documents_updated: int
+    documents_unchanged: int
+    documents_removed: int
+    passages_embedded: int
+    passages_reused: int
+    passages_removed: int
+    passages_total: int
+    documents_total: int
+
+
+def _document_hash(doc: DocumentInput) -> str:
+    return content_hash(
+        json.dumps(
+            [doc.text, doc.title, doc.source, doc.metadata, doc.pages, doc.headings],
+            sort_keys=True,
+            default=str,
+            ensure_ascii=False,
+        )
+    )
+
+
+def _layout(doc: DocumentInput) -> Extracted:
+    return Extracted(
+        text=doc.text,
+        title=doc.title,
+        pages=tuple(PageSpan(n, s, e) for n, s, e in doc.pages),
+        headings=tuple(Heading(s, t) for s, t in doc.headings),
+    )
+
+
+class IndexWriter:
+    """Stage changes against a copy of the current generation, then publish atomically."""
+
+    def __init__(
+        self, index_dir: Path, embedder: Embedder, *, rebuild: bool = False, batch_size: int = 32
+    ) -> None:
+        self.index_dir = index_dir
+        self._embedder = embedder
+        self._rebuild = rebuild
+        self._batch_size = batch_size
+        self._stack = ExitStack()
+        self._pending: dict[int, str] = {}  # vector id -> text still to embed
+        self._removed_vectors: list[int] = []
+        self._counts = {"added": 0, "updated": 0, "unchanged": 0, "removed": 0, "reused": 0}
+
+    def __enter__(self) -> IndexWriter:
+        self._stack.enter_context(gen.writer_lock(self.index_dir))
+        gen.collect_garbage(self.index_dir)
+        previous = None if self._rebuild else gen.current_generation(self.index_dir)
+        self._generation = (gen.current_generation(self.index_dir) or 0) + 1
+        self._staging = gen.staging_dir(self.index_dir, self._generation)
+        self._stack.callback(shutil.rmtree, self._staging, True)
+        if previous is None:
+            self._dense = DenseIndex.empty(self._embedder.dimension)
+        else:
+            source = gen.generation_dir(self.index_dir, previous)
+            Manifest.read(source).check_compatible(self._embedder.name, self._embedder.dimension)
+            shutil.copyfile(source / STORE_NAME, self._staging / STORE_NAME)
+            self._dense = DenseIndex.read(source / DENSE_NAME)
+        self.store = Store(self._staging / STORE_NAME, read_only=False)
+        self._stack.callback(self.store.close)
+        self._next_vector_id = self.store.next_vector_id()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stack.close()
+
+    def upsert(self, doc: DocumentInput) -> str:
+        """Stage a document; returns ``"added"``, ``"updated"`` or ``"unchanged"``."""
+        doc_hash = _document_hash(doc)
+        old_hash = self.store.document_hash(doc.document_id)
+        if old_hash == doc_hash:
+            self._counts["unchanged"] += 1
+            return "unchanged"
+        reusable = self.store.passage_hashes(doc.document_id)
+        self.store.delete_document(doc.document_id)
+        self.store.put_document(doc, doc_hash)
+        layout = _layout(doc)
+        seen: set[str] = set()
+        for paragraph in split_paragraphs(doc.text):
+            digest = content_hash(paragraph.text)
+            if digest in seen:  # identical paragraphs are stored once per document
+                continue
+            seen.add(digest)
+            vector_id = reusable.pop(digest, None)
+            if vector_id is None:
+                vector_id = self._next_vector_id
+                self._next_vector_id += 1
+                self._pending[vector_id] = paragraph.text
+            else:
+                self._counts["reused"] += 1
+            number = len(seen) - 1
+            self.store.put_passage(
+                Passage(
+                    vector_id=vector_id,
+                    passage_id=passage_id(doc.document_id, number),
+                    document_id=doc.document_id,
+                    paragraph=number,
+                    char_start=paragraph.char_start,
+                    char_end=paragraph.char_end,
+                    text=paragraph.text,
+                    title=doc.title,
+                    source=doc.source,
+                    section=layout.heading_before(paragraph.char_start),
+                    page=layout.page_at(paragraph.char_start),
+                ),
+                digest,
+            )
+        self._drop_vectors(list(reusable.values()))
+        state = "added" if old_hash is None else "updated"
+        self._counts[state] += 1
+        return state
+
+    def remove(self, document_id: str) -> bool:
+        """Stage the removal of a document; False when it was not indexed."""
+        if self.store.document_hash(document_id) is None:
+            return False
+        self._drop_vectors(self.store.delete_document(document_id))
+        self._counts["removed"] += 1
+        return True
+
+    def _drop_vectors(self, vector_ids: list[int]) -> None:
+        for vector_id in vector_ids:
+            if self._pending.pop(vector_id, None) is None:
+                self._removed_vectors.append(vector_id)
+
+    def indexed_sources(self) -> dict[str, str]:
+        """``document_id -> source`` of every document in the staged generation."""
+        return {info.document_id: info.source for info in self.store.documents()}
+
+    def _embed_pending(self, progress: Progress | None) -> None:
+        # Identical texts (across documents) are embedded once; longest first keeps
+        # padding inside each batch small.
+        by_text: dict[str, list[int]] = {}
+        for vector_id, text in self._pending.items():
+            by_text.setdefault(text, []).append(vector_id)
+        texts = sorted(by_text, key=len, reverse=True)
+        step = max(1, self._batch_size * 4)
+        for start in range(0, len(texts), step):
+            chunk = texts[start : start + step]
+            vectors = self._embedder.encode_passages(chunk, batch_size=self._batch_size)
+            ids = [vid for text in chunk for vid in by_text[text]]
+            rows = np.repeat(np.arange(len(chunk)), [len(by_text[t]) for t in chunk])
+            self._dense.add(ids, np.ascontiguousarray(vectors[rows]))
+            if progress is not None:
+                progress(min(start + step, len(texts)), len(texts))
+
+    def commit(self, progress: Progress | None = None) -> IngestReport:
+        """Embed what changed, write every file of the generation, publish it."""
+        self._dense.remove(self._removed_vectors)
+        self._embed_pending(progress)
+        self.store.set_next_vector_id(self._next_vector_id)
+        self.store.commit()
+        count = self.store.count_passages()
+        if self._dense.count != count:
+            raise IndexMismatchError(
+                f"internal error: {self._dense.count} vectors for {count} passages; "
+                "nothing was committed"
+            )
+        documents = self.store.count_documents()
+        self._dense.write(self._staging / DENSE_NAME)
+        build_lexical(self.store.iter_passages(), self._staging)
+        Manifest(
+            format_version=FORMAT_VERSION,
+            package_version=package_version(),
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            generation=self._generation,
+            model=self._embedder.name,
+            dimension=self._embedder.dimension,
+            count=count,
+            documents=documents,
+            normalized=True,
+            metric="inner_product",
+            faiss_index="IDMap2,Flat",
+            lexical=True,
+        ).write(self._staging)
+        self.store.close()
+        gen.publish(self.index_dir, self._staging, self._generation)
+        gen.collect_garbage(self.index_dir)
+        return IngestReport(
+            generation=self._generation,
+            documents_added=self._counts["added"],
+            documents_updated=self._counts["updated"],
+            documents_unchanged=self._counts["unchanged"],
+            documents_removed=self._counts["removed"],
+            passages_embedded=len(self._pending),
+            passages_reused=self._counts["reused"],
+            passages_removed=len(self._removed_vectors),
+            passages_total=count,
+            documents_total=documents,
+        )

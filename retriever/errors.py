@@ -1,0 +1,9 @@
+"""Errors for bad questions (the API maps them to 422)."""
+
+from __future__ import annotations
+
+from index.errors import DocqaError
+
+
+class QueryError(DocqaError):
+    """The question or its options cannot be answered as given."""

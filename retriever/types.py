@@ -1,0 +1,60 @@
+"""Values the retriever returns: hits with citations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Mode(StrEnum):
+    """Which signals rank passages."""
+
+    DENSE = "dense"
+    LEXICAL = "lexical"
+    HYBRID = "hybrid"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a hit comes from, precise enough to highlight: ``text[char_start:char_end]``."""
+
+    document_id: str
+    title: str
+    source: str
+    paragraph: int
+    char_start: int
+    char_end: int
+    page: int | None = None
+    section: str | None = None
+
+
+@dataclass(frozen=True)
+class Span:
+    """A span of the document text: ``document_text[char_start:char_end] == text``."""
+
+    text: str
+    char_start: int
+    char_end: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked passage."""
+
+    rank: int
+    score: float
+    passage_id: str
+    text: str
+    citation: Citation
+    answer: Span | None = None
+    sentence: Span | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Hits for one question, from one index generation."""
+
+    query: str
+    hits: tuple[Hit, ...]
+    generation: int
+    mode: Mode

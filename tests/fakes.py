@@ -1,0 +1,48 @@
+"""A deterministic keyword embedder for logic tests (no model, no randomness)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+
+from index.embedder import Vectors, as_unit_vectors
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class KeywordEmbedder:
+    """Bag of hashed lower-cased words: passages sharing words with a query score higher."""
+
+    def __init__(self, dimension: int = 256, name: str = "fake-keyword") -> None:
+        self._dimension = dimension
+        self._name = name
+        self.encoded: list[str] = []  # every passage text embedded, for counting
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(self._dimension, dtype=np.float32)
+        for word in _WORD.findall(text.lower()):
+            bucket = int.from_bytes(hashlib.md5(word.encode()).digest()[:4], "little")
+            vector[bucket % self._dimension] += 1.0
+        return vector
+
+    def _encode(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        return as_unit_vectors(np.stack([self._vector(t) for t in texts]), self._dimension)
+
+    def encode_passages(self, texts: list[str], batch_size: int = 32) -> Vectors:
+        self.encoded.extend(texts)
+        return self._encode(texts)
+
+    def encode_queries(self, texts: list[str]) -> Vectors:
+        return self._encode(texts)

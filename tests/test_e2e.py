@@ -1,0 +1,84 @@
+"""End to end with the real shipped model: the seed article, the CLI, the sample corpus."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from docqa.cli import app, sample_corpus
+from index.embedder import SentenceTransformerEmbedder
+from retriever.types import Mode
+from tests.conftest import SEED
+from tests.helpers import index_paths, open_retriever
+
+pytestmark = pytest.mark.e2e
+SIGNING = "represented both parties in the signing"
+
+
+@pytest.mark.parametrize("mode", [Mode.DENSE, Mode.HYBRID])
+def test_seed_who_signed(
+    tmp_path: Path, real_embedder: SentenceTransformerEmbedder, mode: Mode
+) -> None:
+    copy = tmp_path / "seed" / SEED.name
+    copy.parent.mkdir()
+    shutil.copyfile(SEED, copy)
+    index_paths(tmp_path / "idx", real_embedder, copy.parent)
+    hits = (
+        open_retriever(tmp_path / "idx", real_embedder)
+        .search("Who signed the agreement?", 3, mode)
+        .hits
+    )
+    signing = [h for h in hits if SIGNING in h.text]
+    assert signing, [h.text[:80] for h in hits]
+    original = SEED.read_text(encoding="utf-8")
+    cite = signing[0].citation
+    assert original[cite.char_start : cite.char_end] == signing[0].text
+    assert cite.title.startswith("Lv Jiajin and His Team in Shanxi")
+
+
+def test_cli_index_and_search_json(tmp_path: Path) -> None:
+    runner = CliRunner()
+    index_dir = str(tmp_path / "idx")
+    result = runner.invoke(app, ["index", "--sample", "--index-dir", index_dir])
+    assert result.exit_code == 0, result.output
+    assert "3 documents" in result.output
+    result = runner.invoke(
+        app,
+        ["search", "Who signed the agreement?", "--top-k", "3", "--json", "--index-dir", index_dir],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["query"] == "Who signed the agreement?"
+    top = payload["results"][0]
+    assert "Elena Duarte signed the agreement" in top["text"]
+    source = Path(top["citation"]["source"])
+    assert source.parent == sample_corpus().resolve()
+    text = source.read_text(encoding="utf-8")
+    assert text[top["char_start"] : top["char_end"]] == top["text"]
+    assert [r["rank"] for r in payload["results"]] == [1, 2, 3]
+
+
+def test_cli_errors_name_the_cause(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["search", "anything", "--index-dir", str(tmp_path / "none")])
+    assert result.exit_code == 1 and "no index" in result.output
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfe\x00\x00binary")
+    result = runner.invoke(app, ["index", str(bad), "--index-dir", str(tmp_path / "idx")])
+    assert result.exit_code == 1 and "bad.txt" in result.output
+    result = runner.invoke(
+        app, ["index", str(tmp_path / "missing.md"), "--index-dir", str(tmp_path / "idx")]
+    )
+    assert result.exit_code == 1 and "missing.md" in result.output
+
+
+def test_sample_corpus_chinese_question(
+    tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    index_paths(tmp_path / "idx", real_embedder, sample_corpus())
+    hits = open_retriever(tmp_path / "idx", real_embedder).search("谁代表村委会签字？", 1).hits
+    assert "李明华代表村民委员会签字" in hits[0].text
