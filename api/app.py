@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -14,19 +14,19 @@ from docqa.settings import Settings
 from index.embedder import Embedder
 from index.version import package_version
 
-EmbedderFactory = Callable[[Settings], Embedder]
+EmbedderFactory = Callable[[Settings], Sequence[Embedder]]
 
 
-def _default_embedder(settings: Settings) -> Embedder:
-    from docqa.wiring import load_embedder
+def _default_embedders(settings: Settings) -> Sequence[Embedder]:
+    from docqa.wiring import load_embedders
 
-    return load_embedder(settings)
+    return load_embedders(settings)
 
 
 def create_app(
-    settings: Settings | None = None, embedder_factory: EmbedderFactory = _default_embedder
+    settings: Settings | None = None, embedder_factory: EmbedderFactory = _default_embedders
 ) -> FastAPI:
-    """Build the app; ``embedder_factory`` lets tests inject a fake encoder."""
+    """Build the app; ``embedder_factory`` lets tests inject fake encoders."""
     config = settings or Settings()
 
     @asynccontextmanager

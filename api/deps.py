@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from docqa.settings import Settings
 from index.embedder import Embedder
+from index.encoders import as_encoders, specs_of
 from index.errors import IndexNotFoundError
 from index.handle import IndexHandle
 from retriever.searcher import Retriever
@@ -21,9 +23,9 @@ class Services:
     so a server started before ``docqa index`` picks the index up once it is built.
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, embedders: Sequence[Embedder]) -> None:
         self.settings = settings
-        self.embedder = embedder
+        self.embedders = as_encoders(embedders)
         self._retriever: Retriever | None = None
         self._lock = threading.Lock()
         try:
@@ -38,12 +40,11 @@ class Services:
                 if self._retriever is None:
                     handle = IndexHandle(
                         self.settings.index_dir,
-                        self.embedder.name,
-                        self.embedder.dimension,
+                        specs_of(self.embedders),
                         mmap=self.settings.mmap,
                     )
                     self._retriever = Retriever(
-                        handle, self.embedder, self.settings.search_options()
+                        handle, self.embedders, self.settings.search_options()
                     )
         return self._retriever
 

@@ -58,6 +58,7 @@ class SearchResponse(BaseModel):
 class HealthResponse(BaseModel):
     status: str
     model: str
+    encoders: list[str]
     dimension: int
     passages: int
     documents: int

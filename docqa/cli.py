@@ -51,7 +51,7 @@ def index_command(
     """Add or update files; files deleted from an indexed folder leave the index."""
     from rich.progress import Progress
 
-    from docqa.wiring import load_embedder
+    from docqa.wiring import load_embedders
     from index.ingest import discover, stage_paths
     from index.writer import IndexWriter
 
@@ -61,10 +61,10 @@ def index_command(
     settings = _settings(index_dir)
     discovery = discover(targets)
     try:
-        embedder = load_embedder(settings)
+        embedders = load_embedders(settings)
         with (
             IndexWriter(
-                settings.index_dir, embedder, rebuild=rebuild, batch_size=settings.batch_size
+                settings.index_dir, embedders, rebuild=rebuild, batch_size=settings.batch_size
             ) as writer,
             Progress(console=err, transient=False) as bar,
         ):
@@ -97,12 +97,12 @@ def remove_command(
     index_dir: IndexDir = None,
 ) -> None:
     """Remove documents from the index by id."""
-    from docqa.wiring import load_embedder
+    from docqa.wiring import load_embedders
     from index.writer import IndexWriter
 
     settings = _settings(index_dir)
     try:
-        with IndexWriter(settings.index_dir, load_embedder(settings)) as writer:
+        with IndexWriter(settings.index_dir, load_embedders(settings)) as writer:
             missing = [d for d in document_ids if not writer.remove(d)]
             if missing:
                 raise _fail(f"not in the index: {', '.join(missing)}; nothing was removed")

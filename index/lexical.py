@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from index.errors import IndexMismatchError
 from index.models import Passage
@@ -84,12 +85,16 @@ class LexicalIndex:
     def count(self) -> int:
         return int(len(self._ids))
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def search(
+        self, query: str, k: int, allowed: npt.NDArray[np.int64] | None = None
+    ) -> list[tuple[int, float]]:
         """Top-``k`` ``(vector_id, bm25 score)``, best first; passages scoring 0 are left out."""
         tokens = tokenize(query)
         if self._model is None or not tokens or k <= 0:
             return []
         scores = np.asarray(self._model.get_scores(tokens), dtype=np.float32)
+        if allowed is not None:
+            scores = np.where(np.isin(self._ids, allowed), scores, 0.0).astype(np.float32)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -6,10 +6,11 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from index.encoders import EncoderSpec
 from index.errors import IndexMismatchError
 from index.fsutil import atomic_write_text
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST_NAME = "manifest.json"
 
 
@@ -29,6 +30,11 @@ class Manifest:
     metric: str
     faiss_index: str
     lexical: bool
+    encoders: list[dict[str, object]]
+
+    @property
+    def encoder_specs(self) -> tuple[EncoderSpec, ...]:
+        return tuple(EncoderSpec(str(e["name"]), int(str(e["dimension"]))) for e in self.encoders)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
@@ -47,20 +53,25 @@ class Manifest:
     def write(self, directory: Path) -> None:
         atomic_write_text(directory / MANIFEST_NAME, self.to_json())
 
-    def check_compatible(self, model: str, dimension: int) -> None:
-        """Refuse an index built for another model, dimension or format."""
+    def check_compatible(self, specs: tuple[EncoderSpec, ...]) -> None:
+        """Refuse an index built for other encoders, dimensions or another format."""
         if self.format_version != FORMAT_VERSION:
             raise IndexMismatchError(
                 f"index format {self.format_version} is not {FORMAT_VERSION}, which this "
                 "docqa reads; rebuild it with `docqa index --rebuild PATH...`"
             )
-        if self.model != model:
+        built = self.encoder_specs
+        if [s.name for s in built] != [s.name for s in specs]:
+            wanted = ", ".join(s.name for s in specs)
+            have = ", ".join(s.name for s in built)
             raise IndexMismatchError(
-                f"index was built with model {self.model!r} but {model!r} is configured; "
-                f"set DOCQA_MODEL={self.model!r} or rebuild with `docqa index --rebuild PATH...`"
+                f"index was built with encoders [{have}] but [{wanted}] are configured; "
+                f"set DOCQA_MODEL={self.model!r} (and DOCQA_E5 to match) or rebuild with "
+                "`docqa index --rebuild PATH...`"
             )
-        if self.dimension != dimension:
-            raise IndexMismatchError(
-                f"index vectors have dimension {self.dimension} but model {model!r} gives "
-                f"{dimension}; rebuild with `docqa index --rebuild PATH...`"
-            )
+        for old, new in zip(built, specs, strict=True):
+            if old.dimension != new.dimension:
+                raise IndexMismatchError(
+                    f"index vectors of {old.name!r} have dimension {old.dimension} but the "
+                    f"model gives {new.dimension}; rebuild with `docqa index --rebuild PATH...`"
+                )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.encoders import EncoderSpec
 from index.errors import IndexMismatchError
 from index.generation import require_current
 from index.lexical import LexicalIndex
 from index.manifest import Manifest
 from index.store import STORE_NAME, Store
-from index.vectors import DENSE_NAME, DenseIndex
+from index.vectors import DenseIndex
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,13 @@ class IndexSnapshot:
     directory: Path
     manifest: Manifest
     store: Store
-    dense: DenseIndex
+    dense: dict[str, DenseIndex]  # encoder name -> its vectors
     lexical: LexicalIndex
+
+    @property
+    def primary(self) -> DenseIndex:
+        """Vectors of the first (primary) encoder."""
+        return self.dense[self.manifest.encoder_specs[0].name]
 
     @property
     def generation(self) -> int:
@@ -29,7 +35,7 @@ class IndexSnapshot:
 
     @classmethod
     def open(
-        cls, index_dir: Path, model: str, dimension: int, *, mmap: bool = False
+        cls, index_dir: Path, specs: tuple[EncoderSpec, ...], *, mmap: bool = False
     ) -> IndexSnapshot:
         """Open the committed generation of ``index_dir``.
 
@@ -39,20 +45,21 @@ class IndexSnapshot:
         """
         directory = require_current(index_dir)
         manifest = Manifest.read(directory)
-        manifest.check_compatible(model, dimension)
-        dense = DenseIndex.read(directory / DENSE_NAME, mmap=mmap)
+        manifest.check_compatible(specs)
+        dense = {spec.name: DenseIndex.read(directory / spec.file, mmap=mmap) for spec in specs}
         lexical = LexicalIndex(directory, mmap=mmap)
         store = Store(directory / STORE_NAME, read_only=True)
         counts = {
             "manifest": manifest.count,
-            "vectors": dense.count,
             "bm25": lexical.count,
             "passages": store.count_passages(),
+            **{f"vectors[{name}]": index.count for name, index in dense.items()},
         }
-        if len(set(counts.values())) != 1 or dense.dimension != manifest.dimension:
+        dims_ok = all(dense[s.name].dimension == s.dimension for s in specs)
+        if len(set(counts.values())) != 1 or not dims_ok:
             store.close()
             raise IndexMismatchError(
-                f"index in {directory} is inconsistent ({counts}, dimension {dense.dimension}); "
+                f"index in {directory} is inconsistent ({counts}); "
                 "rebuild it with `docqa index --rebuild PATH...`"
             )
         return cls(directory, manifest, store, dense, lexical)

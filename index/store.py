@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from index.errors import DocumentNotFoundError
@@ -194,6 +194,23 @@ class Store:
             DocumentInfo(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), json.loads(r[5]))
             for r in rows
         ]
+
+    def vector_ids_where(self, matches: Callable[[str, dict[str, object]], bool]) -> list[int]:
+        """Vector ids of the passages of every document for which ``matches`` holds."""
+        with self._lock:
+            docs = self._conn.execute("SELECT document_id, metadata FROM documents").fetchall()
+            chosen = [str(d) for d, meta in docs if matches(str(d), json.loads(meta))]
+            ids: list[int] = []
+            for start in range(0, len(chosen), 500):
+                part = chosen[start : start + 500]
+                marks = ",".join("?" * len(part))
+                ids.extend(
+                    int(r[0])
+                    for r in self._conn.execute(
+                        f"SELECT vector_id FROM passages WHERE document_id IN ({marks})", part
+                    )
+                )
+        return ids
 
     def document_text(self, document_id: str) -> str:
         with self._lock:

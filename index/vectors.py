@@ -67,9 +67,19 @@ class DenseIndex:
         selector = np.asarray(vector_ids, dtype=np.int64)
         return int(self._index.remove_ids(selector))  # type: ignore[arg-type]
 
-    def search(self, queries: Vectors, k: int) -> list[list[tuple[int, float]]]:
-        """Top-``k`` ``(vector_id, score)`` per query, best first."""
-        if self.count == 0 or k <= 0:
+    def search(
+        self, queries: Vectors, k: int, allowed: npt.NDArray[np.int64] | None = None
+    ) -> list[list[tuple[int, float]]]:
+        """Top-``k`` ``(vector_id, score)`` per query, best first.
+
+        ``allowed`` restricts the search to those vector ids (metadata filters).
+        """
+        if self.count == 0 or k <= 0 or (allowed is not None and len(allowed) == 0):
             return [[] for _ in range(len(queries))]
-        scores, ids = self._index.search(np.ascontiguousarray(queries), min(k, self.count))
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))  # type: ignore[call-arg]
+        scores, ids = self._index.search(
+            np.ascontiguousarray(queries), min(k, self.count), params=params
+        )
         return [drop_missing(s, i) for s, i in zip(scores, ids, strict=True)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +20,7 @@ import numpy as np
 
 from index import generation as gen
 from index.embedder import Embedder
+from index.encoders import as_encoders, specs_of
 from index.errors import IndexMismatchError
 from index.extracted import Extracted, Heading, PageSpan
 from index.ids import content_hash, passage_id
@@ -28,7 +29,7 @@ from index.manifest import FORMAT_VERSION, Manifest
 from index.models import DocumentInput, Passage
 from index.splitter import split_paragraphs
 from index.store import STORE_NAME, Store
-from index.vectors import DENSE_NAME, DenseIndex
+from index.vectors import DenseIndex
 from index.version import package_version
 
 Progress = Callable[[int, int], None]
@@ -74,10 +75,16 @@ class IndexWriter:
     """Stage changes against a copy of the current generation, then publish atomically."""
 
     def __init__(
-        self, index_dir: Path, embedder: Embedder, *, rebuild: bool = False, batch_size: int = 32
+        self,
+        index_dir: Path,
+        embedders: Embedder | Sequence[Embedder],
+        *,
+        rebuild: bool = False,
+        batch_size: int = 32,
     ) -> None:
         self.index_dir = index_dir
-        self._embedder = embedder
+        self._embedders = as_encoders(embedders)
+        self._specs = specs_of(self._embedders)
         self._rebuild = rebuild
         self._batch_size = batch_size
         self._stack = ExitStack()
@@ -93,12 +100,12 @@ class IndexWriter:
         self._staging = gen.staging_dir(self.index_dir, self._generation)
         self._stack.callback(shutil.rmtree, self._staging, True)
         if previous is None:
-            self._dense = DenseIndex.empty(self._embedder.dimension)
+            self._dense = [DenseIndex.empty(spec.dimension) for spec in self._specs]
         else:
             source = gen.generation_dir(self.index_dir, previous)
-            Manifest.read(source).check_compatible(self._embedder.name, self._embedder.dimension)
+            Manifest.read(source).check_compatible(self._specs)
             shutil.copyfile(source / STORE_NAME, self._staging / STORE_NAME)
-            self._dense = DenseIndex.read(source / DENSE_NAME)
+            self._dense = [DenseIndex.read(source / spec.file) for spec in self._specs]
         self.store = Store(self._staging / STORE_NAME, read_only=False)
         self._stack.callback(self.store.close)
         self._next_vector_id = self.store.next_vector_id()
@@ -183,43 +190,50 @@ class IndexWriter:
             by_text.setdefault(text, []).append(vector_id)
         texts = sorted(by_text, key=len, reverse=True)
         step = max(1, self._batch_size * 4)
-        for start in range(0, len(texts), step):
-            chunk = texts[start : start + step]
-            vectors = self._embedder.encode_passages(chunk, batch_size=self._batch_size)
-            ids = [vid for text in chunk for vid in by_text[text]]
-            rows = np.repeat(np.arange(len(chunk)), [len(by_text[t]) for t in chunk])
-            self._dense.add(ids, np.ascontiguousarray(vectors[rows]))
-            if progress is not None:
-                progress(min(start + step, len(texts)), len(texts))
+        total = len(texts) * len(self._embedders)
+        done = 0
+        for embedder, dense in zip(self._embedders, self._dense, strict=True):
+            for start in range(0, len(texts), step):
+                chunk = texts[start : start + step]
+                vectors = embedder.encode_passages(chunk, batch_size=self._batch_size)
+                ids = [vid for text in chunk for vid in by_text[text]]
+                rows = np.repeat(np.arange(len(chunk)), [len(by_text[t]) for t in chunk])
+                dense.add(ids, np.ascontiguousarray(vectors[rows]))
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
 
     def commit(self, progress: Progress | None = None) -> IngestReport:
         """Embed what changed, write every file of the generation, publish it."""
-        self._dense.remove(self._removed_vectors)
+        for dense in self._dense:
+            dense.remove(self._removed_vectors)
         self._embed_pending(progress)
         self.store.set_next_vector_id(self._next_vector_id)
         self.store.commit()
         count = self.store.count_passages()
-        if self._dense.count != count:
+        if any(dense.count != count for dense in self._dense):
             raise IndexMismatchError(
-                f"internal error: {self._dense.count} vectors for {count} passages; "
-                "nothing was committed"
+                f"internal error: {[d.count for d in self._dense]} vectors for {count} "
+                "passages; nothing was committed"
             )
         documents = self.store.count_documents()
-        self._dense.write(self._staging / DENSE_NAME)
+        for spec, dense in zip(self._specs, self._dense, strict=True):
+            dense.write(self._staging / spec.file)
         build_lexical(self.store.iter_passages(), self._staging)
         Manifest(
             format_version=FORMAT_VERSION,
             package_version=package_version(),
             created=datetime.now(UTC).isoformat(timespec="seconds"),
             generation=self._generation,
-            model=self._embedder.name,
-            dimension=self._embedder.dimension,
+            model=self._specs[0].name,
+            dimension=self._specs[0].dimension,
             count=count,
             documents=documents,
             normalized=True,
             metric="inner_product",
             faiss_index="IDMap2,Flat",
             lexical=True,
+            encoders=[{"name": s.name, "dimension": s.dimension} for s in self._specs],
         ).write(self._staging)
         self.store.close()
         gen.publish(self.index_dir, self._staging, self._generation)

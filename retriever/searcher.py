@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
 
 from index.embedder import Embedder, Vectors
+from index.encoders import as_encoders, specs_of
+from index.filters import MetadataFilter
 from index.handle import IndexHandle
 from index.models import Passage
 from index.snapshot import IndexSnapshot
@@ -13,6 +19,7 @@ from retriever.fusion import reciprocal_rank_fusion
 from retriever.types import Citation, Hit, Mode, SearchResult
 
 MAX_TOP_K = 100
+Ranked = list[tuple[int, float]]
 
 
 @dataclass(frozen=True)
@@ -22,7 +29,7 @@ class SearchOptions:
     mode: Mode = Mode.HYBRID
     candidates: int = 50
     rrf_k: int = 60
-    dense_weight: float = 1.0
+    encoder_weights: Mapping[str, float] = field(default_factory=dict)  # default 1.0 each
     lexical_weight: float = 1.0
     max_query_chars: int = 2000
 
@@ -44,11 +51,29 @@ class Retriever:
     """Dense, lexical or hybrid search over an :class:`IndexHandle`."""
 
     def __init__(
-        self, handle: IndexHandle, embedder: Embedder, options: SearchOptions | None = None
+        self,
+        handle: IndexHandle,
+        embedders: Embedder | Sequence[Embedder],
+        options: SearchOptions | None = None,
     ) -> None:
         self.handle = handle
-        self.embedder = embedder
+        self.embedders = as_encoders(embedders)
         self.options = options or SearchOptions()
+
+    @classmethod
+    def open(
+        cls,
+        index_dir: object,
+        embedders: Embedder | Sequence[Embedder],
+        options: SearchOptions | None = None,
+        *,
+        mmap: bool = False,
+    ) -> Retriever:
+        """Open the index in ``index_dir`` for these encoders."""
+        from pathlib import Path
+
+        found = as_encoders(embedders)
+        return cls(IndexHandle(Path(str(index_dir)), specs_of(found), mmap=mmap), found, options)
 
     def check(self, question: str, k: int) -> str:
         """Validate a question; returns it stripped."""
@@ -63,38 +88,65 @@ class Retriever:
             raise QueryError(f"top_k must be between 1 and {MAX_TOP_K}, got {k}")
         return stripped
 
+    def encode_queries(self, questions: list[str]) -> dict[str, Vectors]:
+        """Query vectors of every encoder, for batch evaluation."""
+        return {e.name: e.encode_queries(questions) for e in self.embedders}
+
+    def rankings(
+        self,
+        snapshot: IndexSnapshot,
+        question: str,
+        depth: int,
+        mode: Mode,
+        query_vectors: Mapping[str, Vectors] | None = None,
+        allowed: npt.NDArray[np.int64] | None = None,
+    ) -> dict[str, Ranked]:
+        """Each signal's ranking (``"bm25"`` and one per encoder) that ``mode`` uses."""
+        found: dict[str, Ranked] = {}
+        if mode in (Mode.DENSE, Mode.HYBRID):
+            for embedder in self.embedders:
+                vector = (query_vectors or {}).get(embedder.name)
+                if vector is None:
+                    vector = embedder.encode_queries([question])
+                found[embedder.name] = snapshot.dense[embedder.name].search(vector, depth, allowed)[
+                    0
+                ]
+        if mode in (Mode.LEXICAL, Mode.HYBRID):
+            found["bm25"] = snapshot.lexical.search(question, depth, allowed)
+        return found
+
+    def fuse(self, rankings: Mapping[str, Ranked]) -> Ranked:
+        """One ranking: a single signal as is, several by weighted reciprocal-rank fusion."""
+        if len(rankings) == 1:
+            return list(next(iter(rankings.values())))
+        weights = [
+            self.options.lexical_weight
+            if name == "bm25"
+            else self.options.encoder_weights.get(name, 1.0)
+            for name in rankings
+        ]
+        return reciprocal_rank_fusion(list(rankings.values()), weights, k=self.options.rrf_k)
+
     def rank(
         self,
         snapshot: IndexSnapshot,
         question: str,
         k: int,
         mode: Mode,
-        query_vector: Vectors | None = None,
-    ) -> list[tuple[int, float]]:
-        """``(vector_id, score)`` best first, for ``k`` hits or more.
-
-        ``query_vector`` (shape ``(1, d)``) skips encoding, for batch evaluation.
-        """
+        query_vectors: Mapping[str, Vectors] | None = None,
+        allowed: npt.NDArray[np.int64] | None = None,
+    ) -> Ranked:
+        """``(vector_id, score)`` best first, for ``k`` hits or more."""
         depth = max(k, self.options.candidates)
-        dense: list[tuple[int, float]] = []
-        lexical: list[tuple[int, float]] = []
-        if mode in (Mode.DENSE, Mode.HYBRID):
-            if query_vector is None:
-                query_vector = self.embedder.encode_queries([question])
-            dense = snapshot.dense.search(query_vector, depth)[0]
-        if mode in (Mode.LEXICAL, Mode.HYBRID):
-            lexical = snapshot.lexical.search(question, depth)
-        if mode is Mode.DENSE:
-            return dense
-        if mode is Mode.LEXICAL:
-            return lexical
-        return reciprocal_rank_fusion(
-            [dense, lexical],
-            [self.options.dense_weight, self.options.lexical_weight],
-            k=self.options.rrf_k,
-        )
+        return self.fuse(self.rankings(snapshot, question, depth, mode, query_vectors, allowed))
 
-    def search(self, question: str, k: int = 5, mode: Mode | None = None) -> SearchResult:
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        mode: Mode | None = None,
+        filters: MetadataFilter | None = None,
+    ) -> SearchResult:
         """The top-``k`` passages for ``question``, each with its citation.
 
         Raises:
@@ -103,8 +155,12 @@ class Retriever:
         question = self.check(question, k)
         chosen = mode or self.options.mode
         snapshot = self.handle.current()
-        ranked = self.rank(snapshot, question, k, chosen)[:k]
+        allowed = None
+        if filters is not None and not filters.is_empty():
+            allowed = np.asarray(snapshot.store.vector_ids_where(filters.matches), dtype=np.int64)
+        ranked = self.rank(snapshot, question, k, chosen, allowed=allowed)[:k]
         passages = snapshot.store.passages_by_vector_id([vid for vid, _ in ranked])
+        kept = [(vid, score) for vid, score in ranked if vid in passages]
         hits = tuple(
             Hit(
                 rank=rank,
@@ -113,8 +169,6 @@ class Retriever:
                 text=passages[vid].text,
                 citation=_citation(passages[vid]),
             )
-            for rank, (vid, score) in enumerate(
-                ((vid, score) for vid, score in ranked if vid in passages), start=1
-            )
+            for rank, (vid, score) in enumerate(kept, start=1)
         )
         return SearchResult(query=question, hits=hits, generation=snapshot.generation, mode=chosen)

@@ -51,36 +51,31 @@ def main(argv: list[str] | None = None) -> int:
     from rich.table import Table
 
     from docqa.settings import Settings
-    from docqa.wiring import load_embedder
+    from docqa.wiring import load_embedders, load_retriever
     from index.generation import current_generation
-    from index.handle import IndexHandle
     from index.models import DocumentInput
     from index.writer import IndexWriter
     from retriever.metrics import evaluate_run, per_query
-    from retriever.searcher import Retriever
     from retriever.types import Mode
 
     console = Console(stderr=True)
     settings = Settings()
     dataset = beir.load(args.data_dir, args.limit)
-    embedder = load_embedder(settings)
-    index_dir = args.cache_dir / f"{dataset.name}-{cache_key(args.data_dir, embedder.name)}"
+    embedders = load_embedders(settings)
+    names = "+".join(e.name for e in embedders)
+    index_dir = args.cache_dir / f"{dataset.name}-{cache_key(args.data_dir, names)}"
     build_seconds = 0.0
     if current_generation(index_dir) is None:
         console.print(f"indexing {len(dataset.corpus)} passages into {index_dir}")
         started = time.perf_counter()
         with IndexWriter(
-            index_dir, embedder, rebuild=True, batch_size=settings.batch_size
+            index_dir, embedders, rebuild=True, batch_size=settings.batch_size
         ) as writer:
             for doc_id, (title, text) in dataset.corpus.items():
                 writer.upsert(DocumentInput(doc_id, text, title, f"{dataset.name}:{doc_id}"))
             writer.commit(progress=lambda d, t: console.print(f"  embedded {d}/{t}", end="\r"))
         build_seconds = time.perf_counter() - started
-    retriever = Retriever(
-        IndexHandle(index_dir, embedder.name, embedder.dimension),
-        embedder,
-        settings.search_options(),
-    )
+    retriever = load_retriever(settings.model_copy(update={"index_dir": index_dir}), embedders)
     snapshot = retriever.handle.current()
     modes = (
         [Mode(m) for m in args.compare.split(",")]
@@ -88,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         else [Mode(args.mode or settings.mode)]
     )
     texts = [q.text for q in dataset.queries]
-    vectors = embedder.encode_queries(texts) if any(m != Mode.LEXICAL for m in modes) else None
+    vectors = retriever.encode_queries(texts) if any(m != Mode.LEXICAL for m in modes) else None
     results: dict[str, dict[str, float]] = {}
     per_query_rows: list[dict[str, object]] = []
     for mode in modes:
@@ -97,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         for i, query in enumerate(
             track(dataset.queries, description=f"{mode.value}", console=console)
         ):
-            vector = vectors[i : i + 1] if vectors is not None else None
+            vector = {n: v[i : i + 1] for n, v in vectors.items()} if vectors else None
             ranked = retriever.rank(snapshot, query.text, 100, mode, vector)
             passages = snapshot.store.passages_by_vector_id([v for v, _ in ranked])
             scores: dict[str, float] = {}
@@ -135,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     Console().print(table)
     payload: dict[str, object] = {
         "dataset": dataset.name,
-        "model": embedder.name,
+        "encoders": [e.name for e in embedders],
         "passages": snapshot.manifest.count,
         "index_build_seconds": round(build_seconds, 1),
         **({"modes": results} if len(results) > 1 else next(iter(results.values()))),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from index.embedder import Embedder
+from index.encoders import specs_of
 from index.handle import IndexHandle
 from index.ingest import FileError, discover, stage_paths
 from index.writer import IndexWriter, IngestReport
@@ -20,4 +21,4 @@ def index_paths(
 
 
 def open_retriever(index_dir: Path, embedder: Embedder) -> Retriever:
-    return Retriever(IndexHandle(index_dir, embedder.name, embedder.dimension), embedder)
+    return Retriever(IndexHandle(index_dir, specs_of([embedder])), embedder)

@@ -16,7 +16,7 @@ from tests.helpers import index_paths
 
 def _client(index_dir: Path) -> TestClient:
     settings = Settings(index_dir=index_dir)
-    return TestClient(create_app(settings, embedder_factory=lambda _s: KeywordEmbedder()))
+    return TestClient(create_app(settings, embedder_factory=lambda _s: [KeywordEmbedder()]))
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from index.encoders import specs_of
 from index.snapshot import IndexSnapshot
 from retriever.types import Mode
 from tests.fakes import KeywordEmbedder
@@ -65,8 +66,8 @@ def test_deleted_file_leaves_every_index(tmp_path: Path) -> None:
     (folder / "doc01.txt").unlink()
     report, _ = index_paths(index_dir, embedder, folder)
     assert report.documents_removed == 1 and report.passages_total == 6
-    snap = IndexSnapshot.open(index_dir, embedder.name, embedder.dimension)
-    assert snap.dense.count == snap.lexical.count == 6
+    snap = IndexSnapshot.open(index_dir, specs_of([embedder]))
+    assert snap.primary.count == snap.lexical.count == 6
     retriever = open_retriever(index_dir, embedder)
     for mode in (Mode.DENSE, Mode.LEXICAL, Mode.HYBRID):
         hits = retriever.search("widget1 topic1", 10, mode).hits

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.encoders import EncoderSpec, specs_of
 from index.errors import IndexMismatchError, IndexNotFoundError
 from index.generation import current_generation, generation_dir
 from index.manifest import FORMAT_VERSION
@@ -22,12 +23,12 @@ def test_build_and_reopen(tmp_path: Path, corpus_dir: Path, fake_embedder: Keywo
     assert errors == []  # notes.bin is not a supported type, so it is not even tried
     assert (report.documents_added, report.documents_total) == (2, 2)
     assert report.passages_total == 6 and report.passages_embedded == 6
-    snapshot = IndexSnapshot.open(tmp_path / "idx", fake_embedder.name, fake_embedder.dimension)
+    snapshot = IndexSnapshot.open(tmp_path / "idx", specs_of([fake_embedder]))
     manifest = json.loads((snapshot.directory / "manifest.json").read_text())
     assert manifest["model"] == "fake-keyword" and manifest["dimension"] == 256
     assert manifest["count"] == 6 and manifest["format_version"] == FORMAT_VERSION
     assert manifest["normalized"] is True and manifest["created"]
-    assert snapshot.dense.count == snapshot.lexical.count == snapshot.store.count_passages() == 6
+    assert snapshot.primary.count == snapshot.lexical.count == snapshot.store.count_passages() == 6
     for passage in snapshot.store.iter_passages():
         text = snapshot.store.document_text(passage.document_id)
         assert text[passage.char_start : passage.char_end] == passage.text
@@ -37,8 +38,8 @@ def test_build_and_reopen(tmp_path: Path, corpus_dir: Path, fake_embedder: Keywo
 def test_stored_vectors_are_unit_float32(tmp_path: Path, corpus_dir: Path) -> None:
     embedder = KeywordEmbedder()
     index_paths(tmp_path / "idx", embedder, corpus_dir)
-    snapshot = IndexSnapshot.open(tmp_path / "idx", embedder.name, embedder.dimension)
-    index = snapshot.dense._index  # noqa: SLF001 - checking the on-disk contract
+    snapshot = IndexSnapshot.open(tmp_path / "idx", specs_of([embedder]))
+    index = snapshot.primary._index  # noqa: SLF001 - checking the on-disk contract
     ids = [p.vector_id for p in snapshot.store.iter_passages()]
     vectors = np.vstack([index.reconstruct(i) for i in ids])
     assert vectors.dtype == np.float32
@@ -51,22 +52,22 @@ def test_ids_are_stable_across_rebuilds(tmp_path: Path, corpus_dir: Path) -> Non
     index_paths(tmp_path / "b", embedder, corpus_dir)
     ids = []
     for name in ("a", "b"):
-        snap = IndexSnapshot.open(tmp_path / name, embedder.name, embedder.dimension)
+        snap = IndexSnapshot.open(tmp_path / name, specs_of([embedder]))
         ids.append(sorted(p.passage_id for p in snap.store.iter_passages()))
     assert ids[0] == ids[1]
 
 
 def test_missing_index_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(IndexNotFoundError, match="docqa index"):
-        IndexSnapshot.open(tmp_path / "nothing", "fake-keyword", 256)
+        IndexSnapshot.open(tmp_path / "nothing", (EncoderSpec("fake-keyword", 256),))
 
 
 def test_refuses_other_model_and_dimension(tmp_path: Path, corpus_dir: Path) -> None:
     index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
-    with pytest.raises(IndexMismatchError, match="DOCQA_MODEL='fake-keyword'"):
-        IndexSnapshot.open(tmp_path / "idx", "other-model", 256)
+    with pytest.raises(IndexMismatchError, match="built with encoders \\[fake-keyword\\]"):
+        IndexSnapshot.open(tmp_path / "idx", (EncoderSpec("other-model", 256),))
     with pytest.raises(IndexMismatchError, match="dimension 256"):
-        IndexSnapshot.open(tmp_path / "idx", "fake-keyword", 384)
+        IndexSnapshot.open(tmp_path / "idx", (EncoderSpec("fake-keyword", 384),))
     with pytest.raises(IndexMismatchError, match="rebuild"):
         index_paths(tmp_path / "idx", KeywordEmbedder(dimension=128), corpus_dir)
 
@@ -78,7 +79,7 @@ def test_refuses_count_mismatch(tmp_path: Path, corpus_dir: Path) -> None:
     with sqlite3.connect(store / "store.sqlite") as conn:
         conn.execute("DELETE FROM passages WHERE paragraph = 0")
     with pytest.raises(IndexMismatchError, match="inconsistent"):
-        IndexSnapshot.open(tmp_path / "idx", embedder.name, embedder.dimension)
+        IndexSnapshot.open(tmp_path / "idx", specs_of([embedder]))
 
 
 def test_failed_build_leaves_previous_generation(tmp_path: Path, corpus_dir: Path) -> None:
@@ -94,6 +95,6 @@ def test_failed_build_leaves_previous_generation(tmp_path: Path, corpus_dir: Pat
     with pytest.raises(RuntimeError):
         index_paths(tmp_path / "idx", Boom(), corpus_dir)
     assert current_generation(tmp_path / "idx") == before
-    snap = IndexSnapshot.open(tmp_path / "idx", embedder.name, embedder.dimension)
+    snap = IndexSnapshot.open(tmp_path / "idx", specs_of([embedder]))
     assert snap.store.count_documents() == 2
     assert not [p for p in (tmp_path / "idx").iterdir() if p.name.startswith(".staging")]

@@ -15,13 +15,15 @@ router = APIRouter(tags=["health"])
 @router.get("/health", response_model=HealthResponse)
 def health(services: ServicesDep) -> HealthResponse:
     """Model name and index size; ``status`` is ``no_index`` until an index is built."""
-    embedder = services.embedder
+    embedder = services.embedders[0]
+    encoders = [e.name for e in services.embedders]
     try:
         snapshot = services.retriever().handle.current()
     except IndexNotFoundError:
         return HealthResponse(
             status="no_index",
             model=embedder.name,
+            encoders=encoders,
             dimension=embedder.dimension,
             passages=0,
             documents=0,
@@ -31,6 +33,7 @@ def health(services: ServicesDep) -> HealthResponse:
     return HealthResponse(
         status="ok",
         model=embedder.name,
+        encoders=encoders,
         dimension=embedder.dimension,
         passages=snapshot.manifest.count,
         documents=snapshot.manifest.documents,
