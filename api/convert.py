@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from api.schemas import CitationOut, DocumentOut, HitOut, SpanOut
+from api.schemas import CitationOut, DocumentOut, FiltersIn, HitOut, SpanOut
+from index.filters import MetadataFilter
 from index.models import DocumentInfo
 from retriever.types import Hit, Span
+
+
+def to_filter(filters: FiltersIn | None) -> MetadataFilter | None:
+    if filters is None:
+        return None
+    tags = [filters.tags] if isinstance(filters.tags, str) else (filters.tags or [])
+    return MetadataFilter(
+        tags=tuple(tags),
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+        document_ids=tuple(filters.document_ids or ()),
+        equals=dict(filters.metadata or {}),
+    )
 
 
 def _span(span: Span | None) -> SpanOut | None:

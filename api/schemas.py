@@ -7,6 +7,23 @@ from pydantic import BaseModel, ConfigDict, Field
 from retriever.searcher import MAX_TOP_K
 from retriever.types import Mode
 
+_ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?"
+Scalar = str | int | float | bool
+
+
+class FiltersIn(BaseModel):
+    """Metadata conditions; a document must meet all that are given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tags: str | list[str] | None = Field(None, description="At least one of these tags.")
+    date_from: str | None = Field(None, pattern=_ISO_DATE, description="date >= this (ISO).")
+    date_to: str | None = Field(None, pattern=_ISO_DATE, description="date <= this (ISO).")
+    document_ids: list[str] | None = Field(None, max_length=1000)
+    metadata: dict[str, Scalar] | None = Field(
+        None, description="Other metadata fields that must equal these values."
+    )
+
 
 class SearchRequest(BaseModel):
     """Body of ``POST /search``."""
@@ -16,6 +33,7 @@ class SearchRequest(BaseModel):
     query: str = Field(..., min_length=1, max_length=20_000, description="The question.")
     top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="How many passages to return.")
     mode: Mode | None = Field(None, description="dense, lexical or hybrid (default: setting).")
+    filters: FiltersIn | None = Field(None, description="Restrict to matching documents.")
 
 
 class SpanOut(BaseModel):

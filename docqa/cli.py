@@ -118,10 +118,14 @@ def search_command(
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=100)] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     mode: Annotated[str | None, typer.Option(help="dense, lexical or hybrid.")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Only documents with this tag.")] = None,
+    date_from: Annotated[str | None, typer.Option(help="Only documents dated on/after.")] = None,
+    date_to: Annotated[str | None, typer.Option(help="Only documents dated on/before.")] = None,
     index_dir: IndexDir = None,
 ) -> None:
     """Ask a question of the index."""
     from docqa.wiring import load_retriever
+    from index.filters import MetadataFilter
     from retriever.types import Mode
 
     settings = _settings(index_dir)
@@ -130,7 +134,8 @@ def search_command(
     except ValueError as exc:
         raise _fail(f"--mode must be one of dense, lexical, hybrid; got {mode!r}") from exc
     try:
-        result = load_retriever(settings).search(question, top_k, chosen)
+        filters = MetadataFilter(tags=tuple(tag or ()), date_from=date_from, date_to=date_to)
+        result = load_retriever(settings).search(question, top_k, chosen, filters)
     except DocqaError as exc:
         raise _fail(str(exc)) from exc
     if as_json:

@@ -15,7 +15,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 class KeywordEmbedder:
     """Bag of hashed lower-cased words: passages sharing words with a query score higher."""
 
-    def __init__(self, dimension: int = 256, name: str = "fake-keyword") -> None:
+    def __init__(self, dimension: int = 2048, name: str = "fake-keyword") -> None:
         self._dimension = dimension
         self._name = name
         self.encoded: list[str] = []  # every passage text embedded, for counting

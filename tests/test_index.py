@@ -25,7 +25,7 @@ def test_build_and_reopen(tmp_path: Path, corpus_dir: Path, fake_embedder: Keywo
     assert report.passages_total == 6 and report.passages_embedded == 6
     snapshot = IndexSnapshot.open(tmp_path / "idx", specs_of([fake_embedder]))
     manifest = json.loads((snapshot.directory / "manifest.json").read_text())
-    assert manifest["model"] == "fake-keyword" and manifest["dimension"] == 256
+    assert manifest["model"] == "fake-keyword" and manifest["dimension"] == 2048
     assert manifest["count"] == 6 and manifest["format_version"] == FORMAT_VERSION
     assert manifest["normalized"] is True and manifest["created"]
     assert snapshot.primary.count == snapshot.lexical.count == snapshot.store.count_passages() == 6
@@ -59,14 +59,14 @@ def test_ids_are_stable_across_rebuilds(tmp_path: Path, corpus_dir: Path) -> Non
 
 def test_missing_index_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(IndexNotFoundError, match="docqa index"):
-        IndexSnapshot.open(tmp_path / "nothing", (EncoderSpec("fake-keyword", 256),))
+        IndexSnapshot.open(tmp_path / "nothing", (EncoderSpec("fake-keyword", 2048),))
 
 
 def test_refuses_other_model_and_dimension(tmp_path: Path, corpus_dir: Path) -> None:
     index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
     with pytest.raises(IndexMismatchError, match="built with encoders \\[fake-keyword\\]"):
-        IndexSnapshot.open(tmp_path / "idx", (EncoderSpec("other-model", 256),))
-    with pytest.raises(IndexMismatchError, match="dimension 256"):
+        IndexSnapshot.open(tmp_path / "idx", (EncoderSpec("other-model", 2048),))
+    with pytest.raises(IndexMismatchError, match="dimension 2048"):
         IndexSnapshot.open(tmp_path / "idx", (EncoderSpec("fake-keyword", 384),))
     with pytest.raises(IndexMismatchError, match="rebuild"):
         index_paths(tmp_path / "idx", KeywordEmbedder(dimension=128), corpus_dir)

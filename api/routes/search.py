@@ -6,7 +6,7 @@ import time
 
 from fastapi import APIRouter
 
-from api.convert import hit_out
+from api.convert import hit_out, to_filter
 from api.deps import ServicesDep
 from api.schemas import ErrorResponse, SearchRequest, SearchResponse
 
@@ -21,7 +21,7 @@ router = APIRouter(tags=["search"])
 def search(body: SearchRequest, services: ServicesDep) -> SearchResponse:
     """Rank the index's paragraphs for ``query``; each hit cites its document span."""
     started = time.perf_counter()
-    result = services.retriever().search(body.query, body.top_k, body.mode)
+    result = services.retriever().search(body.query, body.top_k, body.mode, to_filter(body.filters))
     return SearchResponse(
         query=result.query,
         mode=result.mode,

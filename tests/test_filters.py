@@ -1,0 +1,69 @@
+"""Metadata from sidecars, and filters at query time (retriever and API)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from docqa.settings import Settings
+from index.filters import MetadataFilter
+from retriever.types import Mode
+from tests.fakes import KeywordEmbedder
+from tests.helpers import index_paths, open_retriever
+
+
+@pytest.fixture
+def tagged(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name, tags, date in [
+        ("alpha.txt", ["finance", "asia"], "2024-03-01"),
+        ("beta.txt", "finance, europe", "2025-01-15"),
+        ("gamma.txt", ["sport"], "2023-07-30"),
+    ]:
+        (folder / name).write_text(f"{name}\n\nThe budget report for {name}.", encoding="utf-8")
+        meta = {"tags": tags, "date": date, "author": name[0]}
+        (folder / f"{name}.meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    index_paths(tmp_path / "idx", KeywordEmbedder(), folder)
+    return tmp_path / "idx"
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (MetadataFilter(tags=("finance",)), {"alpha.txt", "beta.txt"}),
+        (MetadataFilter(tags=("europe", "sport")), {"beta.txt", "gamma.txt"}),
+        (MetadataFilter(date_from="2024-01-01"), {"alpha.txt", "beta.txt"}),
+        (MetadataFilter(date_from="2024", date_to="2024-12-31"), {"alpha.txt"}),
+        (MetadataFilter(tags=("finance",), date_to="2024-06"), {"alpha.txt"}),
+        (MetadataFilter(equals={"author": "g"}), {"gamma.txt"}),
+        (MetadataFilter(tags=("none",)), set()),
+    ],
+)
+@pytest.mark.parametrize("mode", list(Mode))
+def test_filters_select_documents(
+    tagged: Path, filters: MetadataFilter, expected: set[str], mode: Mode
+) -> None:
+    hits = open_retriever(tagged, KeywordEmbedder()).search("budget report", 10, mode, filters).hits
+    assert {Path(h.citation.source).name for h in hits} == expected
+
+
+def test_sidecar_metadata_is_listed(tagged: Path) -> None:
+    app = create_app(Settings(index_dir=tagged), embedder_factory=lambda _s: [KeywordEmbedder()])
+    with TestClient(app) as client:
+        docs = client.get("/documents").json()["documents"]
+        assert {d["metadata"]["date"] for d in docs} == {"2024-03-01", "2025-01-15", "2023-07-30"}
+        body = client.post(
+            "/search",
+            json={"query": "budget report", "top_k": 10, "filters": {"tags": "finance"}},
+        ).json()
+        sources = {Path(r["citation"]["source"]).name for r in body["results"]}
+        assert sources == {"alpha.txt", "beta.txt"}
+        bad = client.post(
+            "/search", json={"query": "budget", "filters": {"date_from": "last tuesday"}}
+        )
+        assert bad.status_code == 422 and "date_from" in bad.json()["error"]["message"]
