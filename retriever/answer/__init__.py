@@ -1,0 +1,16 @@
+"""Answer-span extraction: mark the answer and its sentence inside one passage."""
+
+from __future__ import annotations
+
+from retriever.answer.extractor import SpanExtractor, load_default_extractor
+from retriever.answer.types import AnswerExtractor, AnswerSpans, Span
+from retriever.answer.weights_io import WeightsMismatchError
+
+__all__ = [
+    "AnswerExtractor",
+    "AnswerSpans",
+    "Span",
+    "SpanExtractor",
+    "WeightsMismatchError",
+    "load_default_extractor",
+]

@@ -1,0 +1,124 @@
+"""Saving and loading the fine-tuned upper encoder layers as small int8 deltas.
+
+Only layers ``[FROZEN_LAYERS, n_layers)`` and the span head are trained. Each trained
+layer is stored as its difference from the shipped MiniLM weights: matrices as int8 with
+one float32 scale per output row, vectors (biases, LayerNorm) as float32. That keeps every
+file well under 5 MB while the reconstruction error stays far below the training noise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+HEAD_FILE = "head.safetensors"
+
+
+class WeightsMismatchError(RuntimeError):
+    """The shipped answer weights do not fit the installed base model."""
+
+
+def layer_file(index: int) -> str:
+    """File name that stores the delta of encoder layer ``index``."""
+    return f"layer{index}.safetensors"
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file (used to pin the base model the deltas apply to)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _atomic_save(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    save_file({k: v.contiguous() for k, v in tensors.items()}, tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; these are package data
+    os.replace(tmp, path)
+
+
+def save_layer_delta(trained: nn.Module, base: nn.Module, path: Path) -> None:
+    """Store ``trained - base`` parameter-wise (int8 matrices, float32 vectors)."""
+    base_params = dict(base.named_parameters())
+    out: dict[str, torch.Tensor] = {}
+    for name, param in trained.named_parameters():
+        delta = (param.detach().float() - base_params[name].detach().float()).cpu()
+        if delta.dim() == 2:
+            scale = delta.abs().amax(dim=1).clamp_min(1e-12) / 127.0
+            out[f"{name}.q"] = torch.round(delta / scale[:, None]).to(torch.int8)
+            out[f"{name}.scale"] = scale
+        else:
+            out[name] = delta
+    _atomic_save(out, path)
+
+
+def apply_layer_delta(layer: nn.Module, path: Path) -> None:
+    """Add a stored delta onto ``layer``'s parameters in place."""
+    stored = load_file(str(path))
+    with torch.no_grad():
+        for name, param in layer.named_parameters():
+            if f"{name}.q" in stored:
+                delta = stored[f"{name}.q"].float() * stored[f"{name}.scale"][:, None]
+            elif name in stored:
+                delta = stored[name]
+            else:
+                raise WeightsMismatchError(f"{path} lacks parameter {name!r}")
+            param.add_(delta.to(param.dtype))
+
+
+def save_head(head: nn.Linear, path: Path) -> None:
+    """Store the span head (float32, it is tiny)."""
+    _atomic_save(
+        {"weight": head.weight.detach().float().cpu(), "bias": head.bias.detach().float().cpu()},
+        path,
+    )
+
+
+def load_head(path: Path, hidden: int) -> nn.Linear:
+    """Load the span head saved by :func:`save_head`."""
+    stored = load_file(str(path))
+    head = nn.Linear(hidden, 2)
+    head.load_state_dict({"weight": stored["weight"], "bias": stored["bias"]})
+    return head
+
+
+def write_manifest(weights_dir: Path, manifest: dict[str, Any]) -> None:
+    """Write ``manifest.json`` atomically."""
+    fd, tmp = tempfile.mkstemp(dir=weights_dir, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump({"format_version": FORMAT_VERSION, **manifest}, fh, indent=2, sort_keys=True)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, weights_dir / MANIFEST)
+
+
+def read_manifest(weights_dir: Path) -> dict[str, Any]:
+    """Read and version-check ``manifest.json``."""
+    path = weights_dir / MANIFEST
+    if not path.exists():
+        raise WeightsMismatchError(
+            f"{path} is missing: train weights with `python -m retriever.answer.train_span`"
+        )
+    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise WeightsMismatchError(
+            f"{path} has format {manifest.get('format_version')}, expected {FORMAT_VERSION}"
+        )
+    return manifest
