@@ -1,17 +1,30 @@
-"""The FastAPI application; models and the index are loaded in ``lifespan``."""
+"""The FastAPI application; models and the index are loaded in ``lifespan``.
+
+Routes live under ``/v1``; the unversioned ``/search``, ``/ask`` and ``/documents``
+paths of the first release stay as aliases (same handlers, marked deprecated).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
+from api.answers import ExtractorFactory, load_extractor
 from api.deps import Services
 from api.errors import install_error_handlers
-from api.routes import documents, health, search
+from api.limits import BodyLimitMiddleware
+from api.metrics import IndexSize, Metrics, MetricsMiddleware
+from api.routes import ask, chat, documents, health, metrics, models, search, web
+from api.routes.web import STATIC_DIR
 from docqa.settings import Settings
 from index.embedder import Embedder
+from index.errors import DocqaError
 from index.version import package_version
 
 EmbedderFactory = Callable[[Settings], Sequence[Embedder]]
@@ -23,24 +36,79 @@ def _default_embedders(settings: Settings) -> Sequence[Embedder]:
     return load_embedders(settings)
 
 
+def _index_size(app: FastAPI) -> IndexSize | None:
+    services: Services | None = getattr(app.state, "services", None)
+    if services is None:
+        return None
+    try:
+        snapshot = services.retriever().handle.current()
+    except DocqaError:
+        return None
+    return IndexSize(snapshot.manifest.count, snapshot.manifest.documents, snapshot.generation)
+
+
+def _show_query_limit(app: FastAPI, max_chars: int) -> None:
+    """Make the served schema state the configured query length limit.
+
+    The request models allow the hard maximum; the setting is a runtime value, so the
+    schema is patched once when first generated, and clients see the real limit.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            for name in ("SearchRequest", "AskRequest"):
+                query = schema["components"]["schemas"][name]["properties"]["query"]
+                query["maxLength"] = min(query["maxLength"], max_chars)
+        return generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(
-    settings: Settings | None = None, embedder_factory: EmbedderFactory = _default_embedders
+    settings: Settings | None = None,
+    embedder_factory: EmbedderFactory = _default_embedders,
+    extractor_factory: ExtractorFactory = load_extractor,
 ) -> FastAPI:
-    """Build the app; ``embedder_factory`` lets tests inject fake encoders."""
+    """Build the app; the factories let tests inject fake encoders and extractors."""
     config = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services = Services(config, embedder_factory(config))
+        embedders = await run_in_threadpool(embedder_factory, config)
+        extractor = await run_in_threadpool(extractor_factory, config)
+        app.state.services = Services(config, embedders, extractor)
         yield
 
     app = FastAPI(
         title="docqa",
         version=package_version(),
-        description="Ask a question, get ranked paragraphs with citations.",
+        description="Ask a question, get the answer and ranked paragraphs with citations.",
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (search, health, documents):
+    for module in (search, ask, documents):
+        app.include_router(module.router, prefix="/v1")
+        app.include_router(module.router, deprecated=True)  # the first release's paths
+    for module in (chat, models):
+        app.include_router(module.router, prefix="/v1")
+    for module in (health, metrics, web):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _show_query_limit(app, config.max_query_chars)
+
+    app.state.metrics = Metrics(lambda: _index_size(app))
+    # Added innermost first: metrics see every response (413s and CORS preflights too).
+    app.add_middleware(
+        BodyLimitMiddleware, max_body=config.max_body_bytes, max_upload=config.max_upload_bytes
+    )
+    if config.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=config.cors_origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["authorization", "content-type", "x-api-key"],
+        )
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

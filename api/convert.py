@@ -1,10 +1,22 @@
-"""Domain values → response models."""
+"""Domain values ↔ request and response models."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 
-from api.schemas import CitationOut, DocumentOut, FiltersIn, HitOut, SpanOut
+from api.answering import Answer
+from api.chat import ChatTurn, Cited
+from api.schemas import (
+    AnswerOut,
+    ChatCitation,
+    ChatMessageIn,
+    CitationOut,
+    DocumentOut,
+    FiltersIn,
+    HitOut,
+    SpanOut,
+)
 from index.filters import MetadataFilter
 from index.models import DocumentInfo
 from retriever.types import Hit, Span
@@ -39,6 +51,55 @@ def hit_out(hit: Hit) -> HitOut:
         answer=_span(hit.answer),
         sentence=_span(hit.sentence),
     )
+
+
+def answer_out(answer: Answer | None) -> AnswerOut | None:
+    if answer is None:
+        return None
+    return AnswerOut(
+        text=answer.text,
+        kind=answer.kind.value,
+        fallback=answer.fallback,
+        score=answer.score,
+        citation=answer.passage + 1,
+        document_id=answer.document_id,
+        char_start=answer.span.char_start,
+        char_end=answer.span.char_end,
+    )
+
+
+def chat_citations(cited: Sequence[Cited]) -> list[ChatCitation]:
+    return [
+        ChatCitation(
+            number=c.number,
+            document_id=c.hit.citation.document_id,
+            passage_id=c.hit.passage_id,
+            title=c.hit.citation.title,
+            source=c.hit.citation.source,
+            paragraph=c.hit.citation.paragraph,
+            page=c.hit.citation.page,
+            section=c.hit.citation.section,
+            char_start=c.hit.citation.char_start,
+            char_end=c.hit.citation.char_end,
+            text=c.hit.text,
+            answer=_span(c.hit.answer),
+            score=c.hit.score,
+        )
+        for c in cited
+    ]
+
+
+def chat_turns(messages: Sequence[ChatMessageIn]) -> list[ChatTurn]:
+    """Messages as plain text turns (text parts of multi-part content joined)."""
+    turns = []
+    for message in messages:
+        content = message.content
+        if isinstance(content, list):
+            text = "\n".join(part.text for part in content if part.type == "text" and part.text)
+        else:
+            text = content or ""
+        turns.append(ChatTurn(message.role, text))
+    return turns
 
 
 def document_out(info: DocumentInfo) -> DocumentOut:

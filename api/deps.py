@@ -7,7 +7,11 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from api.answers import Extractor
+from api.auth import KeyRing, Scope, presented_key
+from api.uploads import UploadStore
 from docqa.settings import Settings
 from index.embedder import Embedder
 from index.encoders import as_encoders, specs_of
@@ -17,15 +21,27 @@ from retriever.searcher import Retriever
 
 
 class Services:
-    """The encoder (loaded once at startup) and the retriever over the index.
+    """The encoders and answer extractor (loaded once at startup), the retriever, uploads.
 
     The index may not exist yet when the server starts; it is opened on first use,
     so a server started before ``docqa index`` picks the index up once it is built.
     """
 
-    def __init__(self, settings: Settings, embedders: Sequence[Embedder]) -> None:
+    def __init__(
+        self, settings: Settings, embedders: Sequence[Embedder], extractor: Extractor | None
+    ) -> None:
         self.settings = settings
         self.embedders = as_encoders(embedders)
+        self.extractor = extractor
+        self.keys = KeyRing.of(settings.api_keys_read, settings.api_keys_write)
+        self.uploads = UploadStore(
+            settings.upload_dir(),
+            settings.index_dir,
+            self.embedders,
+            batch_size=settings.batch_size,
+            max_file_bytes=settings.max_upload_bytes,
+            wait_seconds=settings.write_wait_seconds,
+        )
         self._retriever: Retriever | None = None
         self._lock = threading.Lock()
         try:
@@ -55,3 +71,27 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+# Declared as security schemes so /docs shows them; auto_error=False because keys are optional.
+_bearer = HTTPBearer(auto_error=False, description="API key as a bearer token.")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key header.")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+ApiKeyDep = Annotated[str | None, Depends(_api_key)]
+
+
+def _key(bearer: HTTPAuthorizationCredentials | None, header: str | None) -> str | None:
+    return presented_key(f"Bearer {bearer.credentials}" if bearer else None, header)
+
+
+def require_read(services: ServicesDep, bearer: BearerDep, header: ApiKeyDep) -> None:
+    """Refuse the request unless keys are off or it carries a read or write key."""
+    services.keys.check(_key(bearer, header), Scope.READ)
+
+
+def require_write(services: ServicesDep, bearer: BearerDep, header: ApiKeyDep) -> None:
+    """Refuse the request unless keys are off or it carries a write key."""
+    services.keys.check(_key(bearer, header), Scope.WRITE)
+
+
+ReadAccess = Depends(require_read)
+WriteAccess = Depends(require_write)

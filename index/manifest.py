@@ -10,7 +10,7 @@ from index.encoders import EncoderSpec
 from index.errors import IndexMismatchError
 from index.fsutil import atomic_write_text
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: sentence vectors (sentences/) beside the passage vectors
 MANIFEST_NAME = "manifest.json"
 
 
@@ -31,6 +31,7 @@ class Manifest:
     faiss_index: str
     lexical: bool
     encoders: list[dict[str, object]]
+    sentences: int  # rows of sentences/*.npy
 
     @property
     def encoder_specs(self) -> tuple[EncoderSpec, ...]:

@@ -10,6 +10,7 @@ from index.errors import IndexMismatchError
 from index.generation import require_current
 from index.lexical import LexicalIndex
 from index.manifest import Manifest
+from index.sentence_vectors import SentenceVectors
 from index.store import STORE_NAME, Store
 from index.vectors import DenseIndex
 
@@ -23,6 +24,7 @@ class IndexSnapshot:
     store: Store
     dense: dict[str, DenseIndex]  # encoder name -> its vectors
     lexical: LexicalIndex
+    sentences: SentenceVectors  # per-sentence vectors of every encoder
 
     @property
     def primary(self) -> DenseIndex:
@@ -48,21 +50,28 @@ class IndexSnapshot:
         manifest.check_compatible(specs)
         dense = {spec.name: DenseIndex.read(directory / spec.file, mmap=mmap) for spec in specs}
         lexical = LexicalIndex(directory, mmap=mmap)
+        sentences = SentenceVectors.read(directory, specs, mmap=mmap)
         store = Store(directory / STORE_NAME, read_only=True)
         counts = {
             "manifest": manifest.count,
             "bm25": lexical.count,
             "passages": store.count_passages(),
             **{f"vectors[{name}]": index.count for name, index in dense.items()},
+            "sentence passages": sentences.passage_count(),
         }
         dims_ok = all(dense[s.name].dimension == s.dimension for s in specs)
-        if len(set(counts.values())) != 1 or not dims_ok:
+        if (
+            len(set(counts.values())) != 1
+            or not dims_ok
+            or sentences.count != manifest.sentences
+        ):
             store.close()
             raise IndexMismatchError(
-                f"index in {directory} is inconsistent ({counts}); "
+                f"index in {directory} is inconsistent ({counts}, {sentences.count} "
+                f"sentences for {manifest.sentences} in the manifest); "
                 "rebuild it with `docqa index --rebuild PATH...`"
             )
-        return cls(directory, manifest, store, dense, lexical)
+        return cls(directory, manifest, store, dense, lexical, sentences)
 
     def close(self) -> None:
         self.store.close()

@@ -1,8 +1,17 @@
-"""FAISS inner-product index over unit vectors, keyed by the store's vector ids."""
+"""FAISS inner-product index over unit vectors, keyed by the store's vector ids.
+
+Small indexes are exact (``IndexIDMap2`` over ``IndexFlatIP``). Above
+``AnnPolicy.threshold`` vectors the writer turns them into an inverted-file index with
+8-bit scalar quantisation (``IVF{nlist},SQ8``): a quarter of the memory, and each
+query scans ``nprobe`` lists instead of every vector.
+"""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -11,7 +20,17 @@ import numpy.typing as npt
 from index.embedder import Vectors
 from index.errors import IndexMismatchError
 
-DENSE_NAME = "dense.faiss"
+FLAT = "IDMap2,Flat"
+
+
+@dataclass(frozen=True)
+class AnnPolicy:
+    """When and how to switch from exact to approximate search."""
+
+    threshold: int = 200_000  # vectors; below this search stays exact
+    nprobe: int = 32
+    exact: bool = False  # True: always exact, whatever the size
+    train_sample: int = 100_000
 
 
 def drop_missing(
@@ -21,26 +40,40 @@ def drop_missing(
     return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True) if i >= 0]
 
 
-class DenseIndex:
-    """Exact inner-product search (``IndexIDMap2`` over ``IndexFlatIP``)."""
+def nlist_for(count: int) -> int:
+    """Inverted lists for ``count`` vectors: about 4·√n, kept trainable (≥ 39 points each)."""
+    return int(max(16, min(65_536, 4 * math.sqrt(count), count // 39)))
 
-    def __init__(self, index: faiss.Index) -> None:
-        self._index = index
+
+class DenseIndex:
+    """Inner-product search over vectors keyed by int64 vector ids."""
+
+    def __init__(self, index: faiss.Index, nprobe: int = 32) -> None:
+        # FAISS's SWIG classes are only partly typed: this module is the one place that
+        # touches them, so they are Any here and typed at this class's surface.
+        self._index: Any = index
+        self._ivf: Any = faiss.try_extract_index_ivf(index) if not _is_flat(index) else None
+        self.nprobe = nprobe
 
     @classmethod
     def empty(cls, dimension: int) -> DenseIndex:
         return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)))
 
     @classmethod
-    def read(cls, path: Path, *, mmap: bool = False) -> DenseIndex:
+    def read(cls, path: Path, *, mmap: bool = False, nprobe: int = 32) -> DenseIndex:
         if not path.exists():
             raise IndexMismatchError(f"{path} is missing; rebuild the index")
         # IO_FLAG_MMAP maps the vectors instead of reading them all into memory.
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
-        return cls(faiss.read_index(str(path), flags))
+        return cls(faiss.read_index(str(path), flags), nprobe=nprobe)
 
     def write(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))
+
+    @property
+    def kind(self) -> str:
+        """``IDMap2,Flat`` or ``IVF{nlist},SQ8``, as recorded in the manifest."""
+        return FLAT if self._ivf is None else f"IVF{self._ivf.nlist},SQ8"
 
     @property
     def dimension(self) -> int:
@@ -65,21 +98,83 @@ class DenseIndex:
         if not vector_ids:
             return 0
         selector = np.asarray(vector_ids, dtype=np.int64)
-        return int(self._index.remove_ids(selector))  # type: ignore[arg-type]
+        return int(self._index.remove_ids(selector))
+
+    def vectors(self) -> tuple[npt.NDArray[np.int64], Vectors]:
+        """All ``(ids, vectors)``; exact for flat indexes, decoded (approximate) for SQ8."""
+        if self._ivf is None:
+            ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
+            flat: Any = faiss.downcast_index(self._index.index)
+            data = faiss.rev_swig_ptr(flat.get_xb(), self.count * self.dimension)
+            return ids, np.array(data, dtype=np.float32).reshape(self.count, self.dimension)
+        invlists = self._ivf.invlists
+        ids = np.concatenate(
+            [np.zeros(0, dtype=np.int64)]
+            + [
+                faiss.rev_swig_ptr(invlists.get_ids(n), invlists.list_size(n)).astype(np.int64)
+                for n in range(self._ivf.nlist)
+                if invlists.list_size(n)
+            ]
+        )
+        # A hash-table direct map lets us decode by id (the ids are not 0..n-1).
+        self._ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
+        vectors = self._ivf.reconstruct_batch(ids) if len(ids) else np.zeros((0, self.dimension))
+        return ids, np.ascontiguousarray(vectors, dtype=np.float32)
 
     def search(
         self, queries: Vectors, k: int, allowed: npt.NDArray[np.int64] | None = None
     ) -> list[list[tuple[int, float]]]:
         """Top-``k`` ``(vector_id, score)`` per query, best first.
 
-        ``allowed`` restricts the search to those vector ids (metadata filters).
+        ``allowed`` restricts the search to those vector ids (metadata filters). With an
+        IVF index a filtered query probes every list: the allowed ids may sit anywhere.
         """
         if self.count == 0 or k <= 0 or (allowed is not None and len(allowed) == 0):
             return [[] for _ in range(len(queries))]
-        params = None
-        if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))  # type: ignore[call-arg]
+        selector = faiss.IDSelectorBatch(allowed) if allowed is not None else None
+        params: Any = None
+        if self._ivf is not None:
+            nprobe = self._ivf.nlist if selector is not None else self.nprobe
+            params = faiss.SearchParametersIVF(nprobe=nprobe, sel=selector)  # type: ignore[call-arg]
+        elif selector is not None:
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         scores, ids = self._index.search(
             np.ascontiguousarray(queries), min(k, self.count), params=params
         )
         return [drop_missing(s, i) for s, i in zip(scores, ids, strict=True)]
+
+
+def _is_flat(index: faiss.Index) -> bool:
+    outer: Any = faiss.downcast_index(index)
+    return isinstance(outer, faiss.IndexIDMap2 | faiss.IndexIDMap) and isinstance(
+        faiss.downcast_index(outer.index), faiss.IndexFlat
+    )
+
+
+def to_policy(index: DenseIndex, policy: AnnPolicy) -> DenseIndex:
+    """The index the policy wants for its size: exact below the threshold, IVF-SQ8 above.
+
+    An IVF index is rebuilt (retrained) only when its size left the range it was
+    trained for; otherwise it is kept and updated in place.
+    """
+    count = index.count
+    want_ivf = not policy.exact and count >= policy.threshold
+    if not want_ivf and index.kind == FLAT:
+        return index
+    if want_ivf and index.kind != FLAT:
+        trained_for = int(index.kind[3:].split(",")[0])
+        if nlist_for(count) // 2 <= trained_for <= nlist_for(count) * 2:
+            return index
+    ids, vectors = index.vectors()
+    if not want_ivf:
+        rebuilt = DenseIndex.empty(index.dimension)
+        rebuilt.add(ids.tolist(), vectors)
+        return rebuilt
+    nlist = nlist_for(count)
+    ivf = faiss.index_factory(index.dimension, f"IVF{nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
+    rng = np.random.default_rng(0)  # a deterministic training sample
+    size = min(count, max(policy.train_sample, 40 * nlist))  # k-means wants ~40 points a list
+    sample = vectors[rng.choice(count, size=size, replace=False)]
+    ivf.train(np.ascontiguousarray(sample))
+    ivf.add_with_ids(np.ascontiguousarray(vectors), ids)
+    return DenseIndex(ivf, nprobe=policy.nprobe)

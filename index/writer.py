@@ -19,7 +19,7 @@ from types import TracebackType
 import numpy as np
 
 from index import generation as gen
-from index.embedder import Embedder
+from index.embedder import Embedder, Vectors
 from index.encoders import as_encoders, specs_of
 from index.errors import IndexMismatchError
 from index.extracted import Extracted, Heading, PageSpan
@@ -27,6 +27,7 @@ from index.ids import content_hash, passage_id
 from index.lexical import build_lexical
 from index.manifest import FORMAT_VERSION, Manifest
 from index.models import DocumentInput, Passage
+from index.sentence_vectors import SentenceVectors, sentences_to_embed
 from index.splitter import split_paragraphs
 from index.store import STORE_NAME, Store
 from index.vectors import DenseIndex
@@ -101,11 +102,13 @@ class IndexWriter:
         self._stack.callback(shutil.rmtree, self._staging, True)
         if previous is None:
             self._dense = [DenseIndex.empty(spec.dimension) for spec in self._specs]
+            self._sentences = SentenceVectors.empty(self._specs)
         else:
             source = gen.generation_dir(self.index_dir, previous)
             Manifest.read(source).check_compatible(self._specs)
             shutil.copyfile(source / STORE_NAME, self._staging / STORE_NAME)
             self._dense = [DenseIndex.read(source / spec.file) for spec in self._specs]
+            self._sentences = SentenceVectors.read(source, self._specs)
         self.store = Store(self._staging / STORE_NAME, read_only=False)
         self._stack.callback(self.store.close)
         self._next_vector_id = self.store.next_vector_id()
@@ -190,35 +193,51 @@ class IndexWriter:
             by_text.setdefault(text, []).append(vector_id)
         texts = sorted(by_text, key=len, reverse=True)
         step = max(1, self._batch_size * 4)
-        total = len(texts) * len(self._embedders)
+        total = (len(texts) + len(sentences_to_embed(texts))) * len(self._embedders)
         done = 0
+        embedded: dict[str, dict[str, Vectors]] = {}
         for embedder, dense in zip(self._embedders, self._dense, strict=True):
+            known = embedded.setdefault(embedder.name, {})
             for start in range(0, len(texts), step):
                 chunk = texts[start : start + step]
                 vectors = embedder.encode_passages(chunk, batch_size=self._batch_size)
+                known.update(zip(chunk, vectors, strict=True))
                 ids = [vid for text in chunk for vid in by_text[text]]
                 rows = np.repeat(np.arange(len(chunk)), [len(by_text[t]) for t in chunk])
                 dense.add(ids, np.ascontiguousarray(vectors[rows]))
                 done += len(chunk)
                 if progress is not None:
                     progress(done, total)
+        passages_done = done
+        self._sentences.add(
+            by_text,
+            self._embedders,
+            embedded,
+            batch_size=self._batch_size,
+            progress=None if progress is None else lambda n: progress(passages_done + n, total),
+        )
 
     def commit(self, progress: Progress | None = None) -> IngestReport:
         """Embed what changed, write every file of the generation, publish it."""
         for dense in self._dense:
             dense.remove(self._removed_vectors)
+        self._sentences.remove(self._removed_vectors)
         self._embed_pending(progress)
         self.store.set_next_vector_id(self._next_vector_id)
         self.store.commit()
         count = self.store.count_passages()
-        if any(dense.count != count for dense in self._dense):
+        if any(dense.count != count for dense in self._dense) or (
+            self._sentences.passage_count() != count
+        ):
             raise IndexMismatchError(
-                f"internal error: {[d.count for d in self._dense]} vectors for {count} "
-                "passages; nothing was committed"
+                f"internal error: {[d.count for d in self._dense]} vectors and sentences of "
+                f"{self._sentences.passage_count()} passages for {count} passages; "
+                "nothing was committed"
             )
         documents = self.store.count_documents()
         for spec, dense in zip(self._specs, self._dense, strict=True):
             dense.write(self._staging / spec.file)
+        self._sentences.write(self._staging)
         build_lexical(self.store.iter_passages(), self._staging)
         Manifest(
             format_version=FORMAT_VERSION,
@@ -234,6 +253,7 @@ class IndexWriter:
             faiss_index="IDMap2,Flat",
             lexical=True,
             encoders=[{"name": s.name, "dimension": s.dimension} for s in self._specs],
+            sentences=self._sentences.count,
         ).write(self._staging)
         self.store.close()
         gen.publish(self.index_dir, self._staging, self._generation)

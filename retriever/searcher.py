@@ -15,7 +15,9 @@ from index.handle import IndexHandle
 from index.models import Passage
 from index.snapshot import IndexSnapshot
 from retriever.errors import QueryError
-from retriever.fusion import reciprocal_rank_fusion
+from retriever.fusion import Fusion, normalized_score_fusion, reciprocal_rank_fusion
+from retriever.rerank.stage import Reranker
+from retriever.single_query import one_faiss_thread
 from retriever.types import Citation, Hit, Mode, SearchResult
 
 MAX_TOP_K = 100
@@ -28,10 +30,12 @@ class SearchOptions:
 
     mode: Mode = Mode.HYBRID
     candidates: int = 50
+    fusion: Fusion = Fusion.SCORE
     rrf_k: int = 60
     encoder_weights: Mapping[str, float] = field(default_factory=dict)  # default 1.0 each
     lexical_weight: float = 1.0
     max_query_chars: int = 2000
+    rerank_depth: int = 50  # fused candidates the second stage re-scores (hybrid mode)
 
 
 def _citation(passage: Passage) -> Citation:
@@ -48,17 +52,23 @@ def _citation(passage: Passage) -> Citation:
 
 
 class Retriever:
-    """Dense, lexical or hybrid search over an :class:`IndexHandle`."""
+    """Dense, lexical or hybrid search over an :class:`IndexHandle`.
+
+    Hybrid search fuses BM25 and every encoder's ranking, then, when a ``second_stage``
+    is given, re-scores the fused top ``rerank_depth`` with it.
+    """
 
     def __init__(
         self,
         handle: IndexHandle,
         embedders: Embedder | Sequence[Embedder],
         options: SearchOptions | None = None,
+        second_stage: Reranker | None = None,
     ) -> None:
         self.handle = handle
         self.embedders = as_encoders(embedders)
         self.options = options or SearchOptions()
+        self.second_stage = second_stage
 
     @classmethod
     def open(
@@ -68,12 +78,14 @@ class Retriever:
         options: SearchOptions | None = None,
         *,
         mmap: bool = False,
+        second_stage: Reranker | None = None,
     ) -> Retriever:
         """Open the index in ``index_dir`` for these encoders."""
         from pathlib import Path
 
         found = as_encoders(embedders)
-        return cls(IndexHandle(Path(str(index_dir)), specs_of(found), mmap=mmap), found, options)
+        handle = IndexHandle(Path(str(index_dir)), specs_of(found), mmap=mmap)
+        return cls(handle, found, options, second_stage)
 
     def check(self, question: str, k: int) -> str:
         """Validate a question; returns it stripped."""
@@ -108,15 +120,15 @@ class Retriever:
                 vector = (query_vectors or {}).get(embedder.name)
                 if vector is None:
                     vector = embedder.encode_queries([question])
-                found[embedder.name] = snapshot.dense[embedder.name].search(vector, depth, allowed)[
-                    0
-                ]
+                with one_faiss_thread():
+                    hits = snapshot.dense[embedder.name].search(vector, depth, allowed)
+                found[embedder.name] = hits[0]
         if mode in (Mode.LEXICAL, Mode.HYBRID):
             found["bm25"] = snapshot.lexical.search(question, depth, allowed)
         return found
 
     def fuse(self, rankings: Mapping[str, Ranked]) -> Ranked:
-        """One ranking: a single signal as is, several by weighted reciprocal-rank fusion."""
+        """One ranking: a single signal as is, several by weighted fusion (RRF by default)."""
         if len(rankings) == 1:
             return list(next(iter(rankings.values())))
         weights = [
@@ -125,6 +137,8 @@ class Retriever:
             else self.options.encoder_weights.get(name, 1.0)
             for name in rankings
         ]
+        if self.options.fusion == Fusion.SCORE:
+            return normalized_score_fusion(list(rankings.values()), weights)
         return reciprocal_rank_fusion(list(rankings.values()), weights, k=self.options.rrf_k)
 
     def rank(
@@ -136,9 +150,22 @@ class Retriever:
         query_vectors: Mapping[str, Vectors] | None = None,
         allowed: npt.NDArray[np.int64] | None = None,
     ) -> Ranked:
-        """``(vector_id, score)`` best first, for ``k`` hits or more."""
+        """``(vector_id, score)`` best first, for ``k`` hits or more.
+
+        In hybrid mode with a second stage, only the re-scored top
+        ``max(k, rerank_depth)`` candidates are returned.
+        """
         depth = max(k, self.options.candidates)
-        return self.fuse(self.rankings(snapshot, question, depth, mode, query_vectors, allowed))
+        vectors = dict(query_vectors or {})
+        if mode in (Mode.DENSE, Mode.HYBRID):
+            for embedder in self.embedders:
+                if embedder.name not in vectors:
+                    vectors[embedder.name] = embedder.encode_queries([question])
+        fused = self.fuse(self.rankings(snapshot, question, depth, mode, vectors, allowed))
+        if mode != Mode.HYBRID or self.second_stage is None:
+            return fused
+        head = fused[: max(k, self.options.rerank_depth)]
+        return self.second_stage.rerank(snapshot, question, vectors, head)
 
     def search(
         self,

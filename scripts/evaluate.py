@@ -1,10 +1,16 @@
 """Evaluate docqa retrieval on a BEIR-layout folder.
 
-    python scripts/evaluate.py DATA_DIR [--limit N] [--json OUT.json] [--mode hybrid]
-        [--compare dense,lexical,hybrid] [--per-query OUT.jsonl]
+    python scripts/evaluate.py DATA_DIR [--limit N] [--subset all|tune|held-out]
+        [--mode hybrid] [--compare dense,lexical,fused,hybrid] [--json OUT.json]
+        [--per-query OUT.jsonl] [--plot OUT.png] [--answers]
 
 Builds (or reuses, from .cache/eval/) an index of the corpus, runs every query and
-prints recall@1/5/10/20, MRR@10 and nDCG@10, as a table and as JSON.
+prints recall@1/5/10/20, MRR@10, nDCG@10 and all_found@10 (questions with several
+relevant passages), as a table and as JSON. ``fused`` is hybrid search without the
+second stage. ``--answers`` adds SQuAD exact match and F1 of the answer extracted from
+the top passage, for queries that carry answers. Question vectors are cached on disk
+(``scripts/query_cache.py``), so ``ms/query`` is ranking time with the question already
+encoded; latency with encoding is measured by ``scripts/bench_search.py``.
 """
 
 from __future__ import annotations
@@ -15,12 +21,15 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 METRICS = ("recall@1", "recall@5", "recall@10", "recall@20", "mrr@10", "ndcg@10")
+RUNS = ("dense", "lexical", "fused", "hybrid")
+CURVE_DEPTH = 20
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -29,10 +38,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--limit", type=int, default=None, help="first N queries only")
+    parser.add_argument("--subset", default="all", help="all, tune or held-out articles")
     parser.add_argument("--json", type=Path, default=None, help="write metrics JSON here")
-    parser.add_argument("--mode", default=None, help="dense, lexical or hybrid (default: setting)")
-    parser.add_argument("--compare", default=None, help="comma-separated modes, one table")
+    parser.add_argument("--mode", default=None, help=f"one of {RUNS} (default: setting)")
+    parser.add_argument("--compare", default=None, help="comma-separated runs, one table")
     parser.add_argument("--per-query", type=Path, default=None, help="JSONL of per-query results")
+    parser.add_argument("--plot", type=Path, default=None, help="PNG of recall@k per run")
+    parser.add_argument("--answers", action="store_true", help="EM/F1 of the top passage")
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "eval")
     return parser.parse_args(argv)
 
@@ -43,110 +55,194 @@ def cache_key(data_dir: Path, model: str) -> str:
     return hashlib.sha1(raw.encode()).hexdigest()[:12]
 
 
+def query_vectors(retriever: Any, texts: list[str], cache_dir: Path) -> dict[str, Any]:
+    """Every encoder's vectors of ``texts``, through the on-disk cache of ``query_cache``."""
+    from query_cache import cached_vectors
+    from rich.console import Console
+
+    console = Console(stderr=True)
+
+    def report(done: int, total: int) -> None:
+        console.print(f"  encoded {done}/{total} questions", end="\r")
+
+    return {
+        e.name: cached_vectors(e.name, e.encode_queries, texts, cache_dir, report)
+        for e in retriever.embedders
+    }
+
+
+def build_index(dataset: Any, index_dir: Path, embedders: list[Any], batch_size: int) -> float:
+    """Index the corpus into ``index_dir``; returns the seconds it took."""
+    from rich.console import Console
+
+    from index.models import DocumentInput
+    from index.writer import IndexWriter
+
+    console = Console(stderr=True)
+    console.print(f"indexing {len(dataset.corpus)} passages into {index_dir}")
+    started = time.perf_counter()
+    with IndexWriter(index_dir, embedders, rebuild=True, batch_size=batch_size) as writer:
+        for doc_id, (title, text) in dataset.corpus.items():
+            writer.upsert(DocumentInput(doc_id, text, title, f"{dataset.name}:{doc_id}"))
+        writer.commit(progress=lambda d, t: console.print(f"  embedded {d}/{t}", end="\r"))
+    return time.perf_counter() - started
+
+
+def answer_scores(extractor: Any, question: str, passage: str, answers: tuple[str, ...]) -> Any:
+    from retriever.answer.squad_metrics import max_over_ground_truths
+
+    found = extractor.extract(question, passage).answer
+    text = found.text if found is not None else ""
+    return (
+        max_over_ground_truths(text, list(answers), exact=True),
+        max_over_ground_truths(text, list(answers), exact=False),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import beir
     from rich.console import Console
     from rich.progress import track
-    from rich.table import Table
+    from tuning_split import subset
 
     from docqa.settings import Settings
     from docqa.wiring import load_embedders, load_retriever
     from index.generation import current_generation
-    from index.models import DocumentInput
-    from index.writer import IndexWriter
-    from retriever.metrics import evaluate_run, per_query
+    from retriever.metrics import all_found_at, evaluate_run, per_query, ranked_ids
+    from retriever.searcher import Retriever
     from retriever.types import Mode
 
     console = Console(stderr=True)
     settings = Settings()
-    dataset = beir.load(args.data_dir, args.limit)
+    full = beir.load(args.data_dir)
+    dataset = subset(full, args.subset)
+    if args.limit is not None:
+        kept = dataset.queries[: args.limit]
+        ids = {q.query_id for q in kept}
+        dataset = beir.Dataset(
+            dataset.name, dataset.corpus, kept, {q: r for q, r in dataset.qrels.items() if q in ids}
+        )
     embedders = load_embedders(settings)
     names = "+".join(e.name for e in embedders)
-    index_dir = args.cache_dir / f"{dataset.name}-{cache_key(args.data_dir, names)}"
+    index_dir = args.cache_dir / f"{full.name}-{cache_key(args.data_dir, names)}"
     build_seconds = 0.0
     if current_generation(index_dir) is None:
-        console.print(f"indexing {len(dataset.corpus)} passages into {index_dir}")
-        started = time.perf_counter()
-        with IndexWriter(
-            index_dir, embedders, rebuild=True, batch_size=settings.batch_size
-        ) as writer:
-            for doc_id, (title, text) in dataset.corpus.items():
-                writer.upsert(DocumentInput(doc_id, text, title, f"{dataset.name}:{doc_id}"))
-            writer.commit(progress=lambda d, t: console.print(f"  embedded {d}/{t}", end="\r"))
-        build_seconds = time.perf_counter() - started
+        build_seconds = build_index(full, index_dir, embedders, settings.batch_size)
     retriever = load_retriever(settings.model_copy(update={"index_dir": index_dir}), embedders)
+    first_stage = Retriever(retriever.handle, retriever.embedders, retriever.options)
     snapshot = retriever.handle.current()
-    modes = (
-        [Mode(m) for m in args.compare.split(",")]
-        if args.compare
-        else [Mode(args.mode or settings.mode)]
-    )
+    runs = args.compare.split(",") if args.compare else [args.mode or settings.mode.value]
+    if any(run not in RUNS for run in runs):
+        raise SystemExit(f"error: runs must be among {', '.join(RUNS)}, got {runs}")
     texts = [q.text for q in dataset.queries]
-    vectors = retriever.encode_queries(texts) if any(m != Mode.LEXICAL for m in modes) else None
-    results: dict[str, dict[str, float]] = {}
-    per_query_rows: list[dict[str, object]] = []
-    for mode in modes:
-        run: dict[str, dict[str, float]] = {}
+    vectors = query_vectors(retriever, texts, args.cache_dir) if runs != ["lexical"] else {}
+    extractor = None
+    if args.answers:
+        from retriever.answer import load_default_extractor
+
+        extractor = load_default_extractor()
+    results: dict[str, dict[str, float | None]] = {}
+    curves: dict[str, list[float]] = {}
+    rows: list[dict[str, object]] = []
+    for run in runs:
+        mode = Mode.HYBRID if run == "fused" else Mode(run)
+        searcher = first_stage if run == "fused" else retriever
+        ranked_runs: dict[str, dict[str, float]] = {}
+        em = f1 = 0.0
+        answered = 0
         started = time.perf_counter()
-        for i, query in enumerate(
-            track(dataset.queries, description=f"{mode.value}", console=console)
-        ):
-            vector = {n: v[i : i + 1] for n, v in vectors.items()} if vectors else None
-            ranked = retriever.rank(snapshot, query.text, 100, mode, vector)
+        for i, query in enumerate(track(dataset.queries, description=run, console=console)):
+            vector = {n: v[i : i + 1] for n, v in vectors.items()}
+            ranked = searcher.rank(snapshot, query.text, CURVE_DEPTH, mode, vector)
             passages = snapshot.store.passages_by_vector_id([v for v, _ in ranked])
             scores: dict[str, float] = {}
             for position, (vector_id, _score) in enumerate(ranked):
                 doc = passages[vector_id].document_id
                 scores.setdefault(doc, float(len(ranked) - position))  # best rank per document
-            run[query.query_id] = scores
-            if args.per_query:
-                from retriever.metrics import ranked_ids
-
-                per_query_rows.append(
-                    {
-                        "mode": mode.value,
-                        "query_id": query.query_id,
-                        "query": query.text,
-                        "top10": ranked_ids(scores)[:10],
-                        **per_query(ranked_ids(scores), dataset.qrels[query.query_id]),
-                    }
+            ranked_runs[query.query_id] = scores
+            row: dict[str, object] = {"run": run, "query_id": query.query_id, "query": query.text}
+            if extractor is not None and query.answers and ranked:
+                q_em, q_f1 = answer_scores(
+                    extractor, query.text, passages[ranked[0][0]].text, query.answers
                 )
-        metrics = evaluate_run(run, dataset.qrels)
-        metrics["ms_per_query"] = (
-            1000 * (time.perf_counter() - started) / max(1, len(dataset.queries))
+                em, f1, answered = em + q_em, f1 + q_f1, answered + 1
+                row.update({"em": q_em, "f1": q_f1})
+            if args.per_query:
+                order = ranked_ids(scores)
+                rows.append(
+                    {**row, "top10": order[:10], **per_query(order, dataset.qrels[query.query_id])}
+                )
+        elapsed = time.perf_counter() - started
+        metrics: dict[str, float | None] = dict(evaluate_run(ranked_runs, dataset.qrels))
+        several = [q for q, rel in dataset.qrels.items() if sum(r > 0 for r in rel.values()) > 1]
+        metrics["all_found@10"] = (
+            sum(all_found_at(ranked_ids(ranked_runs[q]), dataset.qrels[q], 10) for q in several)
+            / len(several)
+            if several
+            else None
         )
-        results[mode.value] = metrics
-    table = Table(
-        title=f"{dataset.name}: {len(dataset.queries)} queries, {snapshot.manifest.count} passages"
-    )
-    table.add_column("mode")
-    for name in (*METRICS, "ms/query"):
-        table.add_column(name, justify="right")
-    for mode_name, metrics in results.items():
-        table.add_row(
-            mode_name, *(f"{metrics[m]:.3f}" for m in METRICS), f"{metrics['ms_per_query']:.1f}"
-        )
-    Console().print(table)
+        metrics["n_several_relevant"] = len(several)
+        metrics["em"] = 100 * em / answered if answered else None
+        metrics["f1"] = 100 * f1 / answered if answered else None
+        metrics["ms_per_query"] = 1000 * elapsed / max(1, len(dataset.queries))
+        results[run] = metrics
+        curves[run] = recall_curve(ranked_runs, dataset.qrels)
+    print_table(dataset, snapshot.manifest.count, results)
     payload: dict[str, object] = {
         "dataset": dataset.name,
+        "subset": args.subset,
         "encoders": [e.name for e in embedders],
         "passages": snapshot.manifest.count,
         "index_build_seconds": round(build_seconds, 1),
+        "recall_curve": curves,
         **({"modes": results} if len(results) > 1 else next(iter(results.values()))),
     }
     if len(results) == 1:
-        payload["mode"] = modes[0].value
+        payload["mode"] = runs[0]
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     if args.per_query:
         args.per_query.parent.mkdir(parents=True, exist_ok=True)
         with open(args.per_query, "w", encoding="utf-8") as handle:
-            for row in per_query_rows:
+            for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if args.plot:
+        from eval_plot import plot_recall
+
+        plot_recall(curves, args.plot, f"{dataset.name} ({args.subset}, {len(texts)} questions)")
     print(json.dumps(payload, indent=2))
     return 0
+
+
+def recall_curve(run: dict[str, dict[str, float]], qrels: dict[str, dict[str, int]]) -> list[float]:
+    """Mean recall@k for k = 1..CURVE_DEPTH."""
+    from retriever.metrics import ranked_ids, recall_at
+
+    judged = [q for q, rel in qrels.items() if any(r > 0 for r in rel.values())]
+    orders = {q: ranked_ids(run.get(q, {})) for q in judged}
+    return [
+        sum(recall_at(orders[q], qrels[q], k) for q in judged) / max(1, len(judged))
+        for k in range(1, CURVE_DEPTH + 1)
+    ]
+
+
+def print_table(dataset: Any, passages: int, results: dict[str, dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    optional = ("all_found@10", "em", "f1")
+    extra = [m for m in optional if any(r[m] is not None for r in results.values())]
+    table = Table(title=f"{dataset.name}: {len(dataset.queries)} queries, {passages} passages")
+    table.add_column("run")
+    for name in (*METRICS, *extra, "ms/query"):
+        table.add_column(name, justify="right")
+    for run, metrics in results.items():
+        cells = [f"{metrics[m]:.3f}" for m in METRICS]
+        cells += ["-" if metrics[m] is None else f"{metrics[m]:.3f}" for m in extra]
+        table.add_row(run, *cells, f"{metrics['ms_per_query']:.1f}")
+    Console().print(table)
 
 
 if __name__ == "__main__":

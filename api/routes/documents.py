@@ -1,18 +1,60 @@
-"""``GET /documents`` and ``GET /documents/{id}``."""
+"""``/v1/documents``: list, read, upload (multipart, indexed incrementally) and delete."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile
 
 from api.convert import document_out
-from api.deps import ServicesDep
-from api.schemas import DocumentList, DocumentText, ErrorResponse
+from api.deps import ReadAccess, ServicesDep, WriteAccess
+from api.schemas import (
+    DeleteResponse,
+    DocumentList,
+    DocumentText,
+    UploadedDocument,
+    UploadResponse,
+    error_responses,
+)
+from api.uploads import IncomingFile, UploadError, UploadTooLargeError
 from index.errors import DocumentNotFoundError
 
 router = APIRouter(tags=["documents"])
 
+MetadataForm = Annotated[
+    str | None,
+    Form(
+        description="JSON: one object for every file, or a list with one object per file "
+        '(in upload order), e.g. {"tags": ["policy"], "date": "2024-05-01"}; '
+        "a `title` key overrides the extracted title."
+    ),
+]
 
-@router.get("/documents", response_model=DocumentList)
+
+def _metadata(raw: str | None, count: int) -> list[dict[str, object]]:
+    if raw is None or not raw.strip():
+        return [{} for _ in range(count)]
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise UploadError(f"metadata: not valid JSON ({exc})") from exc
+    if isinstance(value, dict):
+        return [dict(value) for _ in range(count)]
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        if len(value) != count:
+            raise UploadError(f"metadata: {len(value)} objects for {count} files")
+        return [dict(v) for v in value]
+    raise UploadError("metadata: must be a JSON object or a list of objects, one per file")
+
+
+@router.get(
+    "/documents",
+    response_model=DocumentList,
+    dependencies=[ReadAccess],
+    responses=error_responses(401, 403, 503),
+)
 def list_documents(services: ServicesDep) -> DocumentList:
     """Every indexed document with its passage count and metadata."""
     docs = services.retriever().handle.current().store.documents()
@@ -22,7 +64,8 @@ def list_documents(services: ServicesDep) -> DocumentList:
 @router.get(
     "/documents/{document_id}",
     response_model=DocumentText,
-    responses={404: {"model": ErrorResponse}},
+    dependencies=[ReadAccess],
+    responses=error_responses(401, 403, 404, 503),
 )
 def get_document(document_id: str, services: ServicesDep) -> DocumentText:
     """One document with the exact text that citation offsets point into."""
@@ -33,3 +76,62 @@ def get_document(document_id: str, services: ServicesDep) -> DocumentText:
                 **document_out(info).model_dump(), text=store.document_text(document_id)
             )
     raise DocumentNotFoundError(f"no document with id {document_id!r}")
+
+
+@router.post(
+    "/documents",
+    status_code=201,
+    response_model=UploadResponse,
+    dependencies=[WriteAccess],
+    responses=error_responses(400, 401, 403, 409, 413, 415, 422),
+)
+def upload_documents(
+    files: Annotated[list[UploadFile], File(min_length=1, description="Files to index.")],
+    services: ServicesDep,
+    metadata: MetadataForm = None,
+) -> UploadResponse:
+    """Store the files in the data directory and index them in one commit (all or nothing).
+
+    Only new or changed paragraphs are embedded; uploading a file with the same name again
+    updates that document. Searches keep answering from the previous generation meanwhile.
+    """
+    # A plain `def`: FastAPI runs it in a worker thread, so indexing never blocks the loop.
+    started = time.perf_counter()
+    limit = services.settings.max_upload_files
+    if len(files) > limit:
+        raise UploadTooLargeError(f"{len(files)} files in one upload; the limit is {limit}")
+    metas = _metadata(metadata, len(files))
+    incoming = [
+        IncomingFile(f.filename or "", f.file, meta) for f, meta in zip(files, metas, strict=True)
+    ]
+    result = services.uploads.add(incoming)
+    report = result.report
+    return UploadResponse(
+        generation=report.generation,
+        documents=[
+            UploadedDocument(
+                document_id=d.document_id,
+                filename=d.filename,
+                title=d.title,
+                status=d.status,
+                passages=d.passages,
+            )
+            for d in result.documents
+        ],
+        documents_total=report.documents_total,
+        passages_total=report.passages_total,
+        passages_embedded=report.passages_embedded,
+        took_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
+
+
+@router.delete(
+    "/documents/{document_id}",
+    response_model=DeleteResponse,
+    dependencies=[WriteAccess],
+    responses=error_responses(401, 403, 404, 409),
+)
+def delete_document(document_id: str, services: ServicesDep) -> DeleteResponse:
+    """Remove a document from the index (and its file, if it was uploaded)."""
+    report = services.uploads.remove(document_id)
+    return DeleteResponse(document_id=document_id, deleted=True, generation=report.generation)

@@ -14,29 +14,26 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health", response_model=HealthResponse)
 def health(services: ServicesDep) -> HealthResponse:
-    """Model name and index size; ``status`` is ``no_index`` until an index is built."""
+    """Model name and index size; ``status`` is ``no_index`` until an index is built.
+
+    Open without an API key, for load balancers and uptime checks.
+    """
     embedder = services.embedders[0]
-    encoders = [e.name for e in services.embedders]
+    common = {
+        "model": embedder.name,
+        "encoders": [e.name for e in services.embedders],
+        "dimension": embedder.dimension,
+        "answers": "fallback" if services.extractor is None else "extractive",
+        "version": package_version(),
+    }
     try:
         snapshot = services.retriever().handle.current()
     except IndexNotFoundError:
-        return HealthResponse(
-            status="no_index",
-            model=embedder.name,
-            encoders=encoders,
-            dimension=embedder.dimension,
-            passages=0,
-            documents=0,
-            generation=None,
-            version=package_version(),
-        )
+        return HealthResponse(status="no_index", passages=0, documents=0, generation=None, **common)
     return HealthResponse(
         status="ok",
-        model=embedder.name,
-        encoders=encoders,
-        dimension=embedder.dimension,
         passages=snapshot.manifest.count,
         documents=snapshot.manifest.documents,
         generation=snapshot.generation,
-        version=package_version(),
+        **common,
     )

@@ -1,4 +1,4 @@
-"""``POST /search``: ranked passages with citations."""
+"""``POST /v1/search``: ranked passages with citations."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import time
 from fastapi import APIRouter
 
 from api.convert import hit_out, to_filter
-from api.deps import ServicesDep
-from api.schemas import ErrorResponse, SearchRequest, SearchResponse
+from api.deps import ReadAccess, ServicesDep
+from api.schemas import SearchRequest, SearchResponse, error_responses
 
-router = APIRouter(tags=["search"])
+router = APIRouter(tags=["search"], dependencies=[ReadAccess])
 
 
 @router.post(
     "/search",
     response_model=SearchResponse,
-    responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+    responses=error_responses(400, 401, 403, 413, 422, 503),
 )
 def search(body: SearchRequest, services: ServicesDep) -> SearchResponse:
     """Rank the index's paragraphs for ``query``; each hit cites its document span."""

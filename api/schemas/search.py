@@ -1,4 +1,4 @@
-"""Request and response models of the HTTP API (pydantic lives only here)."""
+"""Search request and response models, and the hit/citation shapes others reuse."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from retriever.searcher import MAX_TOP_K
 from retriever.types import Mode
 
 _ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?"
+NON_BLANK = r"\S"  # at least one non-space character
 Scalar = str | int | float | bool
 
 
@@ -30,13 +31,21 @@ class SearchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(..., min_length=1, max_length=20_000, description="The question.")
+    query: str = Field(
+        ...,
+        min_length=1,
+        max_length=20_000,  # the served schema shows the configured limit (max_query_chars)
+        pattern=NON_BLANK,
+        description="The question.",
+    )
     top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="How many passages to return.")
     mode: Mode | None = Field(None, description="dense, lexical or hybrid (default: setting).")
     filters: FiltersIn | None = Field(None, description="Restrict to matching documents.")
 
 
 class SpanOut(BaseModel):
+    """A span of the document text: ``document.text[char_start:char_end] == text``."""
+
     text: str
     char_start: int
     char_end: int
@@ -71,43 +80,3 @@ class SearchResponse(BaseModel):
     generation: int
     results: list[HitOut]
     took_ms: float
-
-
-class HealthResponse(BaseModel):
-    status: str
-    model: str
-    encoders: list[str]
-    dimension: int
-    passages: int
-    documents: int
-    generation: int | None
-    version: str
-
-
-class DocumentOut(BaseModel):
-    document_id: str
-    title: str
-    source: str
-    passages: int
-    metadata: dict[str, object]
-
-
-class DocumentList(BaseModel):
-    documents: list[DocumentOut]
-    total: int
-
-
-class DocumentText(DocumentOut):
-    text: str
-
-
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    details: list[dict[str, object]] | None = None
-
-
-class ErrorResponse(BaseModel):
-    """The one shape of every 4xx/5xx response."""
-
-    error: ErrorBody

@@ -1,0 +1,151 @@
+"""Pick the best answer among retrieved passages, in document offsets.
+
+The extractor's spans are relative to the passage text; adding the passage's
+``citation.char_start`` turns them into offsets of the document text that
+``GET /v1/documents/{id}`` returns, which is what citations promise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from api.answers import Extractor, SpanLike
+from retriever.types import Hit, Span
+
+_SENTENCE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+[\"'”’)\]]*|$)", re.MULTILINE)
+_WORD = re.compile(r"\w+", re.UNICODE)
+FALLBACK_PASSAGES = 3  # the fallback looks for its sentence in the top passages only
+
+
+class AnswerKind(StrEnum):
+    EXTRACTED = "extracted"  # the span model's answer
+    SENTENCE = "sentence"  # fallback: the top passage's sentence sharing most words
+    PASSAGE = "passage"  # fallback: the whole top passage
+
+
+@dataclass(frozen=True)
+class PassageSpans:
+    """The extractor's answer and sentence in one passage, in document offsets."""
+
+    answer: Span | None
+    sentence: Span | None
+    score: float
+
+
+NO_SPANS = PassageSpans(answer=None, sentence=None, score=0.0)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The chosen answer: its text, where it is, and which passage (0-based) it cites."""
+
+    text: str
+    kind: AnswerKind
+    score: float
+    passage: int
+    document_id: str
+    span: Span
+
+    @property
+    def fallback(self) -> bool:
+        return self.kind is not AnswerKind.EXTRACTED
+
+
+def _to_document(span: SpanLike | None, hit: Hit) -> Span | None:
+    if span is None:
+        return None
+    offset = hit.citation.char_start
+    return Span(span.text, span.char_start + offset, span.char_end + offset)
+
+
+def passage_spans(extractor: Extractor | None, question: str, hit: Hit) -> PassageSpans:
+    """Run the extractor on one hit; no extractor means no spans."""
+    if extractor is None:
+        return NO_SPANS
+    found = extractor.extract(question, hit.text)
+    return PassageSpans(
+        answer=_to_document(found.answer, hit),
+        sentence=_to_document(found.sentence, hit),
+        score=float(found.score),
+    )
+
+
+def all_spans(
+    extractor: Extractor | None, question: str, hits: Sequence[Hit]
+) -> list[PassageSpans]:
+    """Spans of every hit, in one batched model call when the extractor offers one."""
+    if extractor is None:
+        return [NO_SPANS for _ in hits]
+    batch = getattr(extractor, "extract_batch", None)
+    if batch is None:
+        return [passage_spans(extractor, question, hit) for hit in hits]
+    found = batch(question, [hit.text for hit in hits])
+    return [
+        PassageSpans(_to_document(f.answer, hit), _to_document(f.sentence, hit), float(f.score))
+        for f, hit in zip(found, hits, strict=True)
+    ]
+
+
+def with_spans(hit: Hit, spans: PassageSpans) -> Hit:
+    """The hit carrying its answer and sentence spans."""
+    return Hit(
+        hit.rank, hit.score, hit.passage_id, hit.text, hit.citation, spans.answer, spans.sentence
+    )
+
+
+def _sentences(hit: Hit) -> Iterator[Span]:
+    """Sentences of the hit's passage, in document offsets."""
+    offset = hit.citation.char_start
+    for match in _SENTENCE.finditer(hit.text):
+        text = match.group().strip()
+        if text:
+            start = match.start() + match.group().index(text)
+            yield Span(text, start + offset, start + offset + len(text))
+
+
+def _best_sentence(question: str, hits: Sequence[Hit]) -> tuple[int, Span] | None:
+    """The sentence sharing most words with the question; earlier passages win ties."""
+    wanted = {w for w in _WORD.findall(question.lower()) if len(w) > 2}
+    best: tuple[int, int, Span] | None = None
+    for index, hit in enumerate(hits):
+        for sentence in _sentences(hit):
+            overlap = len(wanted & set(_WORD.findall(sentence.text.lower())))
+            if best is None or overlap > best[0]:
+                best = (overlap, index, sentence)
+    return None if best is None else (best[1], best[2])
+
+
+def choose_answer(
+    question: str, hits: Sequence[Hit], spans: Sequence[PassageSpans]
+) -> Answer | None:
+    """The highest-scoring extracted answer; else the best sentence of the top passages.
+
+    Extractor scores are normalised within a passage, so comparing them across passages
+    is a heuristic; ties go to the better-ranked passage.
+    """
+    if not hits:
+        return None
+    scored = [(s.score, -i, i) for i, s in enumerate(spans) if s.answer is not None]
+    if scored:
+        _, _, index = max(scored)
+        found = spans[index]
+        assert found.answer is not None
+        return Answer(
+            text=found.answer.text,
+            kind=AnswerKind.EXTRACTED,
+            score=found.score,
+            passage=index,
+            document_id=hits[index].citation.document_id,
+            span=found.answer,
+        )
+    found_sentence = _best_sentence(question, hits[:FALLBACK_PASSAGES])
+    if found_sentence is not None:
+        index, sentence = found_sentence
+        document_id = hits[index].citation.document_id
+        return Answer(sentence.text, AnswerKind.SENTENCE, 0.0, index, document_id, sentence)
+    top = hits[0]
+    whole = Span(top.text, top.citation.char_start, top.citation.char_end)
+    return Answer(top.text, AnswerKind.PASSAGE, 0.0, 0, top.citation.document_id, whole)

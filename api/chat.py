@@ -1,0 +1,100 @@
+"""Build the extractive chat reply: the answer with numbered citations and its sources.
+
+Everything in the reply is text copied from retrieved passages (plus fixed wording),
+so every claim can be traced to ``citations[n].text``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from api.answering import Answer, AnswerKind
+from index.errors import DocqaError
+from retriever.types import Hit
+
+NO_ANSWER = "I could not find an answer in the indexed documents."
+_SPACE = re.compile(r"\s+")
+
+
+class ChatRequestError(DocqaError):
+    """The conversation holds no user question."""
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    role: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Cited:
+    """A passage cited as ``[number]``."""
+
+    number: int
+    hit: Hit
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    content: str
+    answer: str
+    sources: str
+    cited: tuple[Cited, ...]
+
+
+def question_of(turns: Sequence[ChatTurn], max_chars: int) -> str:
+    """The last user message with text, which is the question.
+
+    A message longer than ``max_chars`` keeps its end: in a chat, a long message is
+    usually pasted context followed by the question.
+
+    Raises:
+        ChatRequestError: no user message with text.
+    """
+    for turn in reversed(turns):
+        text = turn.text.strip()
+        if turn.role == "user" and text:
+            if len(text) > max_chars:
+                tail = text[-max_chars:]
+                space = tail.find(" ")
+                text = tail[space + 1 :] if 0 <= space < len(tail) - 1 else tail
+            return text.strip()
+    raise ChatRequestError("messages: no user message with text to answer")
+
+
+def _normal(text: str) -> str:
+    return _SPACE.sub(" ", text).strip().lower()
+
+
+def compose(answer: Answer | None, hits: Sequence[Hit]) -> ChatReply:
+    """Answer text with ``[n]`` markers and a "Sources:" list.
+
+    The answer's own passage is ``[1]``; other passages whose extracted answer is the
+    same text corroborate it and are cited too.
+    """
+    if answer is None:
+        return ChatReply(NO_ANSWER, NO_ANSWER, "", ())
+    order = [answer.passage]
+    if answer.kind is AnswerKind.EXTRACTED:
+        wanted = _normal(answer.text)
+        order += [
+            i
+            for i, hit in enumerate(hits)
+            if i != answer.passage and hit.answer is not None and _normal(hit.answer.text) == wanted
+        ]
+    cited = tuple(Cited(n, hits[i]) for n, i in enumerate(order, start=1))
+    marks = "".join(f"[{c.number}]" for c in cited)
+    if answer.kind is AnswerKind.EXTRACTED:
+        text = f"{answer.text} {marks}"
+    else:
+        # Clearly marked: this is the closest text found, not an extracted answer.
+        text = f"No exact answer was extracted; the closest passage says: “{answer.text}” {marks}"
+    lines = []
+    for c in cited:
+        cite = c.hit.citation
+        where = f"¶{cite.paragraph}" + (f", p. {cite.page}" if cite.page is not None else "")
+        lines.append(f"[{c.number}] {cite.title} — {cite.source} ({where})")
+    sources = "Sources:\n" + "\n".join(lines)
+    return ChatReply(f"{text}\n\n{sources}", text, sources, cited)

@@ -1,0 +1,99 @@
+"""``POST /v1/ask``: the best answer and the cited passages, as JSON or Server-Sent Events."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+
+from api import sse
+from api.convert import answer_out, hit_out, to_filter
+from api.deps import ReadAccess, Services, ServicesDep
+from api.errors import error_body
+from api.qa import read, read_unless_gone, retrieve
+from api.schemas import AskRequest, AskResponse, error_responses
+from index.errors import DocqaError
+from retriever.types import Hit, SearchResult
+
+router = APIRouter(tags=["ask"], dependencies=[ReadAccess])
+
+_STREAM_DOC = (
+    "With `stream: true`: `event: passages` (the ranked passages with citations), then "
+    "`event: answer` (the answer and each passage's answer spans), then `event: done`; "
+    "`event: error` with the error shape if reading fails midway."
+)
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+def _spans(hit: Hit) -> dict[str, object]:
+    out = hit_out(hit)
+    return {"rank": out.rank, **out.model_dump(mode="json", include={"answer", "sentence"})}
+
+
+async def _events(
+    request: Request, services: Services, result: SearchResult, started: float
+) -> AsyncIterator[bytes]:
+    yield sse.event(
+        "passages",
+        {
+            "query": result.query,
+            "mode": result.mode.value,
+            "generation": result.generation,
+            "passages": [hit_out(h).model_dump(mode="json") for h in result.hits],
+        },
+    )
+    try:
+        answered = await read_unless_gone(services, result, request.is_disconnected)
+    except DocqaError as exc:
+        _, body = error_body(exc)
+        yield sse.event("error", {"error": body})
+        return
+    if answered is None:  # the client left: no answer to compute or send
+        return
+    yield sse.event(
+        "answer",
+        {
+            "answer": (a.model_dump(mode="json") if (a := answer_out(answered.answer)) else None),
+            "spans": [_spans(h) for h in answered.hits],
+        },
+    )
+    yield sse.event("done", {"took_ms": _ms(started)})
+
+
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    responses={
+        200: {
+            "description": "The answer (JSON), or with `stream: true` an event stream.",
+            "content": sse.openapi_content(["passages", "answer", "done", "error"]),
+        },
+        **error_responses(400, 401, 403, 413, 422, 503),
+    },
+    description=_STREAM_DOC,
+)
+async def ask(body: AskRequest, request: Request, services: ServicesDep) -> AskResponse | Response:
+    """Answer ``query`` from the top passages, citing the passage the answer comes from."""
+    started = time.perf_counter()
+    # Retrieval errors (no index, bad query) happen before any event, as plain JSON errors.
+    result = await retrieve(services, body.query, body.top_k, body.mode, to_filter(body.filters))
+    if body.stream:
+        return StreamingResponse(
+            _events(request, services, result, started),
+            media_type=sse.MEDIA_TYPE,
+            headers=sse.HEADERS,
+        )
+    answered = await read(services, result)
+    return AskResponse(
+        query=result.query,
+        mode=result.mode,
+        generation=result.generation,
+        answer=answer_out(answered.answer),
+        passages=[hit_out(h) for h in answered.hits],
+        took_ms=_ms(started),
+    )

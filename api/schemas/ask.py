@@ -1,0 +1,55 @@
+"""``POST /v1/ask``: the best answer and the passages it cites."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.search import NON_BLANK, FiltersIn, HitOut
+from retriever.types import Mode
+
+ASK_MAX_TOP_K = 20  # every passage goes through the span model: keep the work per question small
+
+
+class AskRequest(BaseModel):
+    """Body of ``POST /v1/ask``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(
+        ...,
+        min_length=1,
+        max_length=20_000,  # the served schema shows the configured limit (max_query_chars)
+        pattern=NON_BLANK,
+        description="The question.",
+    )
+    top_k: int = Field(5, ge=1, le=ASK_MAX_TOP_K, description="Passages to read the answer from.")
+    mode: Mode | None = Field(None, description="dense, lexical or hybrid (default: setting).")
+    filters: FiltersIn | None = Field(None, description="Restrict to matching documents.")
+    stream: bool = Field(
+        False, description="Answer as Server-Sent Events: passages, then answer, then done."
+    )
+
+
+class AnswerOut(BaseModel):
+    text: str
+    kind: Literal["extracted", "sentence", "passage"] = Field(
+        description="extracted: the span model's answer; sentence / passage: a fallback "
+        "(no answer span was found, or the span model is not installed)."
+    )
+    fallback: bool = Field(description="True when kind is not extracted.")
+    score: float
+    citation: int = Field(description="1-based number of the passage in `passages` it cites.")
+    document_id: str
+    char_start: int = Field(description="Offset of the answer in the document text.")
+    char_end: int
+
+
+class AskResponse(BaseModel):
+    query: str
+    mode: Mode
+    generation: int
+    answer: AnswerOut | None = Field(description="None when no passage was retrieved.")
+    passages: list[HitOut]
+    took_ms: float

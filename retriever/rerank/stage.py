@@ -1,0 +1,83 @@
+"""The second stage: re-score the fused top candidates with sharper evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from index.embedder import Vectors
+from index.snapshot import IndexSnapshot
+from retriever.rerank.cross import PairScorer
+from retriever.rerank.features import feature_matrix
+from retriever.rerank.model import DEFAULT_MODEL, LinearModel
+from retriever.rerank.signals import collect_signals
+
+Ranked = list[tuple[int, float]]
+
+
+class Reranker(Protocol):
+    """Re-orders first-stage candidates; returns ``(vector_id, score)`` best first."""
+
+    def rerank(
+        self,
+        snapshot: IndexSnapshot,
+        question: str,
+        query_vectors: Mapping[str, Vectors],
+        candidates: Sequence[tuple[int, float]],
+    ) -> Ranked: ...
+
+
+def _ordered(ids: Sequence[int], scores: Sequence[float]) -> Ranked:
+    # Stable on the first-stage order, so equal scores keep the fused ranking.
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+    return [(int(ids[i]), float(scores[i])) for i in order]
+
+
+class LinearReranker:
+    """Best-sentence similarity, sentence BM25, term coverage and title match, weighed
+    with the first-stage score by a logistic regression (:mod:`retriever.rerank.model`)."""
+
+    def __init__(
+        self,
+        model: LinearModel = DEFAULT_MODEL,
+        encoder_weights: Mapping[str, float] | None = None,
+    ) -> None:
+        self.model = model
+        self.encoder_weights = dict(encoder_weights or {})  # name -> weight, default 1.0
+
+    def rerank(
+        self,
+        snapshot: IndexSnapshot,
+        question: str,
+        query_vectors: Mapping[str, Vectors],
+        candidates: Sequence[tuple[int, float]],
+    ) -> Ranked:
+        if len(candidates) < 2:
+            return list(candidates)
+        signals = collect_signals(snapshot, question, query_vectors, candidates)
+        features = feature_matrix(signals, self.encoder_weights)
+        probabilities = self.model.probabilities(features)
+        return _ordered([vid for vid, _ in candidates], probabilities.tolist())
+
+
+class CrossEncoderReranker:
+    """A cross-encoder's score of each ``(question, passage)`` pair decides the order."""
+
+    def __init__(self, scorer: PairScorer) -> None:
+        self.scorer = scorer
+
+    def rerank(
+        self,
+        snapshot: IndexSnapshot,
+        question: str,
+        query_vectors: Mapping[str, Vectors],
+        candidates: Sequence[tuple[int, float]],
+    ) -> Ranked:
+        if len(candidates) < 2:
+            return list(candidates)
+        ids = [vid for vid, _ in candidates]
+        passages = snapshot.store.passages_by_vector_id(ids)
+        scores = self.scorer.score(question, [passages[vid].text for vid in ids])
+        return _ordered(ids, scores.tolist())

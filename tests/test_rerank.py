@@ -1,0 +1,259 @@
+"""Second stage: sentence vectors on disk, features, the linear model, the cross-encoder path."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from docqa.settings import Settings
+from docqa.wiring import load_second_stage
+from index.errors import IndexMismatchError
+from index.sentence_vectors import SENTENCES_DIR
+from index.sentences import sentence_spans
+from retriever.fusion import normalized_score_fusion
+from retriever.rerank import (
+    FEATURE_NAMES,
+    CrossEncoderReranker,
+    LinearModel,
+    LinearReranker,
+    collect_signals,
+    feature_matrix,
+)
+from retriever.rerank.features import standardise
+from retriever.rerank.terms import query_terms, sentence_terms
+from retriever.searcher import Retriever
+from retriever.types import Mode
+from tests.fakes import KeywordEmbedder
+from tests.helpers import index_paths, open_retriever
+
+# The long passage repeats the question's words, but scattered over sentences about other
+# things; the short passage has them all in one sentence. A whole-passage score ranks
+# the long one first; the best sentence shows which passage the question was written from.
+LONG = (
+    "The eastern tower is the oldest part of the castle. The tower roof leaks in winter. "
+    "The roof of the eastern tower was painted red. Repaired roads lead up to the tower. "
+    "The eastern gate faces the tower roof."
+)
+SHORT = (
+    "Records of the town are incomplete, and the archive burned in a fire long ago. "
+    "The eastern tower roof was repaired by artists from the valley."
+)
+QUESTION = "Who repaired the eastern tower roof?"
+
+
+@pytest.fixture
+def two_passages(tmp_path: Path) -> Retriever:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "castle.txt").write_text(f"Castle\n\n{LONG}\n", encoding="utf-8")
+    (docs / "town.txt").write_text(f"Town\n\n{SHORT}\n", encoding="utf-8")
+    embedder = KeywordEmbedder()
+    index_paths(tmp_path / "idx", embedder, docs)
+    return open_retriever(tmp_path / "idx", embedder)
+
+
+def test_sentence_spans_cover_text_and_respect_abbreviations() -> None:
+    text = "Mr. Brown met Dr. Li in the U.S. in 1901. They signed it. 协议已签署。价格很高！"
+    spans = sentence_spans(text)
+    assert [text[a:b] for a, b in spans] == [
+        "Mr. Brown met Dr. Li in the U.S. in 1901.",
+        "They signed it.",
+        "协议已签署。",
+        "价格很高！",
+    ]
+    assert sentence_spans("   ") == []
+    assert sentence_spans("Yes. The rest is one sentence here.") == [(0, 35)]
+
+
+def test_sentence_vectors_follow_incremental_updates(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text(f"{LONG}\n\nOne sentence only here.\n", encoding="utf-8")
+    embedder = KeywordEmbedder()
+    index_paths(tmp_path / "idx", embedder, docs)
+    # A one-sentence passage reuses its passage vector: embedded once, not twice.
+    assert embedder.encoded.count("One sentence only here.") == 1
+    (docs / "a.txt").write_text(f"{SHORT}\n\nOne sentence only here.\n", encoding="utf-8")
+    index_paths(tmp_path / "idx", embedder, docs)
+    snapshot = open_retriever(tmp_path / "idx", embedder).handle.current()
+    passages = {p.vector_id: p for p in snapshot.store.iter_passages()}
+    rows = snapshot.sentences.rows_of(sorted(passages))
+    texts = [
+        passages[int(v)].text[a:b] for v, (a, b) in zip(rows.vector_ids, rows.spans, strict=True)
+    ]
+    assert texts == [
+        "One sentence only here.",
+        "Records of the town are incomplete, and the archive burned in a fire long ago.",
+        "The eastern tower roof was repaired by artists from the valley.",
+    ]
+    assert snapshot.manifest.sentences == 3
+    expected = embedder.encode_queries(texts)
+    np.testing.assert_allclose(rows.vectors[embedder.name], expected, atol=1e-6)
+
+
+def test_snapshot_refuses_missing_sentence_vectors(tmp_path: Path, corpus_dir: Path) -> None:
+    embedder = KeywordEmbedder()
+    index_paths(tmp_path / "idx", embedder, corpus_dir)
+    generation = open_retriever(tmp_path / "idx", embedder).handle.current().directory
+    shutil.rmtree(generation / SENTENCES_DIR)
+    with pytest.raises(IndexMismatchError, match="rebuild"):
+        open_retriever(tmp_path / "idx", embedder)
+
+
+def test_term_scores_prefer_the_sentence_with_the_question_terms(two_passages: Retriever) -> None:
+    snapshot = two_passages.handle.current()
+    terms = query_terms(QUESTION, snapshot.lexical)
+    assert set(terms.terms) == {"repair", "eastern", "tower", "roof"}
+    scores = sentence_terms(terms, ["The eastern tower roof was repaired.", "A tower of stone."])
+    assert scores.coverage[0] == pytest.approx(1.0)
+    assert 0 < scores.coverage[1] < 0.5
+    assert scores.bigrams[0] > scores.bigrams[1] == 0
+
+
+def test_linear_stage_lifts_the_passage_with_the_best_sentence(two_passages: Retriever) -> None:
+    first = two_passages.search(QUESTION, 2, Mode.HYBRID)
+    assert first.hits[0].text == LONG  # whole-passage evidence favours the long passage
+    snapshot = two_passages.handle.current()
+    vectors = two_passages.encode_queries([QUESTION])
+    fused = two_passages.rank(snapshot, QUESTION, 2, Mode.HYBRID, vectors)
+    signals = collect_signals(snapshot, QUESTION, vectors, fused)
+    features = feature_matrix(signals)
+    assert features.shape == (len(fused), len(FEATURE_NAMES))
+    # The long passage wins on whole-passage BM25; its best sentence holds fewer of the
+    # question's terms, and none of its pairs of adjacent terms, than the short one's.
+    long_row, short_row = (list(signals.vector_ids).index(vid) for vid, _ in fused[:2])
+    assert signals.bm25[long_row] > signals.bm25[short_row]
+    assert signals.coverage[short_row] == pytest.approx(1.0)
+    assert signals.coverage[long_row] < 1.0
+    assert signals.bigrams[short_row] > signals.bigrams[long_row]
+
+    reranked = Retriever(two_passages.handle, two_passages.embedders, second_stage=LinearReranker())
+    for _ in range(2):  # deterministic
+        hits = reranked.search(QUESTION, 2, Mode.HYBRID).hits
+        assert [h.text for h in hits] == [SHORT, LONG]
+        assert 0 < hits[1].score <= hits[0].score < 1
+    # Dense and lexical modes stay single-signal rankings: no second stage there.
+    assert (
+        reranked.search(QUESTION, 2, Mode.DENSE).hits
+        == two_passages.search(QUESTION, 2, Mode.DENSE).hits
+    )
+
+
+def test_linear_model_rejects_unknown_features() -> None:
+    with pytest.raises(ValueError, match="unknown features"):
+        LinearModel(weights={"page_rank": 1.0})
+
+
+def test_linear_model_softmax_over_candidates() -> None:
+    model = LinearModel(weights={"coverage": 2.0})
+    features = np.zeros((3, len(FEATURE_NAMES)))
+    features[0, FEATURE_NAMES.index("coverage")] = 1.0
+    features[1, FEATURE_NAMES.index("bm25")] = 5.0  # weight 0: ignored
+    assert model.utilities(features).tolist() == [2.0, 0.0, 0.0]
+    e2 = float(np.exp(2.0))
+    assert model.probabilities(features).tolist() == pytest.approx(
+        [e2 / (e2 + 2), 1 / (e2 + 2), 1 / (e2 + 2)]
+    )
+    assert model.probabilities(np.zeros((0, len(FEATURE_NAMES)))).shape == (0,)
+
+
+def test_standardise_puts_the_best_at_zero() -> None:
+    assert standardise(np.array([1.0, 3.0, 2.0])).tolist() == pytest.approx(
+        [-2 / np.std([1, 3, 2]), 0.0, -1 / np.std([1, 3, 2])]
+    )
+    assert standardise(np.array([5.0, 5.0])).tolist() == [0.0, 0.0]
+
+
+def test_normalized_score_fusion() -> None:
+    fused = normalized_score_fusion(
+        [[(1, 10.0), (2, 5.0), (3, 0.0)], [(3, 0.9), (2, 0.8), (4, 0.0)]], [1.0, 1.0]
+    )
+    assert [item for item, _ in fused] == [2, 1, 3, 4]  # 1 and 3 tie: first seen first
+    assert fused[0][1] == pytest.approx(0.5 + 0.8 / 0.9)
+    with pytest.raises(ValueError):
+        normalized_score_fusion([[(1, 1.0)]], [1.0, 2.0])
+
+
+class ReverseAlphabet:
+    """A fake cross-encoder: prefers passages whose text sorts last."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int]] = []
+
+    def score(self, question: str, passages: Sequence[str]) -> np.ndarray:
+        self.calls.append((question, len(passages)))
+        order = sorted(range(len(passages)), key=lambda i: passages[i])
+        scores = np.zeros(len(passages))
+        scores[order] = np.arange(len(passages), dtype=np.float64)
+        return scores
+
+
+def test_cross_encoder_stage_orders_by_its_scores(tmp_path: Path, corpus_dir: Path) -> None:
+    embedder = KeywordEmbedder()
+    index_paths(tmp_path / "idx", embedder, corpus_dir)
+    scorer = ReverseAlphabet()
+    retriever = Retriever(
+        open_retriever(tmp_path / "idx", embedder).handle,
+        embedder,
+        second_stage=CrossEncoderReranker(scorer),
+    )
+    hits = retriever.search("tea harbour treaty", 3, Mode.HYBRID).hits
+    every = retriever.search("tea harbour treaty", 100, Mode.HYBRID).hits
+    assert [h.text for h in hits] == sorted((h.text for h in every), reverse=True)[:3]
+    assert scorer.calls[0] == ("tea harbour treaty", len(every))
+
+
+def _tiny_cross_encoder(folder: Path) -> Path:
+    """A randomly initialised two-layer BERT classifier saved as a CrossEncoder folder."""
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
+
+    words = "[PAD] [UNK] [CLS] [SEP] [MASK] tea treaty harbour signed green hills who the".split()
+    (folder / "vocab.txt").parent.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
+    BertTokenizer(str(folder / "vocab.txt")).save_pretrained(str(folder))
+    config = BertConfig(
+        vocab_size=len(words),
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_labels=1,
+    )
+    import torch
+
+    torch.manual_seed(0)
+    BertForSequenceClassification(config).save_pretrained(str(folder))
+    return folder
+
+
+def test_cross_encoder_setting_loads_a_local_model(tmp_path: Path, corpus_dir: Path) -> None:
+    from sentence_transformers import CrossEncoder
+
+    model_dir = _tiny_cross_encoder(tmp_path / "ce")
+    assert load_second_stage(Settings(rerank=False, cross_encoder=model_dir)) is None
+    assert isinstance(load_second_stage(Settings()), LinearReranker)
+    stage = load_second_stage(Settings(cross_encoder=model_dir))
+    assert isinstance(stage, CrossEncoderReranker)
+
+    embedder = KeywordEmbedder()
+    index_paths(tmp_path / "idx", embedder, corpus_dir)
+    retriever = Retriever(
+        open_retriever(tmp_path / "idx", embedder).handle, embedder, second_stage=stage
+    )
+    hits = retriever.search("who signed the treaty", 100, Mode.HYBRID).hits
+    expected = CrossEncoder(str(model_dir)).predict(
+        [("who signed the treaty", h.text) for h in hits]
+    )
+    assert [h.score for h in hits] == pytest.approx(np.asarray(expected).tolist(), abs=1e-5)
+    assert all(a.score >= b.score for a, b in zip(hits, hits[1:], strict=False))
+
+
+def test_cross_encoder_setting_names_a_bad_path(tmp_path: Path) -> None:
+    from index.errors import DocqaError
+
+    with pytest.raises(DocqaError, match="DOCQA_CROSS_ENCODER"):
+        load_second_stage(Settings(cross_encoder=tmp_path / "missing"))
