@@ -41,6 +41,7 @@ class Services:
             batch_size=settings.batch_size,
             max_file_bytes=settings.max_upload_bytes,
             wait_seconds=settings.write_wait_seconds,
+            ann=settings.ann_policy(),
         )
         self._retriever: Retriever | None = None
         self._lock = threading.Lock()

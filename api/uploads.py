@@ -23,6 +23,7 @@ from index.errors import DocqaError, DocumentNotFoundError, IndexLockedError, Un
 from index.formats import supported_suffixes
 from index.ids import document_id_for_path
 from index.ingest import load_document
+from index.vectors import AnnPolicy
 from index.writer import IndexWriter, IngestReport
 
 _CHUNK = 1 << 16
@@ -113,8 +114,10 @@ class UploadStore:
         batch_size: int = 32,
         max_file_bytes: int,
         wait_seconds: float = 10.0,
+        ann: AnnPolicy | None = None,
     ) -> None:
         self.data_dir = data_dir
+        self._ann = ann
         self._index_dir = index_dir
         self._embedders = embedders
         self._batch_size = batch_size
@@ -131,7 +134,12 @@ class UploadStore:
             while True:
                 try:
                     writer = stack.enter_context(
-                        IndexWriter(self._index_dir, self._embedders, batch_size=self._batch_size)
+                        IndexWriter(
+                            self._index_dir,
+                            self._embedders,
+                            batch_size=self._batch_size,
+                            ann=self._ann,
+                        )
                     )
                     break
                 except IndexLockedError:

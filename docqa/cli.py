@@ -64,7 +64,11 @@ def index_command(
         embedders = load_embedders(settings)
         with (
             IndexWriter(
-                settings.index_dir, embedders, rebuild=rebuild, batch_size=settings.batch_size
+                settings.index_dir,
+                embedders,
+                rebuild=rebuild,
+                batch_size=settings.batch_size,
+                ann=settings.ann_policy(),
             ) as writer,
             Progress(console=err, transient=False) as bar,
         ):
@@ -102,7 +106,9 @@ def remove_command(
 
     settings = _settings(index_dir)
     try:
-        with IndexWriter(settings.index_dir, load_embedders(settings)) as writer:
+        with IndexWriter(
+            settings.index_dir, load_embedders(settings), ann=settings.ann_policy()
+        ) as writer:
             missing = [d for d in document_ids if not writer.remove(d)]
             if missing:
                 raise _fail(f"not in the index: {', '.join(missing)}; nothing was removed")

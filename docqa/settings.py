@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.e5 import E5_NAME
 from index.embedder import DEFAULT_MODEL, SHIPPED_ALIASES
+from index.vectors import AnnPolicy
 from retriever.fusion import Fusion
 from retriever.searcher import SearchOptions
 from retriever.types import Mode
@@ -67,12 +68,20 @@ class Settings(BaseSettings):
     )
     max_query_chars: int = Field(2000, ge=1, description="Longest question accepted.")
     mmap: bool = Field(False, description="Memory-map index files instead of reading them.")
+    ann_threshold: int = Field(
+        200_000, ge=1, description="Passages above which the index becomes IVF-SQ8 (approximate)."
+    )
+    nprobe: int = Field(32, ge=1, description="Inverted lists an approximate search probes.")
+    exact_search: bool = Field(False, description="Keep exact (flat) search at any size.")
     host: str = Field("127.0.0.1", description="Address `docqa serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `docqa serve` listens on.")
 
     def model_name(self) -> str:
         """The name the primary encoder is recorded under in the manifest."""
         return DEFAULT_MODEL if self.model in SHIPPED_ALIASES else self.model
+
+    def ann_policy(self) -> AnnPolicy:
+        return AnnPolicy(threshold=self.ann_threshold, nprobe=self.nprobe, exact=self.exact_search)
 
     def search_options(self) -> SearchOptions:
         return SearchOptions(

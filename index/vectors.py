@@ -48,19 +48,22 @@ def nlist_for(count: int) -> int:
 class DenseIndex:
     """Inner-product search over vectors keyed by int64 vector ids."""
 
-    def __init__(self, index: faiss.Index, nprobe: int = 32) -> None:
+    def __init__(self, index: faiss.Index, nprobe: int | None = None) -> None:
         # FAISS's SWIG classes are only partly typed: this module is the one place that
         # touches them, so they are Any here and typed at this class's surface.
         self._index: Any = index
         self._ivf: Any = faiss.try_extract_index_ivf(index) if not _is_flat(index) else None
-        self.nprobe = nprobe
+        # nprobe travels inside the written IVF index, so readers use the writer's setting.
+        if nprobe is not None and self._ivf is not None:
+            self._ivf.nprobe = nprobe
+        self.nprobe = int(self._ivf.nprobe) if self._ivf is not None else 0
 
     @classmethod
     def empty(cls, dimension: int) -> DenseIndex:
         return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)))
 
     @classmethod
-    def read(cls, path: Path, *, mmap: bool = False, nprobe: int = 32) -> DenseIndex:
+    def read(cls, path: Path, *, mmap: bool = False, nprobe: int | None = None) -> DenseIndex:
         if not path.exists():
             raise IndexMismatchError(f"{path} is missing; rebuild the index")
         # IO_FLAG_MMAP maps the vectors instead of reading them all into memory.
@@ -164,7 +167,7 @@ def to_policy(index: DenseIndex, policy: AnnPolicy) -> DenseIndex:
     if want_ivf and index.kind != FLAT:
         trained_for = int(index.kind[3:].split(",")[0])
         if nlist_for(count) // 2 <= trained_for <= nlist_for(count) * 2:
-            return index
+            return DenseIndex(index._index, nprobe=policy.nprobe)
     ids, vectors = index.vectors()
     if not want_ivf:
         rebuilt = DenseIndex.empty(index.dimension)

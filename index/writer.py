@@ -30,7 +30,7 @@ from index.models import DocumentInput, Passage
 from index.sentence_vectors import SentenceVectors, sentences_to_embed
 from index.splitter import split_paragraphs
 from index.store import STORE_NAME, Store
-from index.vectors import DenseIndex
+from index.vectors import AnnPolicy, DenseIndex, to_policy
 from index.version import package_version
 
 Progress = Callable[[int, int], None]
@@ -82,12 +82,14 @@ class IndexWriter:
         *,
         rebuild: bool = False,
         batch_size: int = 32,
+        ann: AnnPolicy | None = None,
     ) -> None:
         self.index_dir = index_dir
         self._embedders = as_encoders(embedders)
         self._specs = specs_of(self._embedders)
         self._rebuild = rebuild
         self._batch_size = batch_size
+        self._ann = ann or AnnPolicy()
         self._stack = ExitStack()
         self._pending: dict[int, str] = {}  # vector id -> text still to embed
         self._removed_vectors: list[int] = []
@@ -235,6 +237,7 @@ class IndexWriter:
                 "nothing was committed"
             )
         documents = self.store.count_documents()
+        self._dense = [to_policy(dense, self._ann) for dense in self._dense]
         for spec, dense in zip(self._specs, self._dense, strict=True):
             dense.write(self._staging / spec.file)
         self._sentences.write(self._staging)
@@ -250,7 +253,7 @@ class IndexWriter:
             documents=documents,
             normalized=True,
             metric="inner_product",
-            faiss_index="IDMap2,Flat",
+            faiss_index=";".join(sorted({dense.kind for dense in self._dense})),
             lexical=True,
             encoders=[{"name": s.name, "dimension": s.dimension} for s in self._specs],
             sentences=self._sentences.count,
