@@ -121,16 +121,17 @@ def _best_sentence(question: str, hits: Sequence[Hit]) -> tuple[int, Span] | Non
 def choose_answer(
     question: str, hits: Sequence[Hit], spans: Sequence[PassageSpans]
 ) -> Answer | None:
-    """The highest-scoring extracted answer; else the best sentence of the top passages.
+    """The answer of the best-ranked passage that has one; else the best top sentence.
 
-    Extractor scores are normalised within a passage, so comparing them across passages
-    is a heuristic; ties go to the better-ranked passage.
+    Extractor scores are normalised within a passage, so they do not compare across
+    passages (on the sample corpus a confident answer from the 5th passage beat the right
+    one in the 1st); the ranking, which the second stage sharpened, decides instead.
     """
     if not hits:
         return None
-    scored = [(s.score, -i, i) for i, s in enumerate(spans) if s.answer is not None]
-    if scored:
-        _, _, index = max(scored)
+    with_answer = [i for i, s in enumerate(spans) if s.answer is not None]
+    if with_answer:
+        index = with_answer[0]
         found = spans[index]
         assert found.answer is not None
         return Answer(

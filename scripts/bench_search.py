@@ -122,7 +122,10 @@ def main(argv: list[str] | None = None) -> int:
                 return response
 
             samples = run(search, warm, questions, track)
+            # What the app itself searches with: its own wiring may differ from ours.
+            served = app.state.services.retriever().second_stage
     else:
+        served = retriever.second_stage
         samples = run(lambda q: retriever.search(q, args.top_k, mode), warm, questions, track)
     breakdown = {
         name: summary(v) for name, v in parts(retriever, questions, mode, args.top_k).items()
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         "passages": retriever.handle.current().manifest.count,
         "encoders": [e.name for e in embedders],
         "mode": mode.value,
-        "second_stage": type(retriever.second_stage).__name__ if retriever.second_stage else None,
+        "second_stage": type(served).__name__ if served is not None else None,
         "through": "POST /search" if args.api else "Retriever.search",
         "queries": len(questions),
         "top_k": args.top_k,
@@ -141,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         "parts": breakdown,
     }
     print(
-        f"{payload['through']} {mode.value}: p50 {payload['p50_ms']} ms, "
-        f"p95 {payload['p95_ms']} ms over {len(questions)} questions"
+        f"{payload['through']} {mode.value} (second stage: {payload['second_stage']}): "
+        f"p50 {payload['p50_ms']} ms, p95 {payload['p95_ms']} ms over {len(questions)} questions"
     )
     for name, figures in breakdown.items():
         print(f"  {name:<32} p50 {figures['p50_ms']:>8} ms  p95 {figures['p95_ms']:>8} ms")

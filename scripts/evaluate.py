@@ -237,12 +237,15 @@ def print_table(dataset: Any, passages: int, results: dict[str, dict[str, Any]])
     table = Table(title=f"{dataset.name}: {len(dataset.queries)} queries, {passages} passages")
     table.add_column("run")
     for name in (*METRICS, *extra, "ms/query"):
-        table.add_column(name, justify="right")
+        # Short headers keep the table whole in an 80-column terminal; JSON has full names.
+        table.add_column(name.replace("recall", "r").replace("all_found", "all"), justify="right")
     for run, metrics in results.items():
         cells = [f"{metrics[m]:.3f}" for m in METRICS]
-        cells += ["-" if metrics[m] is None else f"{metrics[m]:.3f}" for m in extra]
+        cells += ["-" if metrics[m] is None else f"{metrics[m]:.3g}" for m in extra]
         table.add_row(run, *cells, f"{metrics['ms_per_query']:.1f}")
-    Console().print(table)
+    console = Console()
+    # Piped into a file rich assumes 80 columns and would cut the figures.
+    (console if console.is_terminal else Console(width=140)).print(table)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,30 @@
+"""Which passage's answer /v1/ask reports: ranking decides, not raw extractor scores."""
+
+from __future__ import annotations
+
+from api.answering import AnswerKind, PassageSpans, choose_answer
+from retriever.types import Citation, Hit, Span
+
+
+def _hit(rank: int, text: str, start: int) -> Hit:
+    cite = Citation(f"doc{rank}", "t", "s", 0, start, start + len(text))
+    return Hit(rank, 1.0 / rank, f"doc{rank}#0", text, cite)
+
+
+def test_best_ranked_passage_with_an_answer_wins() -> None:
+    hits = [_hit(1, "Alice signed it.", 10), _hit(2, "Nothing here.", 0), _hit(3, "Bob ran.", 5)]
+    spans = [
+        PassageSpans(Span("Alice", 10, 15), None, 0.05),
+        PassageSpans(None, None, 0.0),
+        PassageSpans(Span("Bob", 5, 8), None, 0.9),  # more confident, but ranked lower
+    ]
+    answer = choose_answer("Who signed?", hits, spans)
+    assert answer is not None and answer.kind is AnswerKind.EXTRACTED
+    assert (answer.text, answer.passage, answer.document_id) == ("Alice", 0, "doc1")
+
+
+def test_falls_back_to_a_sentence_when_no_answer() -> None:
+    hits = [_hit(1, "The treaty was signed in Paris. It rained.", 0)]
+    answer = choose_answer("Where was the treaty signed?", hits, [PassageSpans(None, None, 0.0)])
+    assert answer is not None and answer.fallback
+    assert answer.text == "The treaty was signed in Paris."
