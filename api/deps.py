@@ -13,6 +13,7 @@ from api.answers import Extractor
 from api.auth import KeyRing, Scope, presented_key
 from api.uploads import UploadStore
 from docqa.settings import Settings
+from docqa.wiring import load_second_stage
 from index.embedder import Embedder
 from index.encoders import as_encoders, specs_of
 from index.errors import IndexNotFoundError
@@ -43,6 +44,8 @@ class Services:
             wait_seconds=settings.write_wait_seconds,
             ann=settings.ann_policy(),
         )
+        # Loaded here, in the lifespan, once: a cross-encoder is a model like the others.
+        self.second_stage = load_second_stage(settings)
         self._retriever: Retriever | None = None
         self._lock = threading.Lock()
         try:
@@ -61,7 +64,7 @@ class Services:
                         mmap=self.settings.mmap,
                     )
                     self._retriever = Retriever(
-                        handle, self.embedders, self.settings.search_options()
+                        handle, self.embedders, self.settings.search_options(), self.second_stage
                     )
         return self._retriever
 

@@ -56,7 +56,8 @@ class Settings(BaseSettings):
     rerank: bool = Field(
         True,
         description="Re-score the fused top candidates of hybrid search with the second stage "
-        "(best-sentence similarity, sentence BM25, term coverage, title match).",
+        "(passage BM25 and cosine, best-sentence cosine under every encoder, IDF-weighted "
+        "coverage of the question's terms and term pairs in the best sentence).",
     )
     rerank_depth: int = Field(
         50, ge=1, le=1000, description="Fused candidates the second stage re-scores."

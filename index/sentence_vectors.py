@@ -65,6 +65,7 @@ class SentenceVectors:
 
     @classmethod
     def empty(cls, specs: Sequence[EncoderSpec]) -> SentenceVectors:
+        """No sentences yet, for an index built from scratch."""
         return cls(
             specs,
             np.zeros((0, 3), dtype=np.int64),

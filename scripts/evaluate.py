@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
                 doc = passages[vector_id].document_id
                 scores.setdefault(doc, float(len(ranked) - position))  # best rank per document
             ranked_runs[query.query_id] = scores
-            row: dict[str, object] = {"run": run, "query_id": query.query_id, "query": query.text}
+            row: dict[str, object] = {"run": run, "mode": mode.value, "query_id": query.query_id}
+            row["query"] = query.text
             if extractor is not None and query.answers and ranked:
                 q_em, q_f1 = answer_scores(
                     extractor, query.text, passages[ranked[0][0]].text, query.answers

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from api.answering import AnswerKind, PassageSpans, choose_answer
 from retriever.types import Citation, Hit, Span
 
@@ -28,3 +30,20 @@ def test_falls_back_to_a_sentence_when_no_answer() -> None:
     answer = choose_answer("Where was the treaty signed?", hits, [PassageSpans(None, None, 0.0)])
     assert answer is not None and answer.fallback
     assert answer.text == "The treaty was signed in Paris."
+
+
+def test_api_search_uses_the_second_stage(tmp_path: Path, corpus_dir: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from retriever.rerank import LinearReranker
+    from tests.api_support import make_app
+    from tests.fakes import KeywordEmbedder
+    from tests.helpers import index_paths
+
+    index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
+    with TestClient(make_app(tmp_path / "idx")) as client:
+        services = client.app.state.services  # type: ignore[attr-defined]
+        assert isinstance(services.retriever().second_stage, LinearReranker)
+        assert client.post("/v1/search", json={"query": "Who signed?"}).status_code == 200
+    with TestClient(make_app(tmp_path / "idx", rerank=False)) as client:
+        assert client.app.state.services.retriever().second_stage is None  # type: ignore[attr-defined]

@@ -13,7 +13,8 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from index.errors import ExtractionError
-from index.extracted import Extracted, Heading
+from index.extracted import Extracted
+from index.formats.blocks import join_blocks
 
 _WHITESPACE = re.compile(r"\s+")
 # python-docx inflates every part in memory; refuse zip bombs before it does.
@@ -114,14 +115,5 @@ def extract_docx(path: Path) -> Extracted:
         # python-docx reports a damaged or non-Word package with KeyError, ValueError,
         # lxml syntax errors and its own types; all of them mean "not a usable .docx".
         raise ExtractionError(str(path), f"not a valid DOCX ({type(exc).__name__}: {exc})") from exc
-    parts: list[str] = []
-    headings: list[Heading] = []
-    offset = 0
-    for text, is_heading in blocks:
-        if parts:
-            offset += 2  # the "\n\n" separator
-        if is_heading:
-            headings.append(Heading(char_start=offset, text=text))
-        parts.append(text)
-        offset += len(text)
-    return Extracted(text="\n\n".join(parts), title=title, headings=tuple(headings))
+    text, headings = join_blocks(blocks)
+    return Extracted(text=text, title=title, headings=headings)

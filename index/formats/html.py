@@ -9,7 +9,8 @@ from pathlib import Path
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from index.errors import ExtractionError
-from index.extracted import Extracted, Heading
+from index.extracted import Extracted
+from index.formats.blocks import join_blocks
 
 # Page furniture and non-text content. header/footer are handled separately
 # because inside <main>/<article> they hold the article's own title and byline.
@@ -257,14 +258,5 @@ def extract_html(path: Path) -> Extracted:
     tree = LexborHTMLParser(decode_html(path, path.read_bytes()))
     roots, skip = _content_roots(tree)
     paragraphs = [para for root in roots for para in _paragraphs(root, skip)]
-    parts: list[str] = []
-    headings: list[Heading] = []
-    offset = 0
-    for text, is_heading in paragraphs:
-        if parts:
-            offset += 2  # the "\n\n" separator
-        if is_heading:
-            headings.append(Heading(char_start=offset, text=text))
-        parts.append(text)
-        offset += len(text)
-    return Extracted(text="\n\n".join(parts), title=_title(tree), headings=tuple(headings))
+    text, headings = join_blocks(paragraphs)
+    return Extracted(text=text, title=_title(tree), headings=headings)

@@ -36,8 +36,13 @@ def _ordered(ids: Sequence[int], scores: Sequence[float]) -> Ranked:
 
 
 class LinearReranker:
-    """Best-sentence similarity, sentence BM25, term coverage and title match, weighed
-    with the first-stage score by a logistic regression (:mod:`retriever.rerank.model`)."""
+    """Passage and best-sentence evidence weighed by a linear model.
+
+    The features (:mod:`retriever.rerank.features`): passage BM25 and cosine, the best
+    sentence's cosine under every encoder, and its IDF-weighted coverage of the
+    question's terms and of their adjacent pairs. Scores are each candidate's softmax
+    share among the re-scored candidates.
+    """
 
     def __init__(
         self,
