@@ -8,7 +8,6 @@ with the engine for speed (``scripts/check_e5_equivalence.py`` measures both).
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -16,15 +15,11 @@ import numpy.typing as npt
 
 from index import e5_pipeline
 from index.bert_onnx import INPUTS, ensure_bert_onnx
-from index.e5 import E5_NAME
 from index.e5_weights import ensure_converted, load_bert, load_tokenizer
-from index.embedder import Vectors
 from index.errors import DocqaError
 
-_DIMENSION = 384
 
-
-class OnnxE5Embedder:
+class OnnxE5Embedder(e5_pipeline.PipelineEncoder):
     """e5 through ONNX Runtime's CPU provider.
 
     Args:
@@ -47,8 +42,7 @@ class OnnxE5Embedder:
                 "the ONNX e5 encoder needs onnxruntime: pip install onnx onnxruntime"
             ) from exc
         converted = ensure_converted(cache_dir)
-        self._max_positions = converted.max_positions
-        self._tokenizer = load_tokenizer(converted.directory)
+        super().__init__(load_tokenizer(converted.directory), converted.max_positions)
         name = "e5-int8.onnx" if quantized else "e5-fp32.onnx"
         path = ensure_bert_onnx(
             converted.directory / name, lambda: load_bert(converted.directory), quantized
@@ -58,16 +52,6 @@ class OnnxE5Embedder:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._quantized = quantized
-        # Session.run is thread-safe, but two runs would fight over the same cores.
-        self._lock = threading.Lock()
-
-    @property
-    def name(self) -> str:
-        return E5_NAME
-
-    @property
-    def dimension(self) -> int:
-        return _DIMENSION
 
     @property
     def quantized(self) -> bool:
@@ -78,21 +62,3 @@ class OnnxE5Embedder:
     ) -> npt.NDArray[np.float32]:
         (pooled,) = self._session.run(None, dict(zip(INPUTS, (ids, mask), strict=True)))
         return np.asarray(pooled, dtype=np.float32)
-
-    def _encode(self, texts: list[str], prefix: str, batch_size: int) -> Vectors:
-        with self._lock:
-            return e5_pipeline.encode(
-                texts,
-                prefix,
-                self._tokenizer,
-                self._forward,
-                self._max_positions,
-                _DIMENSION,
-                batch_size,
-            )
-
-    def encode_passages(self, texts: list[str], batch_size: int = 32) -> Vectors:
-        return self._encode(texts, e5_pipeline.PASSAGE_PREFIX, batch_size)
-
-    def encode_queries(self, texts: list[str]) -> Vectors:
-        return self._encode(texts, e5_pipeline.QUERY_PREFIX, batch_size=32)

@@ -10,12 +10,14 @@ Backends only supply a function from a padded batch to per-window mean vectors.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from index.e5 import E5_NAME
 from index.e5_tokenizer import E5Tokenizer
 from index.embedder import Vectors, as_unit_vectors
 
@@ -97,3 +99,49 @@ def mean_pool(hidden: npt.NDArray[np.float32], mask: IdArray) -> npt.NDArray[np.
     weights = mask[..., None].astype(np.float32)
     totals = (hidden.astype(np.float32) * weights).sum(axis=1)
     return np.asarray(totals / np.maximum(weights.sum(axis=1), 1.0), dtype=np.float32)
+
+
+class PipelineEncoder:
+    """An e5 backend: subclasses supply ``_forward``; naming, prefixes and locking live here.
+
+    Implements the :class:`~index.embedder.Embedder` protocol under the engine's name, so
+    every backend reads and writes the same indexes.
+    """
+
+    DIMENSION = 384
+
+    def __init__(self, tokenizer: E5Tokenizer, max_positions: int) -> None:
+        self._tokenizer = tokenizer
+        self._max_positions = max_positions
+        # One forward pass at a time: the API calls from a thread pool, and two runs
+        # would fight over the same cores anyway.
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return E5_NAME
+
+    @property
+    def dimension(self) -> int:
+        return self.DIMENSION
+
+    def _forward(self, ids: IdArray, mask: IdArray) -> npt.NDArray[np.float32]:
+        raise NotImplementedError
+
+    def _encode(self, texts: list[str], prefix: str, batch_size: int) -> Vectors:
+        with self._lock:
+            return encode(
+                texts,
+                prefix,
+                self._tokenizer,
+                self._forward,
+                self._max_positions,
+                self.DIMENSION,
+                batch_size,
+            )
+
+    def encode_passages(self, texts: list[str], batch_size: int = 32) -> Vectors:
+        return self._encode(texts, PASSAGE_PREFIX, batch_size)
+
+    def encode_queries(self, texts: list[str]) -> Vectors:
+        return self._encode(texts, QUERY_PREFIX, batch_size=32)

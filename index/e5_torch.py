@@ -8,7 +8,6 @@ the other (``scripts/check_e5_equivalence.py`` measures how close the vectors ar
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,15 +15,11 @@ import numpy as np
 import numpy.typing as npt
 
 from index import e5_pipeline
-from index.e5 import E5_NAME
 from index.e5_weights import ensure_converted, load_bert, load_tokenizer
-from index.embedder import Vectors
 from index.errors import DocqaError
 
 if TYPE_CHECKING:
     import torch
-
-_DIMENSION = 384
 
 
 def _import_torch() -> None:
@@ -38,7 +33,7 @@ def _import_torch() -> None:
         ) from exc
 
 
-class TorchE5Embedder:
+class TorchE5Embedder(e5_pipeline.PipelineEncoder):
     """e5 through ``transformers``: CUDA in fp16 when available, else all CPU cores.
 
     Args:
@@ -59,8 +54,7 @@ class TorchE5Embedder:
         import torch
 
         converted = ensure_converted(cache_dir)
-        self._max_positions = converted.max_positions
-        self._tokenizer = load_tokenizer(converted.directory)
+        super().__init__(load_tokenizer(converted.directory), converted.max_positions)
         self._device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         model: torch.nn.Module = load_bert(converted.directory)
         if self._device.type == "cuda":
@@ -70,16 +64,6 @@ class TorchE5Embedder:
             # PyTorch defaults to physical cores only; the engine uses every core.
             torch.set_num_threads(num_threads or os.cpu_count() or 1)
         self._model = model.to(self._device)
-        # One forward pass at a time: the API calls from a thread pool.
-        self._lock = threading.Lock()
-
-    @property
-    def name(self) -> str:
-        return E5_NAME
-
-    @property
-    def dimension(self) -> int:
-        return _DIMENSION
 
     @property
     def device(self) -> str:
@@ -100,21 +84,3 @@ class TorchE5Embedder:
             weights = attention.unsqueeze(-1).to(torch.float32)
             pooled = (hidden.to(torch.float32) * weights).sum(dim=1) / weights.sum(dim=1)
             return np.asarray(pooled.cpu().numpy(), dtype=np.float32)
-
-    def _encode(self, texts: list[str], prefix: str, batch_size: int) -> Vectors:
-        with self._lock:
-            return e5_pipeline.encode(
-                texts,
-                prefix,
-                self._tokenizer,
-                self._forward,
-                self._max_positions,
-                _DIMENSION,
-                batch_size,
-            )
-
-    def encode_passages(self, texts: list[str], batch_size: int = 32) -> Vectors:
-        return self._encode(texts, e5_pipeline.PASSAGE_PREFIX, batch_size)
-
-    def encode_queries(self, texts: list[str]) -> Vectors:
-        return self._encode(texts, e5_pipeline.QUERY_PREFIX, batch_size=32)
