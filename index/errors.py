@@ -34,3 +34,7 @@ class IndexLockedError(DocqaError):
 
 class DocumentNotFoundError(DocqaError):
     """No document with the given id is in the index."""
+
+
+class VectorStoreError(DocqaError):
+    """The vector store (a Milvus server) failed or cannot be reached."""

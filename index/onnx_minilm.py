@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,8 +21,10 @@ import numpy.typing as npt
 
 from index.embedder import DEFAULT_MODEL, Vectors, as_unit_vectors, shipped_model_path
 from index.errors import DocqaError
+from index.onnx_sessions import cpu_session, question_session
 
 if TYPE_CHECKING:
+    import onnxruntime as ort
     from transformers import BertModel
 
 _DIMENSION = 384
@@ -84,7 +87,7 @@ class OnnxMiniLMEmbedder:
 
     def __init__(self, model_file: Path | None = None, num_threads: int | None = None) -> None:
         try:
-            import onnxruntime as ort
+            import onnxruntime  # noqa: F401
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise DocqaError(f"the int8 MiniLM encoder needs onnxruntime: {_INSTALL}") from exc
@@ -94,13 +97,11 @@ class OnnxMiniLMEmbedder:
         tokenizer.no_padding()
         tokenizer.enable_truncation(max_length=MAX_SEQ_LENGTH)
         self._tokenizer = tokenizer
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = num_threads or os.cpu_count() or 1
-        self._session = ort.InferenceSession(
-            str(model_file or int8_model_file()), options, providers=["CPUExecutionProvider"]
-        )
+        path = model_file or int8_model_file()
+        self._session = cpu_session(path, num_threads or os.cpu_count() or 1)
+        self._question_session = question_session(path)
         self._inputs = {item.name for item in self._session.get_inputs()}
-        # Session.run is thread-safe, but two runs would fight over the same cores.
+        # Session.run is thread-safe, but two batch runs would fight over the same cores.
         self._lock = threading.Lock()
 
     @property
@@ -111,9 +112,11 @@ class OnnxMiniLMEmbedder:
     def dimension(self) -> int:
         return _DIMENSION
 
-    def _run(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Vectors:
+    def _run(
+        self, session: ort.InferenceSession, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]
+    ) -> Vectors:
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        (output,) = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})
+        (output,) = session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})
         hidden = np.asarray(output, dtype=np.float32)
         if hidden.ndim == 2:  # the graph pools itself (build_fused_int8)
             return hidden
@@ -121,10 +124,16 @@ class OnnxMiniLMEmbedder:
         pooled = (hidden * weights).sum(axis=1)
         return np.asarray(pooled / np.maximum(weights.sum(axis=1), 1e-9), dtype=np.float32)
 
-    def _encode(self, texts: list[str], batch_size: int) -> Vectors:
+    def _encode(
+        self,
+        texts: list[str],
+        batch_size: int,
+        session: ort.InferenceSession,
+        guard: AbstractContextManager[object],
+    ) -> Vectors:
         if not texts:
             return np.zeros((0, _DIMENSION), dtype=np.float32)
-        with self._lock:
+        with guard:
             encodings = self._tokenizer.encode_batch(texts)
             # Similar lengths share a batch, so little compute goes to padding.
             order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
@@ -139,11 +148,15 @@ class OnnxMiniLMEmbedder:
                     tokens = encodings[i].ids
                     ids[row, : len(tokens)] = tokens
                     mask[row, : len(tokens)] = 1
-                out[chosen] = self._run(ids, mask)
+                out[chosen] = self._run(session, ids, mask)
         return as_unit_vectors(out, _DIMENSION)
 
     def encode_passages(self, texts: list[str], batch_size: int = 32) -> Vectors:
-        return self._encode(texts, batch_size)
+        return self._encode(texts, batch_size, self._session, self._lock)
 
     def encode_queries(self, texts: list[str]) -> Vectors:
-        return self._encode(texts, batch_size=32)
+        # A handful of questions (a search request): the one-thread session, unlocked.
+        # A large batch (an evaluation) is passage-like work for the wide session.
+        if len(texts) > 4:
+            return self._encode(texts, 32, self._session, self._lock)
+        return self._encode(texts, 32, self._question_session, nullcontext())

@@ -132,6 +132,7 @@ class SentenceVectors:
         passage_vectors: Mapping[str, Mapping[str, Vectors]],
         batch_size: int = 32,
         progress: Callable[[int], None] | None = None,
+        step: int | None = None,
     ) -> None:
         """Split and embed passages; ``passages`` maps a passage text to its vector ids.
 
@@ -142,6 +143,7 @@ class SentenceVectors:
                 passage reuses it instead of being embedded twice.
             batch_size: Sentences per encoder batch.
             progress: Called with the number of sentence texts embedded so far.
+            step: Sentences per encoder call (default four batches).
         """
         rows: list[tuple[int, int, int]] = []
         texts: list[str] = []
@@ -155,7 +157,7 @@ class SentenceVectors:
         unique = [*fresh, *sorted({t for t in texts if t in passages})]
         position = {text: i for i, text in enumerate(unique)}
         order = np.asarray([position[t] for t in texts], dtype=np.int64)
-        step = max(1, batch_size * 4)
+        step = step or max(1, batch_size * 4)
         done = 0
         added: dict[str, Vectors] = {}
         for embedder in embedders:

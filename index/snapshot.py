@@ -12,7 +12,7 @@ from index.lexical import LexicalIndex
 from index.manifest import Manifest
 from index.sentence_vectors import SentenceVectors
 from index.store import STORE_NAME, Store
-from index.vectors import DenseIndex
+from index.vector_store import FaissStore, VectorIndex, VectorStore
 
 
 @dataclass(frozen=True)
@@ -22,12 +22,12 @@ class IndexSnapshot:
     directory: Path
     manifest: Manifest
     store: Store
-    dense: dict[str, DenseIndex]  # encoder name -> its vectors
+    dense: dict[str, VectorIndex]  # encoder name -> its vectors (FAISS or Milvus)
     lexical: LexicalIndex
     sentences: SentenceVectors  # per-sentence vectors of every encoder
 
     @property
-    def primary(self) -> DenseIndex:
+    def primary(self) -> VectorIndex:
         """Vectors of the first (primary) encoder."""
         return self.dense[self.manifest.encoder_specs[0].name]
 
@@ -37,7 +37,12 @@ class IndexSnapshot:
 
     @classmethod
     def open(
-        cls, index_dir: Path, specs: tuple[EncoderSpec, ...], *, mmap: bool = False
+        cls,
+        index_dir: Path,
+        specs: tuple[EncoderSpec, ...],
+        *,
+        mmap: bool = False,
+        vector_store: VectorStore | None = None,
     ) -> IndexSnapshot:
         """Open the committed generation of ``index_dir``.
 
@@ -48,7 +53,13 @@ class IndexSnapshot:
         directory = require_current(index_dir)
         manifest = Manifest.read(directory)
         manifest.check_compatible(specs)
-        dense = {spec.name: DenseIndex.read(directory / spec.file, mmap=mmap) for spec in specs}
+        store_of_vectors = vector_store or FaissStore()
+        dense = {
+            spec.name: store_of_vectors.reader(
+                directory, spec, manifest.generation, manifest.faiss_index, mmap=mmap
+            )
+            for spec in specs
+        }
         lexical = LexicalIndex(directory, mmap=mmap)
         sentences = SentenceVectors.read(directory, specs, mmap=mmap)
         store = Store(directory / STORE_NAME, read_only=True)
@@ -57,14 +68,11 @@ class IndexSnapshot:
             "bm25": lexical.count,
             "passages": store.count_passages(),
             **{f"vectors[{name}]": index.count for name, index in dense.items()},
-            "sentence passages": sentences.passage_count(),
         }
+        if manifest.sentence_vectors:
+            counts["sentence passages"] = sentences.passage_count()
         dims_ok = all(dense[s.name].dimension == s.dimension for s in specs)
-        if (
-            len(set(counts.values())) != 1
-            or not dims_ok
-            or sentences.count != manifest.sentences
-        ):
+        if len(set(counts.values())) != 1 or not dims_ok or sentences.count != manifest.sentences:
             store.close()
             raise IndexMismatchError(
                 f"index in {directory} is inconsistent ({counts}, {sentences.count} "

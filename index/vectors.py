@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from index.embedder import Vectors
 from index.errors import IndexMismatchError
+from index.filters import MetadataFilter
 
 FLAT = "IDMap2,Flat"
 
@@ -125,12 +126,17 @@ class DenseIndex:
         return ids, np.ascontiguousarray(vectors, dtype=np.float32)
 
     def search(
-        self, queries: Vectors, k: int, allowed: npt.NDArray[np.int64] | None = None
+        self,
+        queries: Vectors,
+        k: int,
+        allowed: npt.NDArray[np.int64] | None = None,
+        filters: MetadataFilter | None = None,
     ) -> list[list[tuple[int, float]]]:
         """Top-``k`` ``(vector_id, score)`` per query, best first.
 
         ``allowed`` restricts the search to those vector ids (metadata filters). With an
         IVF index a filtered query probes every list: the allowed ids may sit anywhere.
+        ``filters`` is ignored: FAISS keeps no metadata, ``allowed`` already applies it.
         """
         if self.count == 0 or k <= 0 or (allowed is not None and len(allowed) == 0):
             return [[] for _ in range(len(queries))]

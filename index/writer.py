@@ -30,7 +30,8 @@ from index.models import DocumentInput, Passage
 from index.sentence_vectors import SentenceVectors, sentences_to_embed
 from index.splitter import split_paragraphs
 from index.store import STORE_NAME, Store
-from index.vectors import AnnPolicy, DenseIndex, to_policy
+from index.vector_store import FaissStore, RowFields, VectorStore, VectorWriter
+from index.vectors import AnnPolicy
 from index.version import package_version
 
 Progress = Callable[[int, int], None]
@@ -83,13 +84,27 @@ class IndexWriter:
         rebuild: bool = False,
         batch_size: int = 32,
         ann: AnnPolicy | None = None,
+        sentence_vectors: bool = True,
+        vector_store: VectorStore | None = None,
+        embed_chunk: int | None = None,
     ) -> None:
+        # ``vector_store``: where passage vectors live (default: FAISS files in each
+        # generation). ``embed_chunk``: texts per encoder call (default four batches); a
+        # parallel encoder wants several batches per worker in each call.
+        # ``sentence_vectors``: whether a new (or rebuilt) index embeds each passage's
+        # sentences for the second stage; an existing index keeps the choice it was
+        # built with (its manifest says which), so its files stay in step.
         self.index_dir = index_dir
         self._embedders = as_encoders(embedders)
         self._specs = specs_of(self._embedders)
         self._rebuild = rebuild
         self._batch_size = batch_size
         self._ann = ann or AnnPolicy()
+        self._vector_store: VectorStore = vector_store or FaissStore()
+        self._embed_chunk = embed_chunk or max(1, batch_size * 4)
+        self._fields: dict[int, RowFields] = {}  # pending vector id -> its filter fields
+        self._retag: dict[int, RowFields] = {}  # kept vector id -> its document's new fields
+        self._with_sentences = sentence_vectors
         self._stack = ExitStack()
         self._pending: dict[int, str] = {}  # vector id -> text still to embed
         self._removed_vectors: list[int] = []
@@ -98,18 +113,28 @@ class IndexWriter:
     def __enter__(self) -> IndexWriter:
         self._stack.enter_context(gen.writer_lock(self.index_dir))
         gen.collect_garbage(self.index_dir)
-        previous = None if self._rebuild else gen.current_generation(self.index_dir)
-        self._generation = (gen.current_generation(self.index_dir) or 0) + 1
+        committed = gen.current_generation(self.index_dir)
+        self._vector_store.begin(self.index_dir, self._specs, committed)
+        previous = None if self._rebuild else committed
+        self._generation = (committed or 0) + 1
         self._staging = gen.staging_dir(self.index_dir, self._generation)
         self._stack.callback(shutil.rmtree, self._staging, True)
         if previous is None:
-            self._dense = [DenseIndex.empty(spec.dimension) for spec in self._specs]
+            self._dense: list[VectorWriter] = [
+                self._vector_store.writer(spec, self._generation, None) for spec in self._specs
+            ]
             self._sentences = SentenceVectors.empty(self._specs)
         else:
             source = gen.generation_dir(self.index_dir, previous)
-            Manifest.read(source).check_compatible(self._specs)
+            manifest = Manifest.read(source)
+            manifest.check_compatible(self._specs)
+            self._with_sentences = manifest.sentence_vectors
+            for spec in self._specs:
+                self._vector_store.check_kind(source, spec, manifest.faiss_index)
             shutil.copyfile(source / STORE_NAME, self._staging / STORE_NAME)
-            self._dense = [DenseIndex.read(source / spec.file) for spec in self._specs]
+            self._dense = [
+                self._vector_store.writer(spec, self._generation, source) for spec in self._specs
+            ]
             self._sentences = SentenceVectors.read(source, self._specs)
         self.store = Store(self._staging / STORE_NAME, read_only=False)
         self._stack.callback(self.store.close)
@@ -135,6 +160,7 @@ class IndexWriter:
         self.store.delete_document(doc.document_id)
         self.store.put_document(doc, doc_hash)
         layout = _layout(doc)
+        fields = RowFields.of(doc.document_id, doc.metadata)
         seen: set[str] = set()
         for paragraph in split_paragraphs(doc.text):
             digest = content_hash(paragraph.text)
@@ -146,8 +172,10 @@ class IndexWriter:
                 vector_id = self._next_vector_id
                 self._next_vector_id += 1
                 self._pending[vector_id] = paragraph.text
+                self._fields[vector_id] = fields
             else:
                 self._counts["reused"] += 1
+                self._retag[vector_id] = fields  # the metadata may have changed
             number = len(seen) - 1
             self.store.put_passage(
                 Passage(
@@ -180,6 +208,8 @@ class IndexWriter:
 
     def _drop_vectors(self, vector_ids: list[int]) -> None:
         for vector_id in vector_ids:
+            self._retag.pop(vector_id, None)
+            self._fields.pop(vector_id, None)
             if self._pending.pop(vector_id, None) is None:
                 self._removed_vectors.append(vector_id)
 
@@ -194,8 +224,9 @@ class IndexWriter:
         for vector_id, text in self._pending.items():
             by_text.setdefault(text, []).append(vector_id)
         texts = sorted(by_text, key=len, reverse=True)
-        step = max(1, self._batch_size * 4)
-        total = (len(texts) + len(sentences_to_embed(texts))) * len(self._embedders)
+        step = self._embed_chunk
+        sentences = len(sentences_to_embed(texts)) if self._with_sentences else 0
+        total = (len(texts) + sentences) * len(self._embedders)
         done = 0
         embedded: dict[str, dict[str, Vectors]] = {}
         for embedder, dense in zip(self._embedders, self._dense, strict=True):
@@ -206,30 +237,38 @@ class IndexWriter:
                 known.update(zip(chunk, vectors, strict=True))
                 ids = [vid for text in chunk for vid in by_text[text]]
                 rows = np.repeat(np.arange(len(chunk)), [len(by_text[t]) for t in chunk])
-                dense.add(ids, np.ascontiguousarray(vectors[rows]))
+                dense.add(ids, np.ascontiguousarray(vectors[rows]), [self._fields[i] for i in ids])
                 done += len(chunk)
                 if progress is not None:
                     progress(done, total)
         passages_done = done
+        if not self._with_sentences:
+            return
         self._sentences.add(
             by_text,
             self._embedders,
             embedded,
             batch_size=self._batch_size,
+            step=self._embed_chunk,
             progress=None if progress is None else lambda n: progress(passages_done + n, total),
         )
 
     def commit(self, progress: Progress | None = None) -> IngestReport:
         """Embed what changed, write every file of the generation, publish it."""
+        by_document: dict[str, tuple[RowFields, list[int]]] = {}
+        for vector_id, fields in self._retag.items():
+            by_document.setdefault(fields.document_id, (fields, []))[1].append(vector_id)
         for dense in self._dense:
             dense.remove(self._removed_vectors)
+            for fields, ids in by_document.values():
+                dense.retag(ids, fields)
         self._sentences.remove(self._removed_vectors)
         self._embed_pending(progress)
         self.store.set_next_vector_id(self._next_vector_id)
         self.store.commit()
         count = self.store.count_passages()
         if any(dense.count != count for dense in self._dense) or (
-            self._sentences.passage_count() != count
+            self._with_sentences and self._sentences.passage_count() != count
         ):
             raise IndexMismatchError(
                 f"internal error: {[d.count for d in self._dense]} vectors and sentences of "
@@ -237,9 +276,7 @@ class IndexWriter:
                 "nothing was committed"
             )
         documents = self.store.count_documents()
-        self._dense = [to_policy(dense, self._ann) for dense in self._dense]
-        for spec, dense in zip(self._specs, self._dense, strict=True):
-            dense.write(self._staging / spec.file)
+        kinds = [dense.finish(self._staging, self._ann) for dense in self._dense]
         self._sentences.write(self._staging)
         build_lexical(self.store.iter_passages(), self._staging)
         Manifest(
@@ -253,14 +290,16 @@ class IndexWriter:
             documents=documents,
             normalized=True,
             metric="inner_product",
-            faiss_index=";".join(sorted({dense.kind for dense in self._dense})),
+            faiss_index=";".join(sorted(set(kinds))),  # the vector index, FAISS or Milvus
             lexical=True,
             encoders=[{"name": s.name, "dimension": s.dimension} for s in self._specs],
             sentences=self._sentences.count,
+            sentence_vectors=self._with_sentences,
         ).write(self._staging)
         self.store.close()
         gen.publish(self.index_dir, self._staging, self._generation)
         gen.collect_garbage(self.index_dir)
+        self._vector_store.collect_garbage(self.index_dir, self._specs, self._generation)
         return IngestReport(
             generation=self._generation,
             documents_added=self._counts["added"],

@@ -112,6 +112,7 @@ class Retriever:
         mode: Mode,
         query_vectors: Mapping[str, Vectors] | None = None,
         allowed: npt.NDArray[np.int64] | None = None,
+        filters: MetadataFilter | None = None,
     ) -> dict[str, Ranked]:
         """Each signal's ranking (``"bm25"`` and one per encoder) that ``mode`` uses."""
         found: dict[str, Ranked] = {}
@@ -121,7 +122,7 @@ class Retriever:
                 if vector is None:
                     vector = embedder.encode_queries([question])
                 with one_faiss_thread():
-                    hits = snapshot.dense[embedder.name].search(vector, depth, allowed)
+                    hits = snapshot.dense[embedder.name].search(vector, depth, allowed, filters)
                 found[embedder.name] = hits[0]
         if mode in (Mode.LEXICAL, Mode.HYBRID):
             found["bm25"] = snapshot.lexical.search(question, depth, allowed)
@@ -149,6 +150,7 @@ class Retriever:
         mode: Mode,
         query_vectors: Mapping[str, Vectors] | None = None,
         allowed: npt.NDArray[np.int64] | None = None,
+        filters: MetadataFilter | None = None,
     ) -> Ranked:
         """``(vector_id, score)`` best first, for ``k`` hits or more.
 
@@ -161,7 +163,7 @@ class Retriever:
             for embedder in self.embedders:
                 if embedder.name not in vectors:
                     vectors[embedder.name] = embedder.encode_queries([question])
-        fused = self.fuse(self.rankings(snapshot, question, depth, mode, vectors, allowed))
+        fused = self.fuse(self.rankings(snapshot, question, depth, mode, vectors, allowed, filters))
         if mode != Mode.HYBRID or self.second_stage is None:
             return fused
         head = fused[: max(k, self.options.rerank_depth)]
@@ -185,7 +187,7 @@ class Retriever:
         allowed = None
         if filters is not None and not filters.is_empty():
             allowed = np.asarray(snapshot.store.vector_ids_where(filters.matches), dtype=np.int64)
-        ranked = self.rank(snapshot, question, k, chosen, allowed=allowed)[:k]
+        ranked = self.rank(snapshot, question, k, chosen, allowed=allowed, filters=filters)[:k]
         passages = snapshot.store.passages_by_vector_id([vid for vid, _ in ranked])
         kept = [(vid, score) for vid, score in ranked if vid in passages]
         hits = tuple(

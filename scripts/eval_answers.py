@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, default=None, help="write metrics as JSON here")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument(
+        "--weights", type=Path, default=None, help="span weights dir (default: the shipped ones)"
+    )
     args = parser.parse_args(argv)
 
     # Run from a checkout without installing: make the repository root importable.
@@ -44,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     _, held_titles = split_titles([q.title for q in questions])
     held = questions_for(questions, held_titles)[:: args.stride][: args.limit]
     t_load = time.perf_counter()
-    extractor = load_default_extractor()
+    extractor = (
+        load_default_extractor() if args.weights is None else load_default_extractor(args.weights)
+    )
     load_s = time.perf_counter() - t_load
 
     em = f1 = sentence_hits = 0.0

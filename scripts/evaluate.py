@@ -55,6 +55,18 @@ def cache_key(data_dir: Path, model: str) -> str:
     return hashlib.sha1(raw.encode()).hexdigest()[:12]
 
 
+#: Encoders whose vectors are cached under the bare model name (caches made before the
+#: faster runtimes existed); any other runtime gets its own cache entries, as its vectors
+#: are close to, not identical with, the reference ones.
+REFERENCE_RUNTIMES = frozenset({"SentenceTransformerEmbedder", "E5Embedder"})
+
+
+def encoder_label(embedder: Any) -> str:
+    """Model name, plus the runtime when it is not the reference one."""
+    runtime = type(embedder).__name__
+    return embedder.name if runtime in REFERENCE_RUNTIMES else f"{embedder.name}@{runtime}"
+
+
 def query_vectors(retriever: Any, texts: list[str], cache_dir: Path) -> dict[str, Any]:
     """Every encoder's vectors of ``texts``, through the on-disk cache of ``query_cache``."""
     from query_cache import cached_vectors
@@ -66,12 +78,14 @@ def query_vectors(retriever: Any, texts: list[str], cache_dir: Path) -> dict[str
         console.print(f"  encoded {done}/{total} questions", end="\r")
 
     return {
-        e.name: cached_vectors(e.name, e.encode_queries, texts, cache_dir, report)
+        e.name: cached_vectors(encoder_label(e), e.encode_queries, texts, cache_dir, report)
         for e in retriever.embedders
     }
 
 
-def build_index(dataset: Any, index_dir: Path, embedders: list[Any], batch_size: int) -> float:
+def build_index(
+    dataset: Any, index_dir: Path, embedders: list[Any], batch_size: int, sentence_vectors: bool
+) -> float:
     """Index the corpus into ``index_dir``; returns the seconds it took."""
     from rich.console import Console
 
@@ -81,7 +95,9 @@ def build_index(dataset: Any, index_dir: Path, embedders: list[Any], batch_size:
     console = Console(stderr=True)
     console.print(f"indexing {len(dataset.corpus)} passages into {index_dir}")
     started = time.perf_counter()
-    with IndexWriter(index_dir, embedders, rebuild=True, batch_size=batch_size) as writer:
+    with IndexWriter(
+        index_dir, embedders, rebuild=True, batch_size=batch_size, sentence_vectors=sentence_vectors
+    ) as writer:
         for doc_id, (title, text) in dataset.corpus.items():
             writer.upsert(DocumentInput(doc_id, text, title, f"{dataset.name}:{doc_id}"))
         writer.commit(progress=lambda d, t: console.print(f"  embedded {d}/{t}", end="\r"))
@@ -124,11 +140,15 @@ def main(argv: list[str] | None = None) -> int:
             dataset.name, dataset.corpus, kept, {q: r for q, r in dataset.qrels.items() if q in ids}
         )
     embedders = load_embedders(settings)
-    names = "+".join(e.name for e in embedders)
+    names = "+".join(encoder_label(e) for e in embedders)
+    if not settings.sentence_vectors:
+        names += "|no-sentences"
     index_dir = args.cache_dir / f"{full.name}-{cache_key(args.data_dir, names)}"
     build_seconds = 0.0
     if current_generation(index_dir) is None:
-        build_seconds = build_index(full, index_dir, embedders, settings.batch_size)
+        build_seconds = build_index(
+            full, index_dir, embedders, settings.batch_size, settings.sentence_vectors
+        )
     retriever = load_retriever(settings.model_copy(update={"index_dir": index_dir}), embedders)
     first_stage = Retriever(retriever.handle, retriever.embedders, retriever.options)
     snapshot = retriever.handle.current()
@@ -193,7 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     payload: dict[str, object] = {
         "dataset": dataset.name,
         "subset": args.subset,
-        "encoders": [e.name for e in embedders],
+        "profile": settings.profile.value,
+        "encoders": [encoder_label(e) for e in embedders],
+        "sentence_vectors": settings.sentence_vectors,
+        "rerank": settings.rerank,
         "passages": snapshot.manifest.count,
         "index_build_seconds": round(build_seconds, 1),
         "recall_curve": curves,

@@ -17,6 +17,7 @@ from api.answers import Extractor
 from api.app import create_app
 from docqa.settings import Settings
 from tests.fakes import KeywordEmbedder
+from tests.helpers import STORE_SETTINGS
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,9 @@ TREATY_ANSWER = "Mayor Alice Brown"
 
 def make_app(index_dir: Path, extractor: Extractor | None = None, **settings: object) -> FastAPI:
     """The app over ``index_dir`` with the keyword embedder and the given extractor."""
-    config = Settings(index_dir=index_dir, **settings)  # type: ignore[arg-type]
+    # The vector store the ``store`` fixture chose (none: the FAISS default).
+    chosen = {**STORE_SETTINGS, **settings}
+    config = Settings(index_dir=index_dir, **chosen)  # type: ignore[arg-type]
     return create_app(
         config,
         embedder_factory=lambda _s: [KeywordEmbedder()],

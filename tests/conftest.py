@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,37 @@ from tests.fakes import KeywordEmbedder  # noqa: E402
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SEED = SHARED / "corpus" / "seed" / "industrial-bank-shanxi.txt"
 SQUAD = SHARED / "data" / "squad-v1.1-dev"
+
+
+@pytest.fixture(params=["faiss", "milvus"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Run a retrieval test once per vector store: FAISS files, then Milvus Lite.
+
+    Yields the store's name. ``tests.helpers.index_paths``/``open_retriever`` use the
+    store, and apps built from Settings get it through ``tests.helpers.STORE_SETTINGS``
+    (one Milvus Lite client per file and process is shared by both).
+    """
+    from index.vector_store import FaissStore
+    from tests import helpers
+
+    if request.param == "faiss":
+        helpers.use_vector_store(FaissStore())
+        yield "faiss"
+        helpers.use_vector_store(None)
+        return
+    pytest.importorskip("pymilvus", reason="Milvus support is not installed (docqa[milvus])")
+    from index.milvus_client import disconnect
+    from index.milvus_store import MilvusStore
+
+    uri = str(tmp_path / "milvus.db")
+    helpers.use_vector_store(MilvusStore(uri))
+    helpers.STORE_SETTINGS.update(vector_store="milvus", milvus_uri=uri)
+    try:
+        yield "milvus"
+    finally:
+        helpers.use_vector_store(None)
+        helpers.STORE_SETTINGS.clear()
+        disconnect(uri)
 
 
 @pytest.fixture

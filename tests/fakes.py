@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from pathlib import Path
 
 import numpy as np
 
-from index.embedder import Vectors, as_unit_vectors
+from index.embedder import Embedder, Vectors, as_unit_vectors
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -46,3 +48,35 @@ class KeywordEmbedder:
 
     def encode_queries(self, texts: list[str]) -> Vectors:
         return self._encode(texts)
+
+
+class CountingEmbedder(KeywordEmbedder):
+    """Logs every batch it embeds to a file (one JSON line per batch), across processes.
+
+    With ``fail_after`` it raises once that many batches are in the log: an ingest
+    interrupted midway, for the resumability tests.
+    """
+
+    def __init__(self, log: Path, fail_after: int | None = None) -> None:
+        super().__init__()
+        self._log = log
+        self._fail_after = fail_after
+
+    def encode_passages(self, texts: list[str], batch_size: int = 32) -> Vectors:
+        if self._fail_after is not None and len(logged_batches(self._log)) >= self._fail_after:
+            raise RuntimeError("simulated interruption")
+        vectors = super().encode_passages(texts, batch_size)
+        with open(self._log, "a", encoding="utf-8") as handle:  # one short append per batch
+            handle.write(json.dumps(texts, ensure_ascii=False) + "\n")
+        return vectors
+
+
+def logged_batches(log: Path) -> list[list[str]]:
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+def counting_embedders(log: str, fail_after: int | None = None) -> list[Embedder]:
+    """A picklable encoder factory for worker processes and Ray actors."""
+    return [CountingEmbedder(Path(log), fail_after)]

@@ -8,17 +8,34 @@ from index.embedder import Embedder
 from index.encoders import specs_of
 from index.handle import IndexHandle
 from index.ingest import FileError, discover, stage_paths
+from index.vector_store import VectorStore
 from index.writer import IndexWriter, IngestReport
 from retriever.searcher import Retriever
+
+# The vector store the retrieval tests run against; the ``store`` fixture (conftest.py)
+# sets it to FAISS or Milvus Lite in turn. None: the FAISS default.
+_vector_store: VectorStore | None = None
+# Settings fields that select the same store, for tests that build the API app.
+STORE_SETTINGS: dict[str, object] = {}
+
+
+def use_vector_store(store: VectorStore | None) -> None:
+    global _vector_store
+    _vector_store = store
+
+
+def vector_store() -> VectorStore | None:
+    return _vector_store
 
 
 def index_paths(
     index_dir: Path, embedder: Embedder, *paths: Path, rebuild: bool = False
 ) -> tuple[IngestReport, list[FileError]]:
-    with IndexWriter(index_dir, embedder, rebuild=rebuild) as writer:
+    with IndexWriter(index_dir, embedder, rebuild=rebuild, vector_store=_vector_store) as writer:
         errors = stage_paths(writer, discover(paths))
         return writer.commit(), errors
 
 
 def open_retriever(index_dir: Path, embedder: Embedder) -> Retriever:
-    return Retriever(IndexHandle(index_dir, specs_of([embedder])), embedder)
+    handle = IndexHandle(index_dir, specs_of([embedder]), vector_store=_vector_store)
+    return Retriever(handle, embedder)

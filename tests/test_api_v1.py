@@ -68,6 +68,30 @@ def test_ask_returns_answer_in_document_offsets(client: TestClient) -> None:
     assert doc["text"][sentence["char_start"] : sentence["char_end"]] == sentence["text"]
 
 
+def test_search_marks_answers_in_every_hit_only_when_asked(
+    client: TestClient, extractor: FakeExtractor
+) -> None:
+    plain = client.post("/v1/search", json={"query": "Who signed the treaty?", "top_k": 3})
+    assert plain.status_code == 200
+    assert all(h["answer"] is None and h["sentence"] is None for h in plain.json()["results"])
+    assert extractor.calls == []  # no span model work unless asked
+    body = client.post(
+        "/v1/search", json={"query": "Who signed the treaty?", "top_k": 3, "answers": True}
+    ).json()
+    hits = body["results"]
+    assert len(extractor.calls) == len(hits) == 3
+    marked = [h for h in hits if h["answer"] is not None]
+    assert marked and all(h["answer"]["text"] == TREATY_ANSWER for h in marked)
+    for hit in marked:
+        doc = client.get(f"/v1/documents/{hit['citation']['document_id']}").json()
+        for key in ("answer", "sentence"):
+            span = hit[key]
+            assert doc["text"][span["char_start"] : span["char_end"]] == span["text"]
+            assert hit["char_start"] <= span["char_start"] < span["char_end"] <= hit["char_end"]
+    # Hits without the target carry no answer rather than a made-up one.
+    assert all(h["answer"] is None for h in hits if TREATY_ANSWER not in h["text"])
+
+
 def test_ask_without_extractor_falls_back_to_a_marked_sentence(index_dir: Path) -> None:
     with TestClient(make_app(index_dir, None)) as client:
         assert client.get("/health").json()["answers"] == "fallback"

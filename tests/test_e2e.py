@@ -60,6 +60,19 @@ def test_cli_index_and_search_json(tmp_path: Path) -> None:
     text = source.read_text(encoding="utf-8")
     assert text[top["char_start"] : top["char_end"]] == top["text"]
     assert [r["rank"] for r in payload["results"]] == [1, 2, 3]
+    assert all(r["answer"] is None for r in payload["results"])  # only with --answers
+    result = runner.invoke(
+        app,
+        ["search", "Who signed the agreement?", "-k", "2", "--json", "--answers"]
+        + ["--index-dir", index_dir],
+    )
+    assert result.exit_code == 0, result.output
+    top = json.loads(result.stdout)["results"][0]
+    # The shipped span model marks a signer inside the top passage, in document offsets.
+    assert top["answer"]["text"] in ("Elena Duarte", "Mayor Elena Duarte", "Samuel Okafor")
+    for key in ("answer", "sentence"):
+        span = top[key]
+        assert text[span["char_start"] : span["char_end"]] == span["text"]
 
 
 def test_cli_errors_name_the_cause(tmp_path: Path) -> None:

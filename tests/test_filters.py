@@ -13,11 +13,14 @@ from docqa.settings import Settings
 from index.filters import MetadataFilter
 from retriever.types import Mode
 from tests.fakes import KeywordEmbedder
-from tests.helpers import index_paths, open_retriever
+from tests.helpers import STORE_SETTINGS, index_paths, open_retriever
+
+# Metadata filters run against both vector stores; in Milvus they become expressions.
+pytestmark = pytest.mark.usefixtures("store")
 
 
 @pytest.fixture
-def tagged(tmp_path: Path) -> Path:
+def tagged(tmp_path: Path, store: str) -> Path:
     folder = tmp_path / "docs"
     folder.mkdir()
     for name, tags, date in [
@@ -53,7 +56,10 @@ def test_filters_select_documents(
 
 
 def test_sidecar_metadata_is_listed(tagged: Path) -> None:
-    app = create_app(Settings(index_dir=tagged), embedder_factory=lambda _s: [KeywordEmbedder()])
+    app = create_app(
+        Settings(index_dir=tagged, **STORE_SETTINGS),  # type: ignore[arg-type]
+        embedder_factory=lambda _s: [KeywordEmbedder()],
+    )
     with TestClient(app) as client:
         docs = client.get("/documents").json()["documents"]
         assert {d["metadata"]["date"] for d in docs} == {"2024-03-01", "2025-01-15", "2023-07-30"}
@@ -67,3 +73,23 @@ def test_sidecar_metadata_is_listed(tagged: Path) -> None:
             "/search", json={"query": "budget", "filters": {"date_from": "last tuesday"}}
         )
         assert bad.status_code == 422 and "date_from" in bad.json()["error"]["message"]
+
+
+def test_changed_metadata_reaches_the_filters(tagged: Path) -> None:
+    """New sidecar metadata, same text: the kept vectors are filtered by the new metadata."""
+    folder = tagged.parent / "docs"
+    meta = {"tags": ["finance"], "date": "2026-01-01", "author": "g"}
+    (folder / "gamma.txt.meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    embedder = KeywordEmbedder()
+    report, _ = index_paths(tagged, embedder, folder)
+    assert report.documents_updated == 1 and embedder.encoded == []  # nothing re-embedded
+    retriever = open_retriever(tagged, KeywordEmbedder())
+    for mode in Mode:
+        finance = retriever.search("budget report", 10, mode, MetadataFilter(tags=("finance",)))
+        assert {Path(h.citation.source).name for h in finance.hits} == {
+            "alpha.txt",
+            "beta.txt",
+            "gamma.txt",
+        }
+        sport = retriever.search("budget report", 10, mode, MetadataFilter(tags=("sport",)))
+        assert sport.hits == ()

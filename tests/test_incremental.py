@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from index.encoders import specs_of
 from index.snapshot import IndexSnapshot
 from retriever.types import Mode
 from tests.fakes import KeywordEmbedder
-from tests.helpers import index_paths, open_retriever
+from tests.helpers import index_paths, open_retriever, vector_store
+
+# Incremental update and delete run against both vector stores (FAISS, Milvus Lite).
+pytestmark = pytest.mark.usefixtures("store")
 
 
 def _write_folder(folder: Path, n: int) -> None:
@@ -66,7 +71,7 @@ def test_deleted_file_leaves_every_index(tmp_path: Path) -> None:
     (folder / "doc01.txt").unlink()
     report, _ = index_paths(index_dir, embedder, folder)
     assert report.documents_removed == 1 and report.passages_total == 6
-    snap = IndexSnapshot.open(index_dir, specs_of([embedder]))
+    snap = IndexSnapshot.open(index_dir, specs_of([embedder]), vector_store=vector_store())
     assert snap.primary.count == snap.lexical.count == 6
     retriever = open_retriever(index_dir, embedder)
     for mode in (Mode.DENSE, Mode.LEXICAL, Mode.HYBRID):

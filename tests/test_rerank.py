@@ -46,7 +46,8 @@ QUESTION = "Who repaired the eastern tower roof?"
 
 
 @pytest.fixture
-def two_passages(tmp_path: Path) -> Retriever:
+def two_passages(tmp_path: Path, store: str) -> Retriever:
+    # The second stage's signals (dense scores of the candidates) under both vector stores.
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "castle.txt").write_text(f"Castle\n\n{LONG}\n", encoding="utf-8")

@@ -13,6 +13,9 @@ from retriever.types import Mode
 from tests.fakes import KeywordEmbedder
 from tests.helpers import index_paths, open_retriever
 
+# Search, hybrid fusion and citations run against both vector stores (FAISS, Milvus Lite).
+pytestmark = pytest.mark.usefixtures("store")
+
 
 @pytest.fixture
 def retriever(tmp_path: Path, corpus_dir: Path) -> Retriever:

@@ -16,13 +16,14 @@ from index import generation as gen
 from index.embedder import Vectors
 from tests.api_support import make_app
 from tests.fakes import KeywordEmbedder
-from tests.helpers import index_paths
+from tests.helpers import STORE_SETTINGS, index_paths
 
 TXT = "text/plain"
 
 
 @pytest.fixture
-def index_dir(tmp_path: Path, corpus_dir: Path) -> Path:
+def index_dir(tmp_path: Path, corpus_dir: Path, store: str) -> Path:
+    # Uploads, re-uploads and deletes run against both vector stores (FAISS, Milvus Lite).
     index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
     return tmp_path / "idx"
 
@@ -278,7 +279,7 @@ def test_queries_are_answered_while_an_upload_is_indexing(index_dir: Path) -> No
 
     embedder = _GatedEmbedder()
     app = create_app(
-        Settings(index_dir=index_dir),
+        Settings(index_dir=index_dir, **STORE_SETTINGS),  # type: ignore[arg-type]
         embedder_factory=lambda _s: [embedder],
         extractor_factory=lambda _s: None,
     )

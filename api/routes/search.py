@@ -6,6 +6,7 @@ import time
 
 from fastapi import APIRouter
 
+from api.answering import all_spans, with_spans
 from api.convert import hit_out, to_filter
 from api.deps import ReadAccess, ServicesDep
 from api.schemas import SearchRequest, SearchResponse, error_responses
@@ -19,13 +20,21 @@ router = APIRouter(tags=["search"], dependencies=[ReadAccess])
     responses=error_responses(400, 401, 403, 413, 422, 503),
 )
 def search(body: SearchRequest, services: ServicesDep) -> SearchResponse:
-    """Rank the index's paragraphs for ``query``; each hit cites its document span."""
+    """Rank the index's paragraphs for ``query``; each hit cites its document span.
+
+    With ``answers``, each hit also carries its answer span and the sentence holding it,
+    in document offsets (null where the span model finds none or is not installed).
+    """
     started = time.perf_counter()
     result = services.retriever().search(body.query, body.top_k, body.mode, to_filter(body.filters))
+    hits = result.hits
+    if body.answers:
+        spans = all_spans(services.extractor, result.query, hits)
+        hits = tuple(with_spans(hit, found) for hit, found in zip(hits, spans, strict=True))
     return SearchResponse(
         query=result.query,
         mode=result.mode,
         generation=result.generation,
-        results=[hit_out(hit) for hit in result.hits],
+        results=[hit_out(hit) for hit in hits],
         took_ms=round((time.perf_counter() - started) * 1000, 3),
     )

@@ -39,8 +39,11 @@ from retriever.answer.span_model import (
 from retriever.answer.squad_data import load_squad, questions_for, split_titles
 from retriever.answer.weights_io import (
     HEAD_FILE,
+    apply_layer_delta,
     file_sha256,
     layer_file,
+    load_head,
+    read_manifest,
     save_head,
     save_layer_delta,
     write_manifest,
@@ -205,6 +208,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=None, help="train questions (smoke runs)")
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="start from these weights (a weights dir with the same trained layers)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
@@ -221,6 +230,18 @@ def main(argv: list[str] | None = None) -> None:
     head = nn.Linear(hidden, 2)
     nn.init.normal_(head.weight, std=0.02)
     nn.init.zeros_(head.bias)
+    prior_epochs = 0
+    if args.init_from is not None:
+        prior = read_manifest(args.init_from)
+        if prior["trained_layers"] != trained:
+            raise SystemExit(
+                f"{args.init_from} trained layers {prior['trained_layers']}, not {trained}"
+            )
+        for layer, index in zip(layers, trained, strict=True):
+            apply_layer_delta(layer, args.init_from / layer_file(index))
+        head = load_head(args.init_from / HEAD_FILE, hidden)
+        prior_epochs = int(prior.get("total_epochs", prior["epochs_completed"]))
+        logger.info("starting from %s (%d epochs already)", args.init_from, prior_epochs)
     args.out.mkdir(parents=True, exist_ok=True)
     questions = load_squad(args.data_dir)
     train_titles, held_titles = split_titles([q.title for q in questions])
@@ -242,6 +263,8 @@ def main(argv: list[str] | None = None) -> None:
                 "train_windows": len(examples),
                 "epochs": args.epochs,
                 "epochs_completed": epochs_done,
+                "total_epochs": prior_epochs + epochs_done,
+                "init_from": str(args.init_from) if args.init_from else None,
                 "batch_size": args.batch_size,
                 "lr": args.lr,
                 "seed": args.seed,

@@ -42,9 +42,7 @@ def _weighted_standardised(
     return np.asarray(sum(w * standardise(v) for w, v in found if w > 0) / total)
 
 
-def feature_matrix(
-    signals: Signals, encoder_weights: Mapping[str, float] | None = None
-) -> Floats:
+def feature_matrix(signals: Signals, encoder_weights: Mapping[str, float] | None = None) -> Floats:
     """``(n, len(FEATURE_NAMES))`` features of the candidates in ``signals``.
 
     Args:
@@ -63,6 +61,4 @@ def feature_matrix(
         "coverage": signals.coverage,
         "bigrams": signals.bigrams,
     }
-    return np.column_stack([columns[name] for name in FEATURE_NAMES]).reshape(
-        n, len(FEATURE_NAMES)
-    )
+    return np.column_stack([columns[name] for name in FEATURE_NAMES]).reshape(n, len(FEATURE_NAMES))

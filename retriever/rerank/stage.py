@@ -59,7 +59,9 @@ class LinearReranker:
         query_vectors: Mapping[str, Vectors],
         candidates: Sequence[tuple[int, float]],
     ) -> Ranked:
-        if len(candidates) < 2:
+        # Without sentence vectors (an index built by the fast profile) the best-sentence
+        # signal is missing: the fused order is kept rather than ranking on a hole.
+        if len(candidates) < 2 or not snapshot.manifest.sentence_vectors:
             return list(candidates)
         signals = collect_signals(snapshot, question, query_vectors, candidates)
         features = feature_matrix(signals, self.encoder_weights)
