@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import beir
     import torch
-    from evaluate import cache_key
+    from evaluate import eval_index_dir
     from rich.progress import track
 
     from docqa.settings import Settings
@@ -96,8 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(threads=args.threads, rerank=not args.no_rerank)
     dataset = beir.load(args.data_dir)
     embedders = load_embedders(settings)
-    names = "+".join(e.name for e in embedders)
-    index_dir = args.cache_dir / f"{dataset.name}-{cache_key(args.data_dir, names)}"
+    index_dir = eval_index_dir(
+        args.cache_dir, args.data_dir, dataset.name, embedders, settings.sentence_vectors
+    )
     if current_generation(index_dir) is None:
         raise SystemExit(f"error: no index in {index_dir}; run scripts/evaluate.py first")
     settings = settings.model_copy(update={"index_dir": index_dir})

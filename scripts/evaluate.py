@@ -67,6 +67,16 @@ def encoder_label(embedder: Any) -> str:
     return embedder.name if runtime in REFERENCE_RUNTIMES else f"{embedder.name}@{runtime}"
 
 
+def eval_index_dir(
+    cache_dir: Path, data_dir: Path, name: str, embedders: Any, sentence_vectors: bool
+) -> Path:
+    """Where the evaluation index of ``data_dir`` for these encoders is cached."""
+    names = "+".join(encoder_label(e) for e in embedders)
+    if not sentence_vectors:
+        names += "|no-sentences"
+    return cache_dir / f"{name}-{cache_key(data_dir, names)}"
+
+
 def query_vectors(retriever: Any, texts: list[str], cache_dir: Path) -> dict[str, Any]:
     """Every encoder's vectors of ``texts``, through the on-disk cache of ``query_cache``."""
     from query_cache import cached_vectors
@@ -140,10 +150,9 @@ def main(argv: list[str] | None = None) -> int:
             dataset.name, dataset.corpus, kept, {q: r for q, r in dataset.qrels.items() if q in ids}
         )
     embedders = load_embedders(settings)
-    names = "+".join(encoder_label(e) for e in embedders)
-    if not settings.sentence_vectors:
-        names += "|no-sentences"
-    index_dir = args.cache_dir / f"{full.name}-{cache_key(args.data_dir, names)}"
+    index_dir = eval_index_dir(
+        args.cache_dir, args.data_dir, full.name, embedders, settings.sentence_vectors
+    )
     build_seconds = 0.0
     if current_generation(index_dir) is None:
         build_seconds = build_index(

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import beir
     import numpy as np
-    from evaluate import cache_key
+    from evaluate import eval_index_dir
     from query_cache import cached_vectors
     from tuning_split import subset
 
@@ -107,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(rerank=False)  # the first stage alone produces the candidates
     full = beir.load(args.data_dir)
     embedders = load_embedders(settings)
-    names = "+".join(e.name for e in embedders)
-    index_dir = args.cache_dir / f"{full.name}-{cache_key(args.data_dir, names)}"
+    index_dir = eval_index_dir(
+        args.cache_dir, args.data_dir, full.name, embedders, settings.sentence_vectors
+    )
     retriever = load_retriever(settings.model_copy(update={"index_dir": index_dir}), embedders)
     splits = {}
     for name in ("tune", "held-out"):
