@@ -44,6 +44,7 @@ class Services:
             max_file_bytes=settings.max_upload_bytes,
             wait_seconds=settings.write_wait_seconds,
             ann=settings.ann_policy(),
+            sentence_vectors=settings.sentence_vectors,
             vector_store=self.vector_store,
         )
         # Loaded here, in the lifespan, once: a cross-encoder is a model like the others.

@@ -117,9 +117,11 @@ class UploadStore:
         wait_seconds: float = 10.0,
         ann: AnnPolicy | None = None,
         vector_store: VectorStore | None = None,
+        sentence_vectors: bool = True,
     ) -> None:
         self.data_dir = data_dir
         self._ann = ann
+        self._sentence_vectors = sentence_vectors
         self._vector_store = vector_store
         self._index_dir = index_dir
         self._embedders = embedders
@@ -143,6 +145,7 @@ class UploadStore:
                             batch_size=self._batch_size,
                             ann=self._ann,
                             vector_store=self._vector_store,
+                            sentence_vectors=self._sentence_vectors,
                         )
                     )
                     break

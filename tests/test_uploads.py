@@ -303,3 +303,20 @@ def test_queries_are_answered_while_an_upload_is_indexing(index_dir: Path) -> No
         after = client.post("/v1/search", json={"query": "zebras savanna"}).json()
         assert after["generation"] == before + 1
         assert "Zebras" in after["results"][0]["text"]
+
+
+@pytest.mark.parametrize("sentence_vectors", [True, False])
+def test_first_upload_builds_the_index_with_the_configured_sentence_choice(
+    tmp_path: Path, sentence_vectors: bool
+) -> None:
+    from index.manifest import Manifest
+
+    index_dir = tmp_path / "new-index"
+    app = make_app(index_dir, None, sentence_vectors=sentence_vectors)
+    with TestClient(app) as client:
+        response = _upload(client, ("notes.txt", b"First sentence here. Second one there.\n"))
+        assert response.status_code == 201, response.text
+        assert response.json()["passages_total"] == 1
+    manifest = Manifest.read(gen.require_current(index_dir))
+    assert manifest.sentence_vectors is sentence_vectors
+    assert (manifest.sentences > 0) is sentence_vectors
