@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from api.answers import Extractor, SpanLike
+from index.sentences import split_sentences
 from retriever.types import Hit, Span
 
-_SENTENCE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+[\"'”’)\]]*|$)", re.MULTILINE)
 _WORD = re.compile(r"\w+", re.UNICODE)
 FALLBACK_PASSAGES = 3  # the fallback looks for its sentence in the top passages only
 
@@ -99,11 +99,8 @@ def with_spans(hit: Hit, spans: PassageSpans) -> Hit:
 def _sentences(hit: Hit) -> Iterator[Span]:
     """Sentences of the hit's passage, in document offsets."""
     offset = hit.citation.char_start
-    for match in _SENTENCE.finditer(hit.text):
-        text = match.group().strip()
-        if text:
-            start = match.start() + match.group().index(text)
-            yield Span(text, start + offset, start + offset + len(text))
+    for start, end in split_sentences(hit.text):
+        yield Span(hit.text[start:end], start + offset, end + offset)
 
 
 def _best_sentence(question: str, hits: Sequence[Hit]) -> tuple[int, Span] | None:

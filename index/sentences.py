@@ -40,11 +40,12 @@ def _short(sentence: str) -> bool:
     return len(_UNIT.findall(sentence)) < MIN_SENTENCE_UNITS
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Sentences of ``text`` as ``(start, end)`` offsets, in order, trimmed of whitespace.
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentences of ``text`` as ``(start, end)`` offsets, in order, trimmed of whitespace,
+    as written (short fragments stay on their own).
 
     Returns:
-        At least one span when ``text`` has a non-space character, none otherwise.
+        Spans that together cover every non-space character of ``text``.
     """
     cuts = [m.end() for m in _BOUNDARY.finditer(text) if not _ends_abbreviation(text, m.start())]
     spans: list[tuple[int, int]] = []
@@ -56,8 +57,20 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         while end > start and text[end - 1].isspace():
             end -= 1
         low = high
-        if end <= start:
-            continue
+        if end > start:
+            spans.append((start, end))
+    return spans
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentences of ``text`` for scoring: :func:`split_sentences`, with each fragment of
+    fewer than ``MIN_SENTENCE_UNITS`` words joined to the sentence before it.
+
+    Returns:
+        At least one span when ``text`` has a non-space character, none otherwise.
+    """
+    spans: list[tuple[int, int]] = []
+    for start, end in split_sentences(text):
         if spans and (_short(text[start:end]) or _short(text[spans[-1][0] : spans[-1][1]])):
             spans[-1] = (spans[-1][0], end)  # a short fragment joins the sentence before
         else:

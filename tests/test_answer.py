@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from index.sentences import split_sentences as sentence_spans
 from retriever.answer import AnswerExtractor, AnswerSpans, Span, SpanExtractor
-from retriever.answer.sentences import covering_sentence, sentence_spans
+from retriever.answer.sentences import covering_sentence
 from retriever.answer.span_model import SpanPrediction
 from retriever.answer.squad_data import split_titles
 from retriever.answer.squad_metrics import (

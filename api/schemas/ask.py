@@ -4,29 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from api.schemas.search import NON_BLANK, FiltersIn, HitOut
+from api.schemas.search import HitOut, QuestionIn
 from retriever.types import Mode
 
 ASK_MAX_TOP_K = 20  # every passage goes through the span model: keep the work per question small
 
 
-class AskRequest(BaseModel):
+class AskRequest(QuestionIn):
     """Body of ``POST /v1/ask``."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    query: str = Field(
-        ...,
-        min_length=1,
-        max_length=20_000,  # the served schema shows the configured limit (max_query_chars)
-        pattern=NON_BLANK,
-        description="The question.",
-    )
     top_k: int = Field(5, ge=1, le=ASK_MAX_TOP_K, description="Passages to read the answer from.")
-    mode: Mode | None = Field(None, description="dense, lexical or hybrid (default: setting).")
-    filters: FiltersIn | None = Field(None, description="Restrict to matching documents.")
     stream: bool = Field(
         False, description="Answer as Server-Sent Events: passages, then answer, then done."
     )

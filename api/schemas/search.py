@@ -26,8 +26,8 @@ class FiltersIn(BaseModel):
     )
 
 
-class SearchRequest(BaseModel):
-    """Body of ``POST /search``."""
+class QuestionIn(BaseModel):
+    """The fields every question-taking request shares (search, ask)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -38,9 +38,14 @@ class SearchRequest(BaseModel):
         pattern=NON_BLANK,
         description="The question.",
     )
-    top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="How many passages to return.")
     mode: Mode | None = Field(None, description="dense, lexical or hybrid (default: setting).")
     filters: FiltersIn | None = Field(None, description="Restrict to matching documents.")
+
+
+class SearchRequest(QuestionIn):
+    """Body of ``POST /search``."""
+
+    top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="How many passages to return.")
     answers: bool = Field(
         False,
         description="Mark the answer span and its sentence inside every hit (runs the span "
