@@ -25,16 +25,13 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from common import DEFAULT_DATA, write_json
 
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "squad-v1.1-dev"
 WARMUP = ["warm-up text one.", "A second, somewhat longer warm-up paragraph of text."]
 
 
@@ -224,8 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         "systems": results,
     }
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        write_json(args.json, payload)
     print(json.dumps(payload, indent=2))
     return 0
 

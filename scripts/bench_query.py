@@ -33,11 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+from common import DEFAULT_DATA, ROOT, write_json
 
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "squad-v1.1-dev"
 CACHE = ROOT / ".cache" / "bench-query"
 NOISE = 0.35  # norm of the noise relative to the unit base vector
 
@@ -281,8 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     Console(width=140).print(table)
     payload = {"cpu_count": os.cpu_count(), "real_paragraphs": args.real, "rows": rows}
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        write_json(args.json, payload)
     print(json.dumps(payload, indent=2))
     return 0
 

@@ -27,9 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from common import ROOT, write_json
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 SQUAD = ROOT.parent / "shared" / "data" / "squad-v1.1-dev"
 CACHE = ROOT / ".cache" / "bench"
 
@@ -196,7 +195,7 @@ def main() -> int:
     def save(n: int, results: dict[str, dict[str, float | str]]) -> None:
         payload[str(n)] = results  # written after every row: a killed run keeps what it measured
         if args.json:
-            args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+            write_json(args.json, payload)
 
     for n in args.n:
         results = run(n, args, lambda rows, n=n: save(n, rows))

@@ -13,17 +13,12 @@ app in-process instead. A second pass over the same questions times each part al
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "squad-v1.1-dev"
+from common import DEFAULT_DATA, ROOT, write_json
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -151,8 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, figures in breakdown.items():
         print(f"  {name:<32} p50 {figures['p50_ms']:>8} ms  p95 {figures['p95_ms']:>8} ms")
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        write_json(args.json, payload)
     return 0
 
 

@@ -18,14 +18,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+from common import ROOT, write_json
 
 METRICS = ("recall@1", "recall@5", "recall@10", "recall@20", "mrr@10", "ndcg@10")
 RUNS = ("dense", "lexical", "fused", "hybrid")
@@ -234,8 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(results) == 1:
         payload["mode"] = runs[0]
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        write_json(args.json, payload)
     if args.per_query:
         args.per_query.parent.mkdir(parents=True, exist_ok=True)
         with open(args.per_query, "w", encoding="utf-8") as handle:

@@ -15,15 +15,10 @@ on the tuning split and on the held-out articles, which the fit never sees.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "squad-v1.1-dev"
+from common import DEFAULT_DATA, ROOT, write_json
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -144,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             "c": args.c,
             "figures": figures,
         }
-        args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        write_json(args.json, payload)
     return 0
 
 

@@ -1,0 +1,23 @@
+"""What the evaluation and benchmark scripts share: paths and the JSON report writer.
+
+Scripts run as ``python scripts/NAME.py`` have ``scripts/`` on ``sys.path`` already; this
+module also puts the repository root there, so they run from a checkout not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "squad-v1.1-dev"
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Write ``payload`` as indented JSON to ``path``, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
