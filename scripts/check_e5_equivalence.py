@@ -64,17 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     passages += longest + bench.CHINESE_PASSAGES
     queries = bench.spread(squad.queries, args.n - len(bench.CHINESE_QUESTIONS))
     queries += bench.CHINESE_QUESTIONS
-    names = [n.strip() for n in args.encoders.split(",") if n.strip()]
-    unknown = set(names) - set(ENCODERS)
-    if unknown:
-        raise SystemExit(f"unknown encoders {sorted(unknown)}; choose from {ENCODERS}")
-
-    load_before = bench.machine()
-    encoders = {name: make_encoder(name, args.cache_dir) for name in names}
-    report = bench.compare(
-        encoders, passages, queries, squad if args.recall else None, args.rounds, args.batch_size
-    )
-    bench.output(dict(report, machine_before=load_before), args.json)
+    bench.run(args, ENCODERS, lambda n: make_encoder(n, args.cache_dir), passages, queries, squad)
     return 0
 
 

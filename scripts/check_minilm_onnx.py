@@ -54,16 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     squad = bench.load_squad(args.data_dir or bench.SQUAD)
     passages = bench.spread(squad.passages, args.n)
     queries = bench.spread(squad.queries, args.n)
-    names = [n.strip() for n in args.encoders.split(",") if n.strip()]
-    unknown = set(names) - set(ENCODERS)
-    if unknown:
-        raise SystemExit(f"unknown encoders {sorted(unknown)}; choose from {ENCODERS}")
-    load_before = bench.machine()
-    encoders = {name: make_encoder(name) for name in names}
-    report = bench.compare(
-        encoders, passages, queries, squad if args.recall else None, args.rounds, args.batch_size
-    )
-    bench.output(dict(report, machine_before=load_before), args.json)
+    bench.run(args, ENCODERS, make_encoder, passages, queries, squad)
     return 0
 
 

@@ -9,7 +9,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -162,6 +162,27 @@ def compare(
         "machine_after": machine(),
         "results": list(results.values()),
     }
+
+
+def run(
+    args: Any,
+    known: Sequence[str],
+    make: Callable[[str], Any],
+    passages: list[str],
+    queries: list[str],
+    squad: Squad,
+) -> None:
+    """Build the encoders named in ``args.encoders`` (among ``known``), compare, report."""
+    names = [n.strip() for n in args.encoders.split(",") if n.strip()]
+    unknown = set(names) - set(known)
+    if unknown:
+        raise SystemExit(f"unknown encoders {sorted(unknown)}; choose from {list(known)}")
+    load_before = machine()
+    encoders = {name: make(name) for name in names}
+    report = compare(
+        encoders, passages, queries, squad if args.recall else None, args.rounds, args.batch_size
+    )
+    output(dict(report, machine_before=load_before), args.json)
 
 
 def output(report: dict[str, Any], json_target: str | None) -> None:
