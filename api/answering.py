@@ -96,6 +96,12 @@ def with_spans(hit: Hit, spans: PassageSpans) -> Hit:
     )
 
 
+def marked_hits(extractor: Extractor | None, question: str, hits: Sequence[Hit]) -> tuple[Hit, ...]:
+    """Every hit carrying its answer and sentence spans (one batched extractor call)."""
+    spans = all_spans(extractor, question, hits)
+    return tuple(with_spans(hit, found) for hit, found in zip(hits, spans, strict=True))
+
+
 def _sentences(hit: Hit) -> Iterator[Span]:
     """Sentences of the hit's passage, in document offsets."""
     offset = hit.citation.char_start

@@ -176,7 +176,7 @@ def search_command(
     index_dir: IndexDir = None,
 ) -> None:
     """Ask a question of the index."""
-    from api.answering import all_spans, with_spans
+    from api.answering import marked_hits
     from api.answers import load_extractor
     from docqa.wiring import load_retriever
     from index.filters import MetadataFilter
@@ -192,10 +192,9 @@ def search_command(
         result = load_retriever(settings).search(question, top_k, chosen, filters)
     except DocqaError as exc:
         raise _fail(str(exc)) from exc
-    hits = result.hits
-    if answers:
-        spans = all_spans(load_extractor(settings), result.query, hits)
-        hits = tuple(with_spans(h, found) for h, found in zip(hits, spans, strict=True))
+    hits = (
+        marked_hits(load_extractor(settings), result.query, result.hits) if answers else result.hits
+    )
     if as_json:
         payload = {
             "query": result.query,

@@ -6,7 +6,7 @@ import time
 
 from fastapi import APIRouter
 
-from api.answering import all_spans, with_spans
+from api.answering import marked_hits
 from api.convert import hit_out, to_filter
 from api.deps import ReadAccess, ServicesDep
 from api.schemas import SearchRequest, SearchResponse, error_responses
@@ -27,10 +27,9 @@ def search(body: SearchRequest, services: ServicesDep) -> SearchResponse:
     """
     started = time.perf_counter()
     result = services.retriever().search(body.query, body.top_k, body.mode, to_filter(body.filters))
-    hits = result.hits
-    if body.answers:
-        spans = all_spans(services.extractor, result.query, hits)
-        hits = tuple(with_spans(hit, found) for hit, found in zip(hits, spans, strict=True))
+    hits = (
+        marked_hits(services.extractor, result.query, result.hits) if body.answers else result.hits
+    )
     return SearchResponse(
         query=result.query,
         mode=result.mode,
