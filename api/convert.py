@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 
 from api.answering import Answer
 from api.chat import ChatTurn, Cited
@@ -36,7 +35,7 @@ def to_filter(filters: FiltersIn | None) -> MetadataFilter | None:
 
 
 def _span(span: Span | None) -> SpanOut | None:
-    return None if span is None else SpanOut(**asdict(span))
+    return None if span is None else SpanOut(**vars(span))
 
 
 def hit_out(hit: Hit) -> HitOut:
@@ -47,7 +46,7 @@ def hit_out(hit: Hit) -> HitOut:
         text=hit.text,
         char_start=hit.citation.char_start,
         char_end=hit.citation.char_end,
-        citation=CitationOut(**asdict(hit.citation)),
+        citation=CitationOut(**vars(hit.citation)),  # flat: no deep copy
         answer=_span(hit.answer),
         sentence=_span(hit.sentence),
     )

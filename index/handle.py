@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from pathlib import Path
 
 from index.encoders import EncoderSpec
 from index.errors import DocqaError
-from index.generation import current_generation
+from index.generation import CURRENT_NAME, current_generation
 from index.snapshot import IndexSnapshot
 from index.vector_store import VectorStore
 
@@ -35,11 +36,30 @@ class IndexHandle:
         self._mmap = mmap
         self._vector_store = vector_store
         self._lock = threading.Lock()
+        self._pointer: tuple[tuple[int, int, int], int | None] | None = None
         self._snapshot = IndexSnapshot.open(index_dir, specs, mmap=mmap, vector_store=vector_store)
+
+    def _latest(self) -> int | None:
+        """``current_generation``, re-read only when ``CURRENT`` was replaced.
+
+        A commit renames a new ``CURRENT`` into place, which changes its inode and
+        mtime; a ``stat`` per search is cheaper than opening and reading the file.
+        """
+        try:
+            info = os.stat(self.index_dir / CURRENT_NAME)
+        except FileNotFoundError:
+            return None
+        key = (info.st_ino, info.st_mtime_ns, info.st_size)
+        cached = self._pointer
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        latest = current_generation(self.index_dir)
+        self._pointer = (key, latest)
+        return latest
 
     def current(self) -> IndexSnapshot:
         """The newest committed snapshot (re-opened only when the generation changed)."""
-        latest = current_generation(self.index_dir)
+        latest = self._latest()
         snapshot = self._snapshot
         if latest is None or latest == snapshot.generation:
             return snapshot

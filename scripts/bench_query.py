@@ -5,7 +5,8 @@
 
 For each profile and size it builds (or reuses, from ``.cache/bench-query/``) an index,
 starts ``uvicorn api.app:create_app`` on it with ``DOCQA_PROFILE`` set, and runs
-``scripts/load_test.py``'s closed-loop clients (one asyncio process, httpx) with SQuAD
+``scripts/load_test.py``'s closed-loop clients (one asyncio process; its lean keep-alive
+HTTP/1.1 client by default, ``--client httpx`` for httpx) with SQuAD
 dev questions, ``top_k`` 5, the profile's default mode. The server really encodes
 every question with the profile's encoders.
 
@@ -52,6 +53,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--real", type=int, default=256, help="really encoded paragraphs")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--client", choices=["raw", "httpx"], default="raw", help="load_test.py's HTTP client"
+    )
     parser.add_argument("--json", type=Path, default=None, help="write results JSON here")
     parser.add_argument("--build-only", action="store_true", help="build the indexes, no load")
     return parser.parse_args(argv)
@@ -200,17 +204,17 @@ def server_cpu_seconds(pid: int) -> float:
     return total
 
 
-def measure(port: int, clients: int, seconds: float, warmup: float, queries: Path) -> Any:
-    import asyncio
-
+def measure(
+    port: int, clients: int, seconds: float, warmup: float, queries: Path, client: str
+) -> Any:
     import load_test
 
     args = load_test.parse_args(
         [f"http://127.0.0.1:{port}", "--clients", str(clients), "--seconds", str(seconds)]
-        + ["--warmup", str(warmup), "--queries", str(queries), "--quiet"]
+        + ["--warmup", str(warmup), "--queries", str(queries), "--quiet", "--client", client]
     )
     cpu = time.process_time()
-    report = asyncio.run(load_test.run(args, load_test.read_queries(queries)))
+    report = load_test.run_blocking(args, load_test.read_queries(queries))
     return report, time.process_time() - cpu
 
 
@@ -233,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
                     load_before = os.getloadavg()[0]
                     cpu_before = server_cpu_seconds(server.pid)
                     report, client_cpu = measure(
-                        args.port, clients, args.seconds, args.warmup, queries
+                        args.port, clients, args.seconds, args.warmup, queries, args.client
                     )
                     # Warm-up requests are in the CPU total but not in ``report.ok``.
                     server_cpu = server_cpu_seconds(server.pid) - cpu_before
@@ -242,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
                         "profile": profile,
                         "passages": size,
                         "clients": clients,
+                        "client": args.client,
                         "workers": args.workers,
                         "requests": report.ok,
                         "errors": report.errors,
