@@ -96,6 +96,11 @@ def with_spans(hit: Hit, spans: PassageSpans) -> Hit:
     )
 
 
+#: Most hits a search marks answers in: the span model costs ~50 ms per passage per core,
+#: so 100 marked hits would hold a request for seconds.
+MAX_MARKED_HITS = 20
+
+
 def marked_hits(extractor: Extractor | None, question: str, hits: Sequence[Hit]) -> tuple[Hit, ...]:
     """Every hit carrying its answer and sentence spans (one batched extractor call)."""
     spans = all_spans(extractor, question, hits)

@@ -176,12 +176,16 @@ def search_command(
     index_dir: IndexDir = None,
 ) -> None:
     """Ask a question of the index."""
-    from api.answering import marked_hits
+    from api.answering import MAX_MARKED_HITS, marked_hits
     from api.answers import load_extractor
     from docqa.wiring import load_retriever
     from index.filters import MetadataFilter
     from retriever.types import Mode
 
+    if answers and top_k > MAX_MARKED_HITS:
+        raise _fail(
+            f"--answers marks at most {MAX_MARKED_HITS} hits; use --top-k {MAX_MARKED_HITS} or less"
+        )
     settings = _settings(index_dir)
     try:
         chosen = Mode(mode) if mode else None

@@ -92,6 +92,15 @@ def test_search_marks_answers_in_every_hit_only_when_asked(
     assert all(h["answer"] is None for h in hits if TREATY_ANSWER not in h["text"])
 
 
+def test_search_answers_refuse_many_hits(client: TestClient, extractor: FakeExtractor) -> None:
+    """The span model runs per hit: answers for 100 hits would hold a request for seconds."""
+    response = client.post("/v1/search", json={"query": "treaty", "top_k": 21, "answers": True})
+    assert response.status_code == 422 and "at most 20 hits" in response.text
+    assert extractor.calls == []
+    ok = client.post("/v1/search", json={"query": "treaty", "top_k": 21})
+    assert ok.status_code == 200
+
+
 def test_ask_without_extractor_falls_back_to_a_marked_sentence(index_dir: Path) -> None:
     with TestClient(make_app(index_dir, None)) as client:
         assert client.get("/health").json()["answers"] == "fallback"

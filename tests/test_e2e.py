@@ -87,6 +87,8 @@ def test_cli_errors_name_the_cause(tmp_path: Path) -> None:
         app, ["index", str(tmp_path / "missing.md"), "--index-dir", str(tmp_path / "idx")]
     )
     assert result.exit_code == 1 and "missing.md" in result.output
+    result = runner.invoke(app, ["search", "anything", "--answers", "--top-k", "50"])
+    assert result.exit_code == 1 and "at most 20 hits" in result.output
 
 
 def test_sample_corpus_chinese_question(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.answering import MAX_MARKED_HITS
 from retriever.searcher import MAX_TOP_K
 from retriever.types import Mode
 
@@ -49,8 +50,18 @@ class SearchRequest(QuestionIn):
     answers: bool = Field(
         False,
         description="Mark the answer span and its sentence inside every hit (runs the span "
-        "model on each returned passage: about 50 ms per passage on one CPU core).",
+        "model on each returned passage: about 50 ms per passage on one CPU core); "
+        f"allowed with top_k up to {MAX_MARKED_HITS}.",
     )
+
+    @model_validator(mode="after")
+    def _answers_need_few_hits(self) -> SearchRequest:
+        if self.answers and self.top_k > MAX_MARKED_HITS:
+            raise ValueError(
+                f"answers: true marks at most {MAX_MARKED_HITS} hits; "
+                f"ask for top_k <= {MAX_MARKED_HITS} (got {self.top_k})"
+            )
+        return self
 
 
 class SpanOut(BaseModel):
