@@ -56,12 +56,12 @@ def load_extractor(settings: Settings) -> Extractor | None:
     if not settings.answers:
         return None
     try:
-        from retriever.answer import load_default_extractor
+        from retriever.answer import load_reader
     except ImportError as exc:
         logger.warning("answer extractor not installed (%s): answers fall back to sentences", exc)
         return None
     try:
-        extractor: Extractor = load_default_extractor()
+        extractor: Extractor = load_reader(settings.reader)
     except Exception as exc:  # noqa: BLE001 - missing weights must not stop the server
         logger.warning("answer extractor unavailable (%s): answers fall back to sentences", exc)
         return None

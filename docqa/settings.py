@@ -179,6 +179,11 @@ class Settings(BaseSettings):
     answers: bool = Field(
         True, description="Load the answer-span extractor for /v1/ask and chat (if installed)."
     )
+    reader: Literal["auto", "minilm", "e5"] = Field(
+        "auto",
+        description="Answer span model: minilm (English, fast), e5 (multilingual, half the "
+        "speed), or auto (e5 for questions or passages mostly in non-Latin scripts).",
+    )
     write_wait_seconds: float = Field(
         10.0, ge=0, description="How long an upload waits for another index writer to finish."
     )

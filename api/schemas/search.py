@@ -46,6 +46,15 @@ class QuestionIn(BaseModel):
 class SearchRequest(QuestionIn):
     """Body of ``POST /search``."""
 
+    # The schema states the answers/top_k rule too, so clients and generated ones know it.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"answers": {"const": True}}, "required": ["answers"]},
+            "then": {"properties": {"top_k": {"maximum": MAX_MARKED_HITS}}},
+        },
+    )
+
     top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="How many passages to return.")
     answers: bool = Field(
         False,

