@@ -73,7 +73,9 @@ class Services:
         return self._retriever
 
 
-def get_services(request: Request) -> Services:
+# The dependencies below are ``async`` although they do not await: FastAPI runs a plain
+# ``def`` dependency in its thread pool, a hop (and a GIL hand-over) per request each.
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -91,12 +93,12 @@ def _key(bearer: HTTPAuthorizationCredentials | None, header: str | None) -> str
     return presented_key(f"Bearer {bearer.credentials}" if bearer else None, header)
 
 
-def require_read(services: ServicesDep, bearer: BearerDep, header: ApiKeyDep) -> None:
+async def require_read(services: ServicesDep, bearer: BearerDep, header: ApiKeyDep) -> None:
     """Refuse the request unless keys are off or it carries a read or write key."""
     services.keys.check(_key(bearer, header), Scope.READ)
 
 
-def require_write(services: ServicesDep, bearer: BearerDep, header: ApiKeyDep) -> None:
+async def require_write(services: ServicesDep, bearer: BearerDep, header: ApiKeyDep) -> None:
     """Refuse the request unless keys are off or it carries a write key."""
     services.keys.check(_key(bearer, header), Scope.WRITE)
 

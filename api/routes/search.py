@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from api.answering import marked_hits
 from api.convert import hit_out, to_filter
@@ -19,7 +19,7 @@ router = APIRouter(tags=["search"], dependencies=[ReadAccess])
     response_model=SearchResponse,
     responses=error_responses(400, 401, 403, 413, 422, 503),
 )
-def search(body: SearchRequest, services: ServicesDep) -> SearchResponse:
+def search(body: SearchRequest, services: ServicesDep) -> Response:
     """Rank the index's paragraphs for ``query``; each hit cites its document span.
 
     With ``answers``, each hit also carries its answer span and the sentence holding it,
@@ -30,10 +30,13 @@ def search(body: SearchRequest, services: ServicesDep) -> SearchResponse:
     hits = (
         marked_hits(services.extractor, result.query, result.hits) if body.answers else result.hits
     )
-    return SearchResponse(
+    response = SearchResponse(
         query=result.query,
         mode=result.mode,
         generation=result.generation,
         results=[hit_out(hit) for hit in hits],
         took_ms=round((time.perf_counter() - started) * 1000, 3),
     )
+    # Serialised once, here: returned as a model, FastAPI would validate it against
+    # ``response_model`` again before encoding it (the hot path of the service).
+    return Response(response.model_dump_json(), media_type="application/json")
