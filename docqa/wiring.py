@@ -26,7 +26,11 @@ def _primary(settings: Settings) -> Embedder:
     ):
         from index.onnx_minilm import OnnxMiniLMEmbedder, build_fused_int8
 
-        return OnnxMiniLMEmbedder(build_fused_int8(), num_threads=settings.threads)
+        return OnnxMiniLMEmbedder(
+            build_fused_int8(),
+            num_threads=settings.threads,
+            question_file=build_fused_int8(questions=True),
+        )
     return SentenceTransformerEmbedder(settings.model, device=settings.device)
 
 

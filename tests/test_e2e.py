@@ -97,3 +97,45 @@ def test_sample_corpus_chinese_question(
     index_paths(tmp_path / "idx", real_embedder, sample_corpus())
     hits = open_retriever(tmp_path / "idx", real_embedder).search("谁代表村委会签字？", 1).hits
     assert "李明华代表村民委员会签字" in hits[0].text
+
+
+def test_serve_with_two_worker_processes(tmp_path: Path) -> None:
+    """``docqa serve --workers 2``: two processes answer, on the index the CLI names."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    index_dir = tmp_path / "idx"
+    result = CliRunner().invoke(app, ["index", "--sample", "--index-dir", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DOCQA_ANSWERS": "false", "DOCQA_INDEX_DIR": str(tmp_path / "other")}
+    command = [sys.executable, "-c", "from docqa.cli import main; main()", "serve"]
+    command += ["--workers", "2", "--port", str(port), "--index-dir", str(index_dir)]
+    server = subprocess.Popen(command, env=env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None, "the server exited"
+            assert time.monotonic() < deadline, "the server did not come up"
+            try:
+                if httpx.get(f"{url}/health", timeout=2).json().get("passages"):
+                    break
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(1)
+        body = httpx.post(f"{url}/v1/search", json={"query": "Who signed the agreement?"}).json()
+        assert "Elena Duarte signed the agreement" in body["results"][0]["text"]
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+        if children.exists():  # Linux: the supervisor and its two workers
+            assert len(children.read_text().split()) >= 2
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
