@@ -38,7 +38,7 @@ def _e5(settings: Settings) -> Embedder:
     if settings.backend == Backend.ONNX:
         from index.e5_onnx import OnnxE5Embedder
 
-        return OnnxE5Embedder(num_threads=settings.threads)
+        return OnnxE5Embedder(num_threads=settings.threads, fast_questions=True)
     return E5Embedder(num_threads=settings.threads)
 
 

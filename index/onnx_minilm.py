@@ -114,6 +114,7 @@ class OnnxMiniLMEmbedder:
         threads = num_threads or os.cpu_count() or 1
         self._session = cpu_session(path, threads)
         questions = question_file or path
+        self._question_graph = Path(questions).name
         self._question_session = question_session(questions)
         self._question_batches = (
             self._session if question_file is None else cpu_session(questions, threads)
@@ -125,6 +126,11 @@ class OnnxMiniLMEmbedder:
     @property
     def name(self) -> str:
         return DEFAULT_MODEL
+
+    @property
+    def question_graph(self) -> str:
+        """File name of the graph questions go through (keys cached question vectors)."""
+        return self._question_graph
 
     @property
     def dimension(self) -> int:

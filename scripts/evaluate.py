@@ -84,8 +84,13 @@ def query_vectors(retriever: Any, texts: list[str], cache_dir: Path) -> dict[str
     def report(done: int, total: int) -> None:
         console.print(f"  encoded {done}/{total} questions", end="\r")
 
+    def label(embedder: Any) -> str:
+        # Questions may go through another graph than passages: it keys their vectors.
+        graph = getattr(embedder, "question_graph", None)
+        return encoder_label(embedder) + (f"#{graph}" if graph else "")
+
     return {
-        e.name: cached_vectors(encoder_label(e), e.encode_queries, texts, cache_dir, report)
+        e.name: cached_vectors(label(e), e.encode_queries, texts, cache_dir, report)
         for e in retriever.embedders
     }
 
