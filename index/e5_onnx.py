@@ -8,8 +8,9 @@ with the engine for speed (``scripts/check_e5_equivalence.py`` measures both).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -19,7 +20,10 @@ from index.bert_onnx import INPUTS, ensure_bert_onnx
 from index.e5_weights import ensure_converted, load_bert, load_tokenizer
 from index.embedder import Vectors
 from index.errors import DocqaError
-from index.onnx_sessions import cpu_session, question_session
+from index.onnx_sessions import EncoderSessions
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 
 class OnnxE5Embedder(e5_pipeline.PipelineEncoder):
@@ -54,8 +58,6 @@ class OnnxE5Embedder(e5_pipeline.PipelineEncoder):
         path = ensure_bert_onnx(
             converted.directory / name, lambda: load_bert(converted.directory), quantized
         )
-        threads = num_threads or os.cpu_count() or 1
-        self._session = cpu_session(path, threads)
         questions = path
         if fast_questions and quantized:
             questions = ensure_bert_onnx(
@@ -64,39 +66,29 @@ class OnnxE5Embedder(e5_pipeline.PipelineEncoder):
                 quantized=True,
                 ffn_out=True,
             )
-        self._question_graph = questions.name
-        self._question_session = question_session(questions)
-        self._question_batches = (
-            self._session if questions == path else cpu_session(questions, threads)
-        )
+        self._sessions = EncoderSessions.open(path, questions, num_threads or os.cpu_count() or 1)
         self._quantized = quantized
 
     @property
     def question_graph(self) -> str:
         """File name of the graph questions go through (keys cached question vectors)."""
-        return self._question_graph
+        return self._sessions.question_graph
 
     @property
     def quantized(self) -> bool:
         return self._quantized
 
+    @staticmethod
+    def _pooled(
+        session: ort.InferenceSession, ids: e5_pipeline.IdArray, mask: e5_pipeline.IdArray
+    ) -> npt.NDArray[np.float32]:
+        (pooled,) = session.run(None, dict(zip(INPUTS, (ids, mask), strict=True)))
+        return np.asarray(pooled, dtype=np.float32)
+
     def _forward(
         self, ids: e5_pipeline.IdArray, mask: e5_pipeline.IdArray
     ) -> npt.NDArray[np.float32]:
-        (pooled,) = self._session.run(None, dict(zip(INPUTS, (ids, mask), strict=True)))
-        return np.asarray(pooled, dtype=np.float32)
-
-    def _forward_question(
-        self, ids: e5_pipeline.IdArray, mask: e5_pipeline.IdArray
-    ) -> npt.NDArray[np.float32]:
-        (pooled,) = self._question_session.run(None, dict(zip(INPUTS, (ids, mask), strict=True)))
-        return np.asarray(pooled, dtype=np.float32)
-
-    def _forward_question_batch(
-        self, ids: e5_pipeline.IdArray, mask: e5_pipeline.IdArray
-    ) -> npt.NDArray[np.float32]:
-        (pooled,) = self._question_batches.run(None, dict(zip(INPUTS, (ids, mask), strict=True)))
-        return np.asarray(pooled, dtype=np.float32)
+        return self._pooled(self._sessions.passages, ids, mask)
 
     def encode_queries(self, texts: list[str]) -> Vectors:
         # A search request's question: the one-thread session, without the batch lock
@@ -104,19 +96,15 @@ class OnnxE5Embedder(e5_pipeline.PipelineEncoder):
         # through the same question graph.
         if len(texts) > 4:
             with self._lock:
-                return self._encode_questions(texts, self._forward_question_batch)
-        return self._encode_questions(texts, self._forward_question)
+                return self._encode_questions(texts, self._sessions.question_batches)
+        return self._encode_questions(texts, self._sessions.question)
 
-    def _encode_questions(
-        self,
-        texts: list[str],
-        forward: Callable[[e5_pipeline.IdArray, e5_pipeline.IdArray], npt.NDArray[np.float32]],
-    ) -> Vectors:
+    def _encode_questions(self, texts: list[str], session: ort.InferenceSession) -> Vectors:
         return e5_pipeline.encode(
             texts,
             e5_pipeline.QUERY_PREFIX,
             self._tokenizer,
-            forward,
+            partial(self._pooled, session),
             self._max_positions,
             self.DIMENSION,
             batch_size=32,

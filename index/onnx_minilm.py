@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from index.embedder import DEFAULT_MODEL, Vectors, as_unit_vectors, shipped_model_path
 from index.errors import DocqaError
-from index.onnx_sessions import cpu_session, question_session
+from index.onnx_sessions import EncoderSessions
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -111,15 +111,10 @@ class OnnxMiniLMEmbedder:
         tokenizer.enable_truncation(max_length=MAX_SEQ_LENGTH)
         self._tokenizer = tokenizer
         path = model_file or int8_model_file()
-        threads = num_threads or os.cpu_count() or 1
-        self._session = cpu_session(path, threads)
-        questions = question_file or path
-        self._question_graph = Path(questions).name
-        self._question_session = question_session(questions)
-        self._question_batches = (
-            self._session if question_file is None else cpu_session(questions, threads)
+        self._sessions = EncoderSessions.open(
+            path, question_file or path, num_threads or os.cpu_count() or 1
         )
-        self._inputs = {item.name for item in self._session.get_inputs()}
+        self._inputs = {item.name for item in self._sessions.passages.get_inputs()}
         # Session.run is thread-safe, but two batch runs would fight over the same cores.
         self._lock = threading.Lock()
 
@@ -130,7 +125,7 @@ class OnnxMiniLMEmbedder:
     @property
     def question_graph(self) -> str:
         """File name of the graph questions go through (keys cached question vectors)."""
-        return self._question_graph
+        return self._sessions.question_graph
 
     @property
     def dimension(self) -> int:
@@ -176,11 +171,11 @@ class OnnxMiniLMEmbedder:
         return as_unit_vectors(out, _DIMENSION)
 
     def encode_passages(self, texts: list[str], batch_size: int = 32) -> Vectors:
-        return self._encode(texts, batch_size, self._session, self._lock)
+        return self._encode(texts, batch_size, self._sessions.passages, self._lock)
 
     def encode_queries(self, texts: list[str]) -> Vectors:
         # A handful of questions (a search request): the one-thread session, unlocked.
-        # A large batch (an evaluation) is passage-like work for the wide session.
+        # A large batch (an evaluation) takes every core, through the same question graph.
         if len(texts) > 4:
-            return self._encode(texts, 32, self._question_batches, self._lock)
-        return self._encode(texts, 32, self._question_session, nullcontext())
+            return self._encode(texts, 32, self._sessions.question_batches, self._lock)
+        return self._encode(texts, 32, self._sessions.question, nullcontext())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,3 +33,29 @@ def question_session(path: Path) -> ort.InferenceSession:
     requests each one running on its own core beats all of them queueing for every
     core (``Session.run`` is thread-safe, so no lock is needed around it)."""
     return cpu_session(path, 1, spin=False)
+
+
+@dataclass(frozen=True)
+class EncoderSessions:
+    """An encoder's sessions: passages, one question (narrow), a batch of questions (wide).
+
+    ``questions_file`` may be another graph than ``passages_file`` (an all-int8 question
+    graph); alone or batched, every question goes through it, so an evaluation measures
+    what the server does.
+    """
+
+    passages: ort.InferenceSession
+    question: ort.InferenceSession
+    question_batches: ort.InferenceSession
+    question_graph: str  # file name of the question graph (keys cached question vectors)
+
+    @classmethod
+    def open(cls, passages_file: Path, questions_file: Path, threads: int) -> EncoderSessions:
+        passages = cpu_session(passages_file, threads)
+        same = Path(questions_file) == Path(passages_file)
+        return cls(
+            passages=passages,
+            question=question_session(questions_file),
+            question_batches=passages if same else cpu_session(questions_file, threads),
+            question_graph=Path(questions_file).name,
+        )

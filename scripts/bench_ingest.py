@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from common import DEFAULT_DATA, write_json
+from common import DEFAULT_DATA, emit_json
 
 WARMUP = ["warm-up text one.", "A second, somewhat longer warm-up paragraph of text."]
 
@@ -220,9 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_count": os.cpu_count(),
         "systems": results,
     }
-    if args.json:
-        write_json(args.json, payload)
-    print(json.dumps(payload, indent=2))
+    emit_json(payload, args.json)
     return 0
 
 

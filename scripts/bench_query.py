@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import DEFAULT_DATA, ROOT, write_json
+from common import DEFAULT_DATA, ROOT, emit_json
 
 CACHE = ROOT / ".cache" / "bench-query"
 NOISE = 0.35  # norm of the noise relative to the unit base vector
@@ -282,9 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     Console(width=140).print(table)
     payload = {"cpu_count": os.cpu_count(), "real_paragraphs": args.real, "rows": rows}
-    if args.json:
-        write_json(args.json, payload)
-    print(json.dumps(payload, indent=2))
+    emit_json(payload, args.json)
     return 0
 
 

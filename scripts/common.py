@@ -21,3 +21,10 @@ def write_json(path: Path, payload: Any) -> None:
     """Write ``payload`` as indented JSON to ``path``, creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+
+
+def emit_json(payload: Any, path: Path | None) -> None:
+    """Print ``payload`` as indented JSON and, given a ``path``, write it there too."""
+    if path is not None:
+        write_json(path, payload)
+    print(json.dumps(payload, indent=2))

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, write_json
+from common import ROOT, emit_json
 
 METRICS = ("recall@1", "recall@5", "recall@10", "recall@20", "mrr@10", "ndcg@10")
 RUNS = ("dense", "lexical", "fused", "hybrid")
@@ -235,8 +235,6 @@ def main(argv: list[str] | None = None) -> int:
     }
     if len(results) == 1:
         payload["mode"] = runs[0]
-    if args.json:
-        write_json(args.json, payload)
     if args.per_query:
         args.per_query.parent.mkdir(parents=True, exist_ok=True)
         with open(args.per_query, "w", encoding="utf-8") as handle:
@@ -246,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         from eval_plot import plot_recall
 
         plot_recall(curves, args.plot, f"{dataset.name} ({args.subset}, {len(texts)} questions)")
-    print(json.dumps(payload, indent=2))
+    emit_json(payload, args.json)
     return 0
 
 

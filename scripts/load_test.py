@@ -115,22 +115,20 @@ class RawConnection:
             f"POST {path} HTTP/1.1\r\nHost: {self._host}\r\n{self._headers}"
             f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
         ).encode() + payload
-        reused = self._streams is not None
-        try:
-            return await asyncio.wait_for(self._exchange(request), self._timeout)
-        except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError):
-            await self.close()
-            if not reused:
+        # A reused keep-alive connection the server has closed fails at once: retry
+        # that once on a new connection; a fresh connection's failure is the answer.
+        retry = self._streams is not None
+        while True:
+            try:
+                return await asyncio.wait_for(self._exchange(request), self._timeout)
+            except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError):
+                await self.close()
+                if not retry:
+                    raise
+                retry = False
+            except BaseException:
+                await self.close()  # a half-read response must not poison the next request
                 raise
-        except BaseException:
-            await self.close()  # a half-read response must not poison the next request
-            raise
-        # The server closed an idle keep-alive connection: once more on a new one.
-        try:
-            return await asyncio.wait_for(self._exchange(request), self._timeout)
-        except BaseException:
-            await self.close()
-            raise
 
     async def close(self) -> None:
         if self._streams is not None:
