@@ -8,6 +8,7 @@ from api.answering import Answer
 from api.chat import ChatTurn, Cited
 from api.schemas import (
     AnswerOut,
+    BoxOut,
     ChatCitation,
     ChatMessageIn,
     CitationOut,
@@ -17,8 +18,9 @@ from api.schemas import (
     SpanOut,
 )
 from index.filters import MetadataFilter
+from index.formats.pdf.boxes import WordBoxRow, line_boxes
 from index.models import DocumentInfo
-from retriever.types import Hit, Span
+from retriever.types import Citation, Hit, Span
 
 
 def to_filter(filters: FiltersIn | None) -> MetadataFilter | None:
@@ -34,11 +36,20 @@ def to_filter(filters: FiltersIn | None) -> MetadataFilter | None:
     )
 
 
-def _span(span: Span | None) -> SpanOut | None:
-    return None if span is None else SpanOut(**vars(span))
+def _span(span: Span | None, words: Sequence[WordBoxRow] = ()) -> SpanOut | None:
+    if span is None:
+        return None
+    boxes = line_boxes(words, span.char_start, span.char_end) if words else []
+    return SpanOut(**vars(span), boxes=[BoxOut(**vars(b)) for b in boxes])
+
+
+def _citation_out(citation: Citation) -> CitationOut:
+    fields = {k: v for k, v in vars(citation).items() if k not in ("boxes", "words")}
+    return CitationOut(**fields, boxes=[BoxOut(**vars(b)) for b in citation.boxes])
 
 
 def hit_out(hit: Hit) -> HitOut:
+    words = hit.citation.words
     return HitOut(
         rank=hit.rank,
         score=hit.score,
@@ -46,9 +57,9 @@ def hit_out(hit: Hit) -> HitOut:
         text=hit.text,
         char_start=hit.citation.char_start,
         char_end=hit.citation.char_end,
-        citation=CitationOut(**vars(hit.citation)),  # flat: no deep copy
-        answer=_span(hit.answer),
-        sentence=_span(hit.sentence),
+        citation=_citation_out(hit.citation),
+        answer=_span(hit.answer, words),
+        sentence=_span(hit.sentence, words),
     )
 
 

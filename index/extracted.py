@@ -23,6 +23,22 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class WordBox:
+    """Characters ``[char_start, char_end)`` (one word) lie in this rectangle of a page.
+
+    PDF points with the origin at the page's bottom-left corner, as PDF readers use.
+    """
+
+    char_start: int
+    char_end: int
+    page: int
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+@dataclass(frozen=True)
 class Extracted:
     """Text of one document, exactly as the store keeps it.
 
@@ -34,6 +50,11 @@ class Extracted:
     title: str | None = None
     pages: tuple[PageSpan, ...] = ()
     headings: tuple[Heading, ...] = ()
+    # Passage spans ``(char_start, char_end)`` chosen by a layout-aware reader (PDF);
+    # empty: the splitter cuts the text at blank lines. Text outside every span
+    # (running headers, contents pages) is kept but never searched.
+    passages: tuple[tuple[int, int], ...] = ()
+    boxes: tuple[WordBox, ...] = ()
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding character ``offset``, or None when pages are unknown."""

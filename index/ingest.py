@@ -86,6 +86,10 @@ def load_document(path: Path) -> DocumentInput:
         pages=tuple((p.number, p.char_start, p.char_end) for p in extracted.pages),
         headings=tuple((h.char_start, h.text) for h in extracted.headings),
         metadata=metadata,
+        passages=extracted.passages,
+        boxes=tuple(
+            (b.char_start, b.char_end, b.page, b.x0, b.y0, b.x1, b.y1) for b in extracted.boxes
+        ),
     )
 
 

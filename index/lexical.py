@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.errors import IndexMismatchError
+from index.formats.dehyphenate import search_text
 from index.models import Passage
 
 LEXICAL_DIR = "lexical"
@@ -58,7 +59,7 @@ def build_lexical(passages: Iterable[Passage], directory: Path) -> None:
     corpus: list[list[str]] = []
     for passage in passages:
         ids.append(passage.vector_id)
-        corpus.append(tokenize(f"{passage.title}\n{passage.text}"))
+        corpus.append(tokenize(f"{passage.title}\n{search_text(passage.text)}"))
     np.save(target / _IDS_NAME, np.asarray(ids, dtype=np.int64))
     if ids:
         model = bm25s.BM25()

@@ -16,6 +16,13 @@ class DocumentInput:
     pages: tuple[tuple[int, int, int], ...] = ()  # (page number, char_start, char_end)
     headings: tuple[tuple[int, str], ...] = ()  # (char_start, heading text)
     metadata: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
+    # Passage spans (char_start, char_end) from a layout-aware reader; empty: split the
+    # text at blank lines.
+    passages: tuple[tuple[int, int], ...] = ()
+    # Word boxes on PDF pages: (char_start, char_end, page, x0, y0, x1, y1) in points.
+    boxes: tuple[tuple[int, int, int, float, float, float, float], ...] = field(
+        default=(), hash=False, compare=False
+    )
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,20 @@ CREATE TABLE IF NOT EXISTS passages (
     page INTEGER
 );
 CREATE INDEX IF NOT EXISTS passages_by_document ON passages(document_id);
+CREATE TABLE IF NOT EXISTS word_boxes (
+    document_id TEXT NOT NULL,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    page INTEGER NOT NULL,
+    x0 REAL NOT NULL,
+    y0 REAL NOT NULL,
+    x1 REAL NOT NULL,
+    y1 REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS word_boxes_by_offset ON word_boxes(document_id, char_start);
 """
+
+WordBoxRow = tuple[int, int, int, float, float, float, float]
 
 _PASSAGE_COLUMNS = (
     "p.vector_id, p.passage_id, p.document_id, p.paragraph, p.char_start, p.char_end, "
@@ -101,6 +114,11 @@ class Store:
                 json.dumps([list(p) for p in doc.pages]),
             ),
         )
+        self._conn.execute("DELETE FROM word_boxes WHERE document_id = ?", (doc.document_id,))
+        self._conn.executemany(
+            "INSERT INTO word_boxes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(doc.document_id, *box) for box in doc.boxes],
+        )
 
     def put_passage(self, passage: Passage, content_hash: str) -> None:
         self._conn.execute(
@@ -134,6 +152,7 @@ class Store:
         ]
         self._conn.execute("DELETE FROM passages WHERE document_id = ?", (document_id,))
         self._conn.execute("DELETE FROM documents WHERE document_id = ?", (document_id,))
+        self._conn.execute("DELETE FROM word_boxes WHERE document_id = ?", (document_id,))
         return ids
 
     # -- reading ---------------------------------------------------------------------
@@ -211,6 +230,36 @@ class Store:
                     )
                 )
         return ids
+
+    def word_boxes(self, document_id: str, char_start: int, char_end: int) -> list[WordBoxRow]:
+        """Boxes ``(char_start, char_end, page, x0, y0, x1, y1)`` of words overlapping a span.
+
+        Empty for documents without page geometry (not PDFs, or indexed before boxes).
+        """
+        with self._lock:
+            try:
+                rows = self._conn.execute(
+                    "SELECT char_start, char_end, page, x0, y0, x1, y1 FROM word_boxes "
+                    "WHERE document_id = ? AND char_start < ? AND char_end > ? "
+                    "ORDER BY char_start",
+                    (document_id, char_end, char_start),
+                ).fetchall()
+            except sqlite3.OperationalError:
+                return []  # a store written before word boxes existed
+        return [
+            (int(a), int(b), int(p), float(x0), float(y0), float(x1), float(y1))
+            for a, b, p, x0, y0, x1, y1 in rows
+        ]
+
+    def document_pages(self, document_id: str) -> list[tuple[int, int, int]]:
+        """``(page, char_start, char_end)`` spans of a document's text; empty if unknown."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT pages FROM documents WHERE document_id = ?", (document_id,)
+            ).fetchone()
+        if row is None:
+            raise DocumentNotFoundError(f"no document with id {document_id!r}")
+        return [(int(n), int(s), int(e)) for n, s, e in json.loads(row[0])]
 
     def document_text(self, document_id: str) -> str:
         with self._lock:

@@ -23,12 +23,13 @@ from index.embedder import Embedder, Vectors
 from index.encoders import as_encoders, specs_of
 from index.errors import IndexMismatchError
 from index.extracted import Extracted, Heading, PageSpan
+from index.formats.dehyphenate import search_text
 from index.ids import content_hash, passage_id
 from index.lexical import build_lexical
 from index.manifest import FORMAT_VERSION, Manifest
 from index.models import DocumentInput, Passage
 from index.sentence_vectors import SentenceVectors, sentences_to_embed
-from index.splitter import split_paragraphs
+from index.splitter import ParagraphSpan, split_paragraphs
 from index.store import STORE_NAME, Store
 from index.vector_store import FaissStore, RowFields, VectorStore, VectorWriter
 from index.vectors import AnnPolicy
@@ -56,12 +57,31 @@ class IngestReport:
 def _document_hash(doc: DocumentInput) -> str:
     return content_hash(
         json.dumps(
-            [doc.text, doc.title, doc.source, doc.metadata, doc.pages, doc.headings],
+            [
+                doc.text,
+                doc.title,
+                doc.source,
+                doc.metadata,
+                doc.pages,
+                doc.headings,
+                doc.passages,
+                content_hash(json.dumps(doc.boxes)) if doc.boxes else "",
+            ],
             sort_keys=True,
             default=str,
             ensure_ascii=False,
         )
     )
+
+
+def _paragraphs(doc: DocumentInput) -> list[ParagraphSpan]:
+    """The reader's passage spans when it chose them, else the text cut at blank lines."""
+    if not doc.passages:
+        return split_paragraphs(doc.text)
+    return [
+        ParagraphSpan(number, start, end, doc.text[start:end])
+        for number, (start, end) in enumerate(doc.passages)
+    ]
 
 
 def _layout(doc: DocumentInput) -> Extracted:
@@ -162,7 +182,7 @@ class IndexWriter:
         layout = _layout(doc)
         fields = RowFields.of(doc.document_id, doc.metadata)
         seen: set[str] = set()
-        for paragraph in split_paragraphs(doc.text):
+        for paragraph in _paragraphs(doc):
             digest = content_hash(paragraph.text)
             if digest in seen:  # identical paragraphs are stored once per document
                 continue
@@ -233,7 +253,9 @@ class IndexWriter:
             known = embedded.setdefault(embedder.name, {})
             for start in range(0, len(texts), step):
                 chunk = texts[start : start + step]
-                vectors = embedder.encode_passages(chunk, batch_size=self._batch_size)
+                vectors = embedder.encode_passages(
+                    [search_text(text) for text in chunk], batch_size=self._batch_size
+                )
                 known.update(zip(chunk, vectors, strict=True))
                 ids = [vid for text in chunk for vid in by_text[text]]
                 rows = np.repeat(np.arange(len(chunk)), [len(by_text[t]) for t in chunk])

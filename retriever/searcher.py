@@ -11,9 +11,11 @@ import numpy.typing as npt
 from index.embedder import Embedder, Vectors
 from index.encoders import as_encoders, specs_of
 from index.filters import MetadataFilter
+from index.formats.pdf.boxes import WordBoxRow, line_boxes
 from index.handle import IndexHandle
 from index.models import Passage
 from index.snapshot import IndexSnapshot
+from index.store import Store as PassageStore
 from retriever.errors import QueryError
 from retriever.fusion import Fusion, normalized_score_fusion, reciprocal_rank_fusion
 from retriever.rerank.stage import Reranker
@@ -38,7 +40,13 @@ class SearchOptions:
     rerank_depth: int = 50  # fused candidates the second stage re-scores (hybrid mode)
 
 
-def _citation(passage: Passage) -> Citation:
+def _citation(passage: Passage, store: PassageStore) -> Citation:
+    words: tuple[WordBoxRow, ...] = ()
+    if passage.page is not None:
+        words = tuple(
+            store.word_boxes(passage.document_id, passage.char_start, passage.char_end)
+        )
+    boxes = line_boxes(words, passage.char_start, passage.char_end)
     return Citation(
         document_id=passage.document_id,
         title=passage.title,
@@ -48,6 +56,9 @@ def _citation(passage: Passage) -> Citation:
         char_end=passage.char_end,
         page=passage.page,
         section=passage.section,
+        pages=tuple(sorted({box.page for box in boxes})),
+        boxes=tuple(boxes),
+        words=words,
     )
 
 
@@ -196,7 +207,7 @@ class Retriever:
                 score=score,
                 passage_id=passages[vid].passage_id,
                 text=passages[vid].text,
-                citation=_citation(passages[vid]),
+                citation=_citation(passages[vid], snapshot.store),
             )
             for rank, (vid, score) in enumerate(kept, start=1)
         )

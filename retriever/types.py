@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from index.formats.pdf.boxes import PageBox, WordBoxRow
 
 
 class Mode(StrEnum):
@@ -26,6 +28,11 @@ class Citation:
     char_end: int
     page: int | None = None
     section: str | None = None
+    # PDF passages: the pages the passage spans and one highlight box per line.
+    pages: tuple[int, ...] = ()
+    boxes: tuple[PageBox, ...] = ()
+    # The passage's word boxes, so that an answer span inside it can be boxed too.
+    words: tuple[WordBoxRow, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from api.schemas.documents import (
     UploadResponse,
 )
 from api.schemas.search import (
+    BoxOut,
     CitationOut,
     FiltersIn,
     HitOut,
@@ -41,6 +42,7 @@ __all__ = [
     "ChatCompletionRequest",
     "ChatMessageIn",
     "ChatMessageOut",
+    "BoxOut",
     "CitationOut",
     "DeleteResponse",
     "DocumentList",

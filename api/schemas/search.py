@@ -73,12 +73,25 @@ class SearchRequest(QuestionIn):
         return self
 
 
+class BoxOut(BaseModel):
+    """A highlight rectangle on a PDF page: PDF points, origin at the bottom-left."""
+
+    page: int
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
 class SpanOut(BaseModel):
     """A span of the document text: ``document.text[char_start:char_end] == text``."""
 
     text: str
     char_start: int
     char_end: int
+    boxes: list[BoxOut] = Field(
+        default_factory=list, description="PDF only: one box per line of the span."
+    )
 
 
 class CitationOut(BaseModel):
@@ -90,6 +103,10 @@ class CitationOut(BaseModel):
     char_end: int
     page: int | None = None
     section: str | None = None
+    pages: list[int] = Field(default_factory=list, description="PDF only: pages spanned.")
+    boxes: list[BoxOut] = Field(
+        default_factory=list, description="PDF only: one box per line of the passage."
+    )
 
 
 class HitOut(BaseModel):

@@ -1,0 +1,200 @@
+"""Text lines of a PDF page, with word boxes and font cues, from pypdfium2's characters.
+
+pypdfium2 was picked over pypdf and pdfplumber on measured speed and fidelity: on the R
+manuals it reads text about 15x faster than pypdf, keeps the spaces of PDFs that place
+words by coordinates (it generates them from glyph gaps), and it also renders pages.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+# Ligature glyphs become letters and soft hyphens vanish, so that "ﬁnd" matches "find".
+_LIGATURES = {
+    "\ufb00": "ff",
+    "\ufb01": "fi",
+    "\ufb02": "fl",
+    "\ufb03": "ffi",
+    "\ufb04": "ffl",
+    "\ufb05": "st",
+    "\ufb06": "st",
+    "\u00ad": "",
+    # pdfium's mark for a hyphen it saw at a line end: keep it visible, as printed.
+    "\ufffe": "-",
+}
+# A glyph gap wider than this share of the font size is a word space even when the PDF
+# wrote no space character (DocBook/FOP output positions every word).
+_SPACE_GAP = 0.2
+# Weight from which a font counts as bold (the CSS scale pdfium reports).
+_BOLD_WEIGHT = 600
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word of a line: ``line.text[start:end]`` and its box in PDF points (y up)."""
+
+    start: int
+    end: int
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+@dataclass(frozen=True)
+class Line:
+    """One text line of a page, in content order, with its geometry and font cues."""
+
+    text: str
+    words: tuple[Word, ...]
+    x0: float
+    x1: float
+    baseline: float
+    size: float
+    bold: bool
+
+    @property
+    def top(self) -> float:
+        return max(w.y1 for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return min(w.y0 for w in self.words)
+
+
+class _LineBuilder:
+    def __init__(self) -> None:
+        self.chars: list[str] = []
+        self.words: list[Word] = []
+        self.word_start: int | None = None
+        self.box = [0.0, 0.0, 0.0, 0.0]
+        self.sizes: dict[float, int] = {}
+        self.bold = 0
+        self.glyphs = 0
+        self.baseline: float | None = None
+        self.last_right: float | None = None
+
+    def close_word(self) -> None:
+        if self.word_start is not None:
+            x0, y0, x1, y1 = self.box
+            self.words.append(Word(self.word_start, len(self.chars), x0, y0, x1, y1))
+            self.word_start = None
+
+    def space(self) -> None:
+        self.close_word()
+        if self.chars and self.chars[-1] != " ":
+            self.chars.append(" ")
+
+    def add(
+        self,
+        text: str,
+        box: tuple[float, float, float, float],
+        advance: tuple[float, float],
+        size: float,
+        bold: bool,
+    ) -> None:
+        left, bottom, right, top = box
+        # Gaps are measured between advance boxes: a glyph's ink ('.' in a monospace
+        # font) can be far narrower than the room it takes.
+        if self.last_right is not None and advance[0] - self.last_right > _SPACE_GAP * size:
+            self.space()
+        if self.word_start is None:
+            self.word_start = len(self.chars)
+            self.box = [left, bottom, right, top]
+        else:
+            b = self.box
+            self.box = [min(b[0], left), min(b[1], bottom), max(b[2], right), max(b[3], top)]
+        self.chars.extend(text)
+        self.last_right = advance[1]
+        rounded = round(size, 1)
+        self.sizes[rounded] = self.sizes.get(rounded, 0) + 1
+        self.bold += bold
+        self.glyphs += 1
+
+    def build(self) -> Line | None:
+        self.close_word()
+        text = "".join(self.chars).rstrip()
+        words = tuple(w for w in self.words if w.end <= len(text))
+        if not words or self.baseline is None:
+            return None
+        size = max(self.sizes, key=lambda s: (self.sizes[s], s))
+        return Line(
+            text=text,
+            words=words,
+            x0=min(w.x0 for w in words),
+            x1=max(w.x1 for w in words),
+            baseline=self.baseline,
+            size=size,
+            bold=2 * self.bold > self.glyphs,
+        )
+
+
+def page_lines(page: pdfium.PdfPage) -> list[Line]:
+    """The text lines of ``page`` in content-stream order (pdfium's reading order)."""
+    textpage = page.get_textpage()
+    try:
+        return _lines(textpage)
+    finally:
+        textpage.close()
+
+
+def _lines(textpage: pdfium.PdfTextPage) -> list[Line]:
+    count = textpage.count_chars()
+    if count <= 0:
+        return []
+    text = textpage.get_text_range(0, count)
+    raw = textpage.raw
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    loose = pdfium_c.FS_RECTF()
+    lines: list[Line] = []
+    current = _LineBuilder()
+
+    def flush() -> None:
+        nonlocal current
+        line = current.build()
+        if line is not None:
+            lines.append(line)
+        current = _LineBuilder()
+
+    # get_text_range gives one code unit per char index for BMP text; past a surrogate
+    # pair the two drift, so characters are read one by one from there on.
+    aligned = len(text) == count
+    for index in range(count):
+        char = text[index] if aligned else chr(pdfium_c.FPDFText_GetUnicode(raw, index))
+        if char in "\r\n":
+            flush()
+            continue
+        if pdfium_c.FPDFText_IsGenerated(raw, index) or char.isspace():
+            current.space()
+            continue
+        char = _LIGATURES.get(char, char)
+        if not char or not char.isprintable():
+            continue
+        pdfium_c.FPDFText_GetCharBox(raw, index, left, right, bottom, top)
+        pdfium_c.FPDFText_GetCharOrigin(raw, index, ox, oy)
+        pdfium_c.FPDFText_GetLooseCharBox(raw, index, loose)
+        size = pdfium_c.FPDFText_GetFontSize(raw, index)
+        baseline = oy.value
+        if current.baseline is not None and (
+            abs(baseline - current.baseline) > 0.6 * max(size, 1.0)
+            or (current.last_right is not None and loose.left < current.last_right - 2 * size)
+        ):
+            # A jump down/up or back to the left: pdfium missed a line break (columns).
+            flush()
+        if current.baseline is None:
+            current.baseline = baseline
+        weight = pdfium_c.FPDFText_GetFontWeight(raw, index)
+        current.add(
+            char,
+            (left.value, bottom.value, right.value, top.value),
+            (loose.left, loose.right),
+            size,
+            weight >= _BOLD_WEIGHT,
+        )
+    flush()
+    return lines
