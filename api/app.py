@@ -20,7 +20,7 @@ from api.deps import Services
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import IndexSize, Metrics, MetricsMiddleware
-from api.routes import ask, chat, documents, health, metrics, models, search, web
+from api.routes import ask, chat, documents, health, metrics, models, pages, search, web
 from api.routes.web import STATIC_DIR
 from docqa.settings import Settings
 from index.embedder import Embedder
@@ -91,7 +91,7 @@ def create_app(
     for module in (search, ask, documents):
         app.include_router(module.router, prefix="/v1")
         app.include_router(module.router, deprecated=True)  # the first release's paths
-    for module in (chat, models):
+    for module in (chat, models, pages):
         app.include_router(module.router, prefix="/v1")
     for module in (health, metrics, web):
         app.include_router(module.router)

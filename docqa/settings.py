@@ -173,6 +173,9 @@ class Settings(BaseSettings):
         50 * 1_048_576, ge=1, description="Largest multipart upload request (all files together)."
     )
     max_upload_files: int = Field(20, ge=1, le=1000, description="Most files in one upload.")
+    page_image_max_width: int = Field(
+        2000, ge=50, le=10_000, description="Widest PDF page image /v1/.../pages/{n} renders (px)."
+    )
     data_dir: Path | None = Field(
         None, description="Where uploaded files are kept (default: uploads/ beside the index)."
     )
