@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path as PathParam, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import Path as PathParam
 
 from api.deps import ReadAccess, ServicesDep
 from api.schemas import error_responses

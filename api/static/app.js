@@ -58,6 +58,7 @@ async function showSource(passage, span) {
   $("source-meta").textContent = `${where.join(" · ")} · ${doc.source}`;
   $("source-text").replaceChildren(...highlighted(paragraph, passage.char_start, marked));
   $("source-box").hidden = false;
+  if (window.showPageImage) await window.showPageImage(passage, span);
 }
 
 function showAnswer(body) {
