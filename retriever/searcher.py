@@ -43,9 +43,7 @@ class SearchOptions:
 def _citation(passage: Passage, store: PassageStore) -> Citation:
     words: tuple[WordBoxRow, ...] = ()
     if passage.page is not None:
-        words = tuple(
-            store.word_boxes(passage.document_id, passage.char_start, passage.char_end)
-        )
+        words = tuple(store.word_boxes(passage.document_id, passage.char_start, passage.char_end))
     boxes = line_boxes(words, passage.char_start, passage.char_end)
     return Citation(
         document_id=passage.document_id,

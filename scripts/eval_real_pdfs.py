@@ -51,7 +51,9 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def docqa_run(files: list[Path], questions: list[dict[str, Any]], index_dir: Path) -> dict[str, Any]:
+def docqa_run(
+    files: list[Path], questions: list[dict[str, Any]], index_dir: Path
+) -> dict[str, Any]:
     from docqa.settings import Settings
     from docqa.wiring import load_embedders, load_retriever
     from index.ingest import Discovery, stage_paths
@@ -116,7 +118,9 @@ def baseline_run(files: list[Path], questions: list[dict[str, Any]]) -> dict[str
     runs: dict[str, Ranked] = {}
     for q in questions:
         dense = np.argsort(-(vectors @ encoder.encode_queries([q["question"]])[0]))[:100]
-        ids, _ = model.retrieve([tokenize(q["question"])], k=min(100, len(chunks)), show_progress=False)
+        ids, _ = model.retrieve(
+            [tokenize(q["question"])], k=min(100, len(chunks)), show_progress=False
+        )
         fused: dict[int, float] = {}
         for ranking in (list(dense), list(ids[0])):
             for rank, idx in enumerate(ranking, start=1):
@@ -174,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     names = sorted({q["file"] for q in questions})
     missing = [n for n in names if n not in pdfs]
     if missing:
-        print(f"error: {missing} not under {args.cache}; run scripts/fetch_real_pdfs.py", file=sys.stderr)
+        print(
+            f"error: {missing} not under {args.cache}; run scripts/fetch_real_pdfs.py",
+            file=sys.stderr,
+        )
         return 2
     files = [pdfs[n] for n in names]
     with tempfile.TemporaryDirectory() as tmp:
@@ -183,8 +190,16 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "questions": len(questions),
         "files": names,
-        "docqa": {**score(ours["runs"], questions), **lengths_summary(ours["lengths"]), "encoders": ours["encoders"]},
-        "baseline_1000_200": {**score(base["runs"], questions), **lengths_summary(base["lengths"]), "encoders": base["encoders"]},
+        "docqa": {
+            **score(ours["runs"], questions),
+            **lengths_summary(ours["lengths"]),
+            "encoders": ours["encoders"],
+        },
+        "baseline_1000_200": {
+            **score(base["runs"], questions),
+            **lengths_summary(base["lengths"]),
+            "encoders": base["encoders"],
+        },
     }
     emit_json(report, args.json)
     return 0

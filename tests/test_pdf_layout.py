@@ -101,8 +101,15 @@ def two_column_pdf(path: Path) -> Path:
     pdf.add_page()
     _furniture(pdf, 1)
     y = 80.0
-    for entry, page in [("Survey", 2), ("Sea wall", 2), ("Lighthouse", 2), ("Dredging", 2),
-                        ("Cargo", 3), ("Terms", 4), ("Appendix", 4)]:
+    for entry, page in [
+        ("Survey", 2),
+        ("Sea wall", 2),
+        ("Lighthouse", 2),
+        ("Dredging", 2),
+        ("Cargo", 3),
+        ("Terms", 4),
+        ("Appendix", 4),
+    ]:
         pdf.text(LEFT, y, entry + " " + "." * 60)
         pdf.text(480, y, str(page))
         y += LEADING
@@ -206,7 +213,10 @@ def test_hyphenation_undone_for_search_only(extracted: Extracted) -> None:
 def test_search_text_keeps_compounds_the_text_spells_with_a_hyphen() -> None:
     text = "Use the command-\nline tools; command-line options come first."
     assert search_text(text).startswith("Use the command-line tools")
-    assert search_text("infor-\nmation, Fig-\nure 3-\n4, X-\nRay") == "information, Figure 3-\n4, X-\nRay"
+    assert (
+        search_text("infor-\nmation, Fig-\nure 3-\n4, X-\nRay")
+        == "information, Figure 3-\n4, X-\nRay"
+    )
 
 
 def test_indexed_pdf_offsets_exact_and_dehyphenated_word_found(tmp_path: Path) -> None:

@@ -126,9 +126,11 @@ def test_scanned_page_read_by_ocr_and_cited(tmp_path: Path) -> None:
     embedder = KeywordEmbedder()
     _, errors = index_paths(tmp_path / "index", embedder, path)
     assert errors == []
-    hit = open_retriever(tmp_path / "index", embedder).search(
-        "who signed the agreement", 1, Mode.LEXICAL
-    ).hits[0]
+    hit = (
+        open_retriever(tmp_path / "index", embedder)
+        .search("who signed the agreement", 1, Mode.LEXICAL)
+        .hits[0]
+    )
     assert "Margaret Olsen" in hit.text
     assert hit.citation.page == 1 and hit.citation.boxes
 

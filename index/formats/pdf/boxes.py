@@ -32,8 +32,14 @@ def line_boxes(words: Sequence[WordBoxRow], char_start: int, char_end: int) -> l
         if boxes:
             last = boxes[-1]
             overlap = min(last.y1, y1) - max(last.y0, y0)
-            if last.page == page and overlap > 0.5 * min(last.y1 - last.y0, y1 - y0) and x0 >= last.x0:
-                boxes[-1] = PageBox(page, last.x0, min(last.y0, y0), max(last.x1, x1), max(last.y1, y1))
+            if (
+                last.page == page
+                and overlap > 0.5 * min(last.y1 - last.y0, y1 - y0)
+                and x0 >= last.x0
+            ):
+                boxes[-1] = PageBox(
+                    page, last.x0, min(last.y0, y0), max(last.x1, x1), max(last.y1, y1)
+                )
                 continue
         boxes.append(PageBox(page, x0, y0, x1, y1))
     return boxes

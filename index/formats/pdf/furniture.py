@@ -31,7 +31,9 @@ def _key(line: Line) -> str:
 
 def _page_number_ends(text: str) -> bool:
     tokens = text.split()
-    return bool(tokens) and (_NUMBER.match(tokens[0]) is not None or _NUMBER.match(tokens[-1]) is not None)
+    return bool(tokens) and (
+        _NUMBER.match(tokens[0]) is not None or _NUMBER.match(tokens[-1]) is not None
+    )
 
 
 def _in_band(line: Line, height: float) -> bool:

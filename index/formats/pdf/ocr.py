@@ -50,9 +50,7 @@ def ocr_lines(page: pdfium.PdfPage, *, dpi: int, languages: str) -> list[Line]:
     bitmap = page.render(scale=scale, grayscale=True)
     try:
         image = bitmap.to_pil()
-        data = pytesseract.image_to_data(
-            image, lang=languages, output_type=pytesseract.Output.DICT
-        )
+        data = pytesseract.image_to_data(image, lang=languages, output_type=pytesseract.Output.DICT)
     finally:
         bitmap.close()
     grouped: dict[tuple[int, int, int], list[int]] = defaultdict(list)
@@ -73,7 +71,9 @@ def ocr_lines(page: pdfium.PdfPage, *, dpi: int, languages: str) -> list[Line]:
             left, top = int(data["left"][i]) / scale, int(data["top"][i]) / scale
             right = left + int(data["width"][i]) / scale
             bottom = top + int(data["height"][i]) / scale
-            words.append(Word(position, position + len(token), left, height - bottom, right, height - top))
+            words.append(
+                Word(position, position + len(token), left, height - bottom, right, height - top)
+            )
             parts.append(token)
             position += len(token)
         lines.append(

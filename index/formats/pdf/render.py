@@ -38,9 +38,7 @@ def _open(path: Path) -> pdfium.PdfDocument:
         raise ExtractionError(str(path), f"not a readable PDF ({exc})") from exc
 
 
-def render_page_png(
-    path: Path, number: int, width: int, boxes: Sequence[PageBox] = ()
-) -> bytes:
+def render_page_png(path: Path, number: int, width: int, boxes: Sequence[PageBox] = ()) -> bytes:
     """Page ``number`` (1-based) of ``path`` as PNG bytes, ``width`` pixels wide.
 
     Boxes on this page are filled translucent and outlined; boxes of other pages are
