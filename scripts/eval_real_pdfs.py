@@ -56,8 +56,8 @@ def docqa_run(
 ) -> dict[str, Any]:
     from docqa.settings import Settings
     from docqa.wiring import load_embedders, load_retriever
-    from index.ingest import Discovery, stage_paths
-    from index.writer import IndexWriter
+    from index.lifecycle.ingest import Discovery, stage_paths
+    from index.lifecycle.writer import IndexWriter
 
     settings = Settings().model_copy(update={"index_dir": index_dir})
     embedders = load_embedders(settings)
@@ -90,7 +90,7 @@ def baseline_run(files: list[Path], questions: list[dict[str, Any]]) -> dict[str
 
     from docqa.settings import Settings
     from docqa.wiring import load_embedders
-    from index.lexical import tokenize
+    from index.stores.lexical import tokenize
 
     chunks: list[tuple[str, int, int]] = []
     for path in files:

@@ -17,7 +17,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from index.errors import ExtractionError
-from index.extracted import Extracted, Heading, PageSpan, WordBox
+from index.formats.extracted import Extracted, Heading, PageSpan, WordBox
 from index.formats.pdf.furniture import find_furniture, is_contents_page
 from index.formats.pdf.layout import Block, document_style, page_blocks
 from index.formats.pdf.lines import Line, page_lines

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.sentences import split_sentences
+from index.passages.sentences import split_sentences
 
 MIN_CHARS = 150
 TARGET_CHARS = 700
