@@ -70,7 +70,8 @@ def docqa_run(
         raise SystemExit(f"indexing failed: {errors}")
     retriever = load_retriever(settings, embedders)
     store = retriever.handle.current().store
-    lengths = [p.char_end - p.char_start for p in store.iter_passages()]
+    texts = [p.text for p in store.iter_passages()]
+    lengths = [len(t) for t in texts]
     runs: dict[str, Ranked] = {}
     for q in questions:
         hits = retriever.search(q["question"], DEPTH).hits
@@ -80,7 +81,12 @@ def docqa_run(
                 for h in hits
             ]
         )
-    return {"runs": runs, "lengths": lengths, "encoders": [e.name for e in embedders]}
+    return {
+        "runs": runs,
+        "lengths": lengths,
+        "texts": texts,
+        "encoders": [e.name for e in embedders],
+    }
 
 
 def baseline_run(files: list[Path], questions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -156,6 +162,41 @@ def score(runs: dict[str, Ranked], questions: list[dict[str, Any]]) -> dict[str,
     }
 
 
+def recurring_edge_lines(files: list[Path]) -> set[str]:
+    """First/last lines of pages (pypdfium2's raw text) that recur on 3+ pages: running
+    headers and footers, found independently of docqa's own detector."""
+    import pypdfium2 as pdfium
+
+    recurring: set[str] = set()
+    for path in files:
+        counts: dict[str, int] = {}  # per file: title pages of sibling manuals differ
+        document = pdfium.PdfDocument(path)
+        for number in range(len(document)):
+            textpage = document[number].get_textpage()
+            lines = [x for x in textpage.get_text_range().split("\r\n") if x.strip()]
+            textpage.close()
+            for key in {_edge_key(x) for x in lines[:1] + lines[-1:]}:
+                counts[key] = counts.get(key, 0) + 1
+        document.close()
+        recurring |= {key for key, n in counts.items() if n >= 3 and len(key) >= 3}
+    return recurring
+
+
+def _edge_key(line: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"\d+", "#", line.replace("\ufffe", "-"))).strip().lower()
+
+
+def passage_checks(texts: list[str], edges: set[str]) -> dict[str, Any]:
+    """Passages holding a running header/footer line, and lone-term passages."""
+    header = [t for t in texts if any(_edge_key(line) in edges for line in t.split("\n"))]
+    lone = [t for t in texts if len(t.split()) <= 3 or ("\n" not in t and len(t) < 40)]
+    return {
+        "with_running_header_or_footer": len(header),
+        "lone_term": len(lone),
+        "examples": (header + lone)[:5],
+    }
+
+
 def lengths_summary(lengths: list[int]) -> dict[str, Any]:
     ordered = sorted(lengths)
     return {
@@ -172,6 +213,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=default_cache())
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
     parser.add_argument("--json", type=Path, default=None, help="also write the report here")
+    parser.add_argument(
+        "--passages-only",
+        action="store_true",
+        help="only docqa's passage checks (lengths, headers, lone terms): no models",
+    )
     args = parser.parse_args(argv)
     pdfs = find_pdfs(args.cache)
     questions = load_questions(args.questions)
@@ -184,6 +230,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     files = [pdfs[n] for n in names]
+    edges = recurring_edge_lines(files)
+    if args.passages_only:
+        from index.formats.pdf import extract_pdf
+
+        texts = []
+        for path in files:
+            extracted = extract_pdf(path)
+            texts += [extracted.text[a:b] for a, b in extracted.passages]
+        checks = passage_checks(texts, edges)
+        emit_json({**lengths_summary([len(t) for t in texts]), **checks}, args.json)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         ours = docqa_run(files, questions, Path(tmp) / "index")
     base = baseline_run(files, questions)
@@ -193,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         "docqa": {
             **score(ours["runs"], questions),
             **lengths_summary(ours["lengths"]),
+            **passage_checks(ours["texts"], edges),
             "encoders": ours["encoders"],
         },
         "baseline_1000_200": {

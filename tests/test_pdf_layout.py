@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
-from index.formats.extracted import Extracted
 from index.formats.dehyphenate import search_text
+from index.formats.extracted import Extracted
 from index.formats.pdf import extract_pdf
 from retriever.types import Mode
 from tests.fakes import KeywordEmbedder

@@ -18,7 +18,7 @@ import pypdfium2.raw as pdfium_c
 
 from index.errors import ExtractionError
 from index.formats.extracted import Extracted, Heading, PageSpan, WordBox
-from index.formats.pdf.furniture import find_furniture, is_contents_page
+from index.formats.pdf.furniture import find_furniture, is_contents_block, is_contents_page
 from index.formats.pdf.layout import Block, document_style, page_blocks
 from index.formats.pdf.lines import Line, page_lines
 from index.formats.pdf.ocr import INSTALL_HINT, OcrUnavailableError, ocr_lines
@@ -183,11 +183,11 @@ def _build(pages: list[list[Line]], heights: list[float]) -> _Built:
     after_contents = False
     for number, lines in enumerate(body_pages, start=1):
         page_start = built.length
-        contents = is_contents_page(lines)
+        contents = is_contents_page(lines, follows_contents=after_contents)
         blocks: list[Block] = page_blocks(lines, style)
         for block in blocks:
             start, end = built.add_block(block.lines, number)
-            if contents:
+            if contents or is_contents_block([line.text for line in block.lines]):
                 continue
             if block.heading:
                 headings.append(Heading(start, " ".join(line.text for line in block.lines)))

@@ -21,6 +21,7 @@ _NUMBER = re.compile(r"^(?:\d{1,4}|[ivxlcdm]{1,7})$", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
 # A table-of-contents or index entry: text, then dot leaders or a gap, then page numbers.
 _ENTRY = re.compile(r"(?:\.\s*){3,}\s*\d+\s*$|\s\d{1,4}(?:\s*[,–-]\s*\d{1,4})*\s*$")
+_LEADERS = re.compile(r"(?:\.\s*){3,}\s*\d+\s*$")
 _TOC_SHARE = 0.5
 _TOC_MIN_LINES = 6
 
@@ -84,10 +85,19 @@ def find_furniture(pages: Sequence[Sequence[Line]], heights: Sequence[float]) ->
     return furniture
 
 
-def is_contents_page(lines: Sequence[Line]) -> bool:
-    """Whether a page is a table of contents or an index: most lines end in page numbers."""
+def is_contents_page(lines: Sequence[Line], *, follows_contents: bool = False) -> bool:
+    """Whether a page is a table of contents or an index: most lines end in page numbers.
+
+    A short page counts only when it ``follows_contents`` (an index's last page).
+    """
     texts = [line.text for line in lines if line.text.strip()]
-    if len(texts) < _TOC_MIN_LINES:
+    if not texts or (len(texts) < _TOC_MIN_LINES and not follows_contents):
         return False
     entries = sum(1 for text in texts if _ENTRY.search(text))
     return entries >= _TOC_SHARE * len(texts)
+
+
+def is_contents_block(texts: Sequence[str]) -> bool:
+    """Whether a block is contents/index entries: most of its lines end in dot leaders."""
+    leaders = sum(1 for text in texts if _LEADERS.search(text))
+    return leaders > 0 and leaders >= _TOC_SHARE * len(texts)
