@@ -11,6 +11,7 @@ from fpdf import FPDF
 from index.formats.dehyphenate import search_text
 from index.formats.extracted import Extracted
 from index.formats.pdf import extract_pdf
+from index.formats.pdf.passages import MAX_CHARS, Unit, passage_spans
 from retriever.types import Mode
 from tests.fakes import KeywordEmbedder
 from tests.helpers import index_paths, open_retriever
@@ -238,3 +239,28 @@ def test_indexed_pdf_offsets_exact_and_dehyphenated_word_found(tmp_path: Path) -
     crossing = retriever.search("budget city council meeting", 1, Mode.LEXICAL).hits[0]
     assert crossing.citation.page == 3 and crossing.citation.pages == (3, 4)
     assert {box.page for box in crossing.citation.boxes} == {3, 4}
+
+
+def test_passage_bounds_split_long_blocks_and_join_short_ones() -> None:
+    sentence = "The survey team measured the berth depth again at low tide. "
+    long_block = (sentence * 60).strip()  # about 3,600 characters, one block
+    term = "buoyancy"
+    text = f"Heading\n\n{long_block}\n\n{term}\n\nThe upward force on a hull."
+    heading_end = len("Heading")
+    block_start = heading_end + 2
+    term_start = text.index(term)
+    last_start = text.index("The upward")
+    units = [
+        Unit(0, heading_end, heading=True),
+        Unit(block_start, block_start + len(long_block), heading=False),
+        Unit(term_start, term_start + len(term), heading=False),
+        Unit(last_start, len(text), heading=False),
+    ]
+    spans = passage_spans(text, units)
+    assert all(end - start <= MAX_CHARS for start, end in spans)
+    assert all(text[start:end] == text[start:end].strip() for start, end in spans)
+    # Cut at sentence ends, and the short tail (a lone term and its definition) joins
+    # the passage before it instead of standing alone.
+    assert all(text[start:end].endswith(".") for start, end in spans)
+    assert spans[-1][1] == len(text) and term in text[spans[-1][0] : spans[-1][1]]
+    assert sum(end - start for start, end in spans) >= len(long_block)
