@@ -34,7 +34,13 @@ ExtractorFactory = Callable[[Settings], Extractor | None]
 def _default_embedders(settings: Settings) -> Sequence[Embedder]:
     from docqa.wiring import load_embedders
 
-    return load_embedders(settings)
+    embedders = load_embedders(settings)
+    for embedder in embedders:
+        # Opens the question sessions (one question, a batch) now, not on the first
+        # request: encoders open them lazily so that indexing never loads them.
+        embedder.encode_queries(["warm up"])
+        embedder.encode_queries(["warm up", "warm up again"])
+    return embedders
 
 
 def _default_extractor(settings: Settings) -> Extractor | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,27 +35,43 @@ def question_session(path: Path) -> ort.InferenceSession:
     return cpu_session(path, 1, spin=False)
 
 
-@dataclass(frozen=True)
 class EncoderSessions:
     """An encoder's sessions: passages, one question (narrow), a batch of questions (wide).
 
     ``questions_file`` may be another graph than ``passages_file`` (an all-int8 question
     graph); alone or batched, every question goes through it, so an evaluation measures
-    what the server does.
+    what the server does. The question sessions open on first use: indexing never asks a
+    question, and each session holds its own copy of the weights (e5's 250k-token
+    embedding table alone is hundreds of MB), so ``docqa index`` stays within its memory
+    bound; a server opens them by warming up at startup.
     """
 
-    passages: ort.InferenceSession
-    question: ort.InferenceSession
-    question_batches: ort.InferenceSession
-    question_graph: str  # file name of the question graph (keys cached question vectors)
+    def __init__(self, passages_file: Path, questions_file: Path, threads: int) -> None:
+        self.passages = cpu_session(passages_file, threads)
+        self.question_graph = Path(questions_file).name  # keys cached question vectors
+        self._questions_file = Path(questions_file)
+        self._same = self._questions_file == Path(passages_file)
+        self._threads = threads
+        self._lock = threading.Lock()
+        self._question: ort.InferenceSession | None = None
+        self._question_batches: ort.InferenceSession | None = None
 
     @classmethod
     def open(cls, passages_file: Path, questions_file: Path, threads: int) -> EncoderSessions:
-        passages = cpu_session(passages_file, threads)
-        same = Path(questions_file) == Path(passages_file)
-        return cls(
-            passages=passages,
-            question=question_session(questions_file),
-            question_batches=passages if same else cpu_session(questions_file, threads),
-            question_graph=Path(questions_file).name,
-        )
+        return cls(passages_file, questions_file, threads)
+
+    @property
+    def question(self) -> ort.InferenceSession:
+        with self._lock:
+            if self._question is None:
+                self._question = question_session(self._questions_file)
+            return self._question
+
+    @property
+    def question_batches(self) -> ort.InferenceSession:
+        if self._same:
+            return self.passages
+        with self._lock:
+            if self._question_batches is None:
+                self._question_batches = cpu_session(self._questions_file, self._threads)
+            return self._question_batches

@@ -74,6 +74,16 @@ def _document_hash(doc: DocumentInput) -> str:
     )
 
 
+# Attention memory grows with batch size x length squared: long passages (a PDF's run to
+# 1,500 characters) go in smaller batches, so that indexing keeps to its memory bound.
+_BATCH_CHARS = 8_000
+
+
+def _batch_for(longest: str, batch_size: int) -> int:
+    """Texts per encoder batch when the longest of them is ``longest``."""
+    return max(1, min(batch_size, _BATCH_CHARS // max(len(longest), 1)))
+
+
 def _paragraphs(doc: DocumentInput) -> list[ParagraphSpan]:
     """The reader's passage spans when it chose them, else the text cut at blank lines."""
     if not doc.passages:
@@ -254,7 +264,8 @@ class IndexWriter:
             for start in range(0, len(texts), step):
                 chunk = texts[start : start + step]
                 vectors = embedder.encode_passages(
-                    [search_text(text) for text in chunk], batch_size=self._batch_size
+                    [search_text(text) for text in chunk],
+                    batch_size=_batch_for(chunk[0], self._batch_size),
                 )
                 known.update(zip(chunk, vectors, strict=True))
                 ids = [vid for text in chunk for vid in by_text[text]]
