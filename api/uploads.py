@@ -24,8 +24,7 @@ from index.formats import supported_suffixes
 from index.ids import document_id_for_path
 from index.lifecycle.ingest import load_document
 from index.lifecycle.writer import IndexWriter, IngestReport
-from index.stores.base import VectorStore
-from index.stores.faiss_index import AnnPolicy
+from index.stores.base import AnnPolicy, VectorStore
 
 _CHUNK = 1 << 16
 _DRIVE = re.compile(r"^[A-Za-z]:")

@@ -66,7 +66,7 @@ def index_command(
     """
     from rich.progress import Progress
 
-    from docqa.wiring import load_embedders
+    from docqa.wiring import ann_policy, load_embedders, vector_store
     from index.lifecycle.ingest import discover, stage_paths
     from index.lifecycle.writer import IndexWriter
 
@@ -99,9 +99,9 @@ def index_command(
                 embedders,
                 rebuild=rebuild,
                 batch_size=settings.batch_size,
-                ann=settings.ann_policy(),
+                ann=ann_policy(settings),
                 sentence_vectors=settings.sentence_vectors,
-                vector_store=settings.open_vector_store(),
+                vector_store=vector_store(settings),
                 # Enough texts per encoder call to keep every worker busy.
                 embed_chunk=settings.batch_size * 4 * workers * 4 if parallel else None,
             ) as writer,
@@ -141,7 +141,7 @@ def remove_command(
     index_dir: IndexDir = None,
 ) -> None:
     """Remove documents from the index by id."""
-    from docqa.wiring import load_embedders
+    from docqa.wiring import ann_policy, load_embedders, vector_store
     from index.lifecycle.writer import IndexWriter
 
     settings = _settings(index_dir)
@@ -149,8 +149,8 @@ def remove_command(
         with IndexWriter(
             settings.index_dir,
             load_embedders(settings),
-            ann=settings.ann_policy(),
-            vector_store=settings.open_vector_store(),
+            ann=ann_policy(settings),
+            vector_store=vector_store(settings),
         ) as writer:
             missing = [d for d in document_ids if not writer.remove(d)]
             if missing:
@@ -261,7 +261,7 @@ def serve_command(
 
     import uvicorn
 
-    from api.app import create_app
+    from docqa.server import create_app
 
     settings = _settings(index_dir)
     bind_host, bind_port = host or settings.host, port or settings.port
@@ -271,7 +271,9 @@ def serve_command(
     # Each worker process builds its own app (encoders, index) from the environment.
     if index_dir is not None:
         os.environ["DOCQA_INDEX_DIR"] = str(index_dir)
-    uvicorn.run("api.app:create_app", factory=True, workers=workers, host=bind_host, port=bind_port)
+    uvicorn.run(
+        "docqa.server:create_app", factory=True, workers=workers, host=bind_host, port=bind_port
+    )
 
 
 def main() -> None:
