@@ -11,7 +11,8 @@ from index.passages.sentences import split_sentences as sentence_spans
 from retriever.answer.extractor import SpanExtractor
 from retriever.answer.sentences import covering_sentence
 from retriever.answer.span_model import SpanPrediction
-from retriever.answer.types import AnswerExtractor, AnswerSpans, Span
+from retriever.answer.types import AnswerExtractor, AnswerSpans
+from retriever.types import Span
 from scripts.lab.squad_data import split_titles
 from scripts.lab.squad_metrics import (
     exact_match,
