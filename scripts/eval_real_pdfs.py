@@ -55,12 +55,12 @@ def docqa_run(
     files: list[Path], questions: list[dict[str, Any]], index_dir: Path
 ) -> dict[str, Any]:
     from docqa.settings import Settings
-    from docqa.wiring import load_embedders, load_retriever
+    from docqa.wiring import load_encoders, load_retriever
     from index.lifecycle.ingest import Discovery, stage_paths
     from index.lifecycle.writer import IndexWriter
 
     settings = Settings().model_copy(update={"index_dir": index_dir})
-    embedders = load_embedders(settings)
+    embedders = load_encoders(settings)
     with IndexWriter(
         index_dir, embedders, rebuild=True, sentence_vectors=settings.sentence_vectors
     ) as writer:
@@ -95,7 +95,7 @@ def baseline_run(files: list[Path], questions: list[dict[str, Any]]) -> dict[str
     import pypdfium2 as pdfium
 
     from docqa.settings import Settings
-    from docqa.wiring import load_embedders
+    from docqa.wiring import load_encoders
     from index.stores.lexical import tokenize
 
     chunks: list[tuple[str, int, int]] = []
@@ -117,7 +117,7 @@ def baseline_run(files: list[Path], questions: list[dict[str, Any]]) -> dict[str
         for start in range(0, max(len(text) - OVERLAP, 1), CHUNK - OVERLAP):
             piece = text[start : start + CHUNK]
             chunks.append((piece, page_of(start), page_of(start + len(piece) - 1)))
-    encoder = load_embedders(Settings())[0]  # MiniLM
+    encoder = load_encoders(Settings())[0]  # MiniLM
     vectors = encoder.encode_passages([c[0] for c in chunks])
     model = bm25s.BM25()
     model.index([tokenize(c[0]) for c in chunks], show_progress=False)

@@ -13,7 +13,7 @@ from index.formats.extracted import Extracted
 from index.formats.pdf import extract_pdf
 from index.formats.pdf.passages import MAX_CHARS, Unit, passage_spans
 from retriever.types import Mode
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths, open_retriever
 
 HEADER = "Harbour Survey Report"
@@ -222,7 +222,7 @@ def test_search_text_keeps_compounds_the_text_spells_with_a_hyphen() -> None:
 
 def test_indexed_pdf_offsets_exact_and_dehyphenated_word_found(tmp_path: Path) -> None:
     path = two_column_pdf(tmp_path / "survey.pdf")
-    embedder = KeywordEmbedder()
+    embedder = KeywordEncoder()
     _, errors = index_paths(tmp_path / "index", embedder, path)
     assert errors == []
     retriever = open_retriever(tmp_path / "index", embedder)

@@ -19,7 +19,7 @@ from index.formats.pdf import document as pdf_document
 from index.formats.pdf.ocr import ocr_available
 from retriever.types import Mode
 from tests.api_support import FakeExtractor, make_app
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths, open_retriever
 from tests.test_pdf_layout import two_column_pdf
 
@@ -44,7 +44,7 @@ def _flat(text: str) -> str:
 def survey(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("pages")
     path = two_column_pdf(folder / "survey.pdf")
-    index_paths(folder / "index", KeywordEmbedder(), path)
+    index_paths(folder / "index", KeywordEncoder(), path)
     return path, folder / "index"
 
 
@@ -123,7 +123,7 @@ def _scanned_pdf(path: Path) -> Path:
 @pytest.mark.skipif(not ocr_available(), reason="Tesseract is not installed (the ocr extra)")
 def test_scanned_page_read_by_ocr_and_cited(tmp_path: Path) -> None:
     path = _scanned_pdf(tmp_path / "scan.pdf")
-    embedder = KeywordEmbedder()
+    embedder = KeywordEncoder()
     _, errors = index_paths(tmp_path / "index", embedder, path)
     assert errors == []
     hit = (
@@ -143,7 +143,7 @@ def test_scan_without_tesseract_is_a_per_file_error(
     folder.mkdir()
     _scanned_pdf(folder / "scan.pdf")
     (folder / "notes.txt").write_text("The tide tables were printed in March.", encoding="utf-8")
-    report, errors = index_paths(tmp_path / "index", KeywordEmbedder(), folder)
+    report, errors = index_paths(tmp_path / "index", KeywordEncoder(), folder)
     assert [Path(e.path).name for e in errors] == ["scan.pdf"]
     assert "tesseract-ocr" in errors[0].reason and "docqa[ocr]" in errors[0].reason
     assert report.documents_total == 1

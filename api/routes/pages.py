@@ -64,9 +64,7 @@ def page_image(
     if width is not None and width > limit:
         raise HTTPException(422, f"width: at most {limit} pixels (DOCQA_PAGE_IMAGE_MAX_WIDTH)")
     store = services.retriever().handle.current().store
-    source = next((d.source for d in store.documents() if d.document_id == document_id), None)
-    if source is None:
-        raise DocumentNotFoundError(f"no document with id {document_id!r}")
+    source = store.document(document_id).source  # raises DocumentNotFoundError: a 404
     if Path(source).suffix.lower() != ".pdf":
         raise DocumentNotFoundError(f"document {document_id!r} is not a PDF: it has no pages")
     png = render_page_png(Path(source), page, width or min(1000, limit), _boxes(highlight, page))
