@@ -49,7 +49,10 @@ def test_mixed_folder_indexes_good_files_and_reports_bad(tmp_path: Path) -> None
     retriever = open_retriever(tmp_path / "idx", encoder)
     page_two_words = " ".join(PAGE_TWO.split()[:6])
     pdf_hit = retriever.search(page_two_words, 1, Mode.LEXICAL).hits[0]
-    assert pdf_hit.citation.source.endswith("report.pdf") and pdf_hit.citation.page == 2
+    # Both pages are short, so they make one passage: cited by the page it starts on,
+    # with every page it spans.
+    assert pdf_hit.citation.source.endswith("report.pdf") and pdf_hit.citation.pages == (1, 2)
+    assert pdf_hit.citation.page == 1 and PAGE_TWO in " ".join(pdf_hit.text.split())
     docx_hit = retriever.search("survey covered three regions", 1, Mode.LEXICAL).hits[0]
     assert docx_hit.citation.section == "Introduction"
     html_hits = retriever.search("tracker Home About Copyright", 10, Mode.LEXICAL).hits
