@@ -135,9 +135,7 @@ def test_store_mismatch_is_refused(tmp_path: Path, corpus_dir: Path) -> None:
     uri = str(tmp_path / "milvus.db")
     try:
         with pytest.raises(IndexMismatchError, match="not in Milvus"):
-            IndexSnapshot.open(
-                tmp_path / "idx", specs_of([encoder]), vector_store=MilvusStore(uri)
-            )
+            IndexSnapshot.open(tmp_path / "idx", specs_of([encoder]), vector_store=MilvusStore(uri))
     finally:
         disconnect(uri)
 
