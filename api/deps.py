@@ -11,6 +11,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from api.answers import Extractor
 from api.auth import KeyRing, Scope, presented_key
+from api.sources import source_view
 from api.uploads import UploadStore
 from docqa.settings import Settings
 from docqa.wiring import load_second_stage
@@ -35,6 +36,10 @@ class Services:
         self.embedders = as_encoders(embedders)
         self.extractor = extractor
         self.keys = KeyRing.of(settings.api_keys_read, settings.api_keys_write)
+        root = settings.source_root
+        self.show_source = source_view(
+            None if root is None else str(root.expanduser().resolve()), settings.show_source_paths
+        )
         self.vector_store = settings.open_vector_store()
         self.uploads = UploadStore(
             settings.upload_dir(),

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
-from api.answering import Answer, PassageSpans, all_spans, choose_answer, passage_spans, with_spans
+from api.answering import (
+    Answer,
+    PassageSpans,
+    all_spans,
+    choose_answer,
+    is_found,
+    passage_spans,
+    with_spans,
+)
 from api.deps import Services
 from index.filters import MetadataFilter
 from retriever.types import Hit, Mode, SearchResult
@@ -15,10 +23,14 @@ from retriever.types import Hit, Mode, SearchResult
 
 @dataclass(frozen=True)
 class Answered:
-    """Hits carrying their answer spans, and the chosen answer."""
+    """Hits carrying their answer spans, the chosen answer, and whether it answers.
+
+    ``answer`` is kept when not ``found``: the closest text, for callers that show it.
+    """
 
     hits: tuple[Hit, ...]
     answer: Answer | None
+    found: bool
 
 
 async def retrieve(
@@ -32,19 +44,26 @@ async def retrieve(
     return await run_in_threadpool(services.retriever().search, question, top_k, mode, filters)
 
 
-def _answered(result: SearchResult, spans: list[PassageSpans]) -> Answered:
+def _answered(
+    services: Services, result: SearchResult, question: str, spans: list[PassageSpans]
+) -> Answered:
     hits = tuple(with_spans(h, s) for h, s in zip(result.hits, spans, strict=True))
-    return Answered(hits, choose_answer(result.query, result.hits, spans))
+    answer = choose_answer(question, result.hits, spans)
+    return Answered(hits, answer, is_found(answer, services.settings.found_min_score))
 
 
-async def read(services: Services, result: SearchResult) -> Answered:
-    """Extract answer spans from every hit in one batch and choose the answer."""
-    spans = await run_in_threadpool(all_spans, services.extractor, result.query, result.hits)
-    return _answered(result, spans)
+async def read(services: Services, result: SearchResult, question: str) -> Answered:
+    """Extract answer spans from every hit in one batch and choose the answer.
+
+    ``question`` is what the user asked; ``result.query`` may carry a follow-up's
+    context terms, which help finding passages but would confuse the span model.
+    """
+    spans = await run_in_threadpool(all_spans, services.extractor, question, result.hits)
+    return _answered(services, result, question, spans)
 
 
 async def read_unless_gone(
-    services: Services, result: SearchResult, gone: Callable[[], Awaitable[bool]]
+    services: Services, result: SearchResult, question: str, gone: Callable[[], Awaitable[bool]]
 ) -> Answered | None:
     """Like :func:`read`, passage by passage, stopping (None) once ``gone()`` says the
     client disconnected: a dropped stream costs at most the passage being read."""
@@ -52,5 +71,5 @@ async def read_unless_gone(
     for hit in result.hits:
         if await gone():
             return None
-        spans.append(await run_in_threadpool(passage_spans, services.extractor, result.query, hit))
-    return _answered(result, spans)
+        spans.append(await run_in_threadpool(passage_spans, services.extractor, question, hit))
+    return _answered(services, result, question, spans)
