@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from index.lexical import tokenize
+from index.stores.lexical import tokenize
+from retriever.answer.chat import ChatTurn
 
 #: Most context terms added to a follow-up: beyond this the context outweighs the question.
 MAX_CONTEXT_TERMS = 8
@@ -30,14 +30,6 @@ _FUNCTION = frozenset(
     also other another than then so not no yes any some many much more most can could
     would should will shall may might must has have had one ones""".split()
 )
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One message of a conversation: ``role`` is user or assistant."""
-
-    role: str
-    text: str
 
 
 def _answer_part(text: str) -> str:
@@ -76,7 +68,7 @@ def key_terms(text: str) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
-def _exchanges(turns: Sequence[Turn]) -> list[str]:
+def _exchanges(turns: Sequence[ChatTurn]) -> list[str]:
     """The turns as exchanges (a question and its answer), newest first."""
     exchanges: list[list[str]] = []
     for turn in turns:
@@ -89,7 +81,7 @@ def _exchanges(turns: Sequence[Turn]) -> list[str]:
 
 def followup_query(
     question: str,
-    turns: Sequence[Turn],
+    turns: Sequence[ChatTurn],
     max_terms: int = MAX_CONTEXT_TERMS,
     max_turns: int = MAX_CONTEXT_TURNS,
     max_chars: int | None = None,
@@ -134,7 +126,7 @@ def followup_query(
     return f"{question} {' '.join(added)}"
 
 
-def before_last_question(turns: Sequence[Turn]) -> list[Turn]:
+def before_last_question(turns: Sequence[ChatTurn]) -> list[ChatTurn]:
     """The user and assistant turns before the last user message with text."""
     for index in range(len(turns) - 1, -1, -1):
         if turns[index].role == "user" and turns[index].text.strip():

@@ -86,7 +86,8 @@ def main() -> None:
 
     from docqa.settings import Settings
     from docqa.wiring import load_retriever
-    from retriever.conversation import Turn, followup_query
+    from retriever.answer.chat import ChatTurn
+    from retriever.conversation import followup_query
 
     conversations = load_conversations(args.file)
     build_index(args.data, args.index_dir)
@@ -95,9 +96,9 @@ def main() -> None:
     for conv in tqdm(conversations, desc="conversations", file=sys.stderr):
         turns = []
         for before in conv["turns"][:-1]:
-            turns.append(Turn("user", before["q"]))
+            turns.append(ChatTurn("user", before["q"]))
             if not args.questions_only:
-                turns.append(Turn("assistant", before["a"]))
+                turns.append(ChatTurn("assistant", before["a"]))
         question = conv["turns"][-1]["q"]
         query = followup_query(question, turns)
         alone = retriever.search(question, TOP_K).hits

@@ -12,10 +12,11 @@ from api import sse
 from api.convert import answer_out, hit_out, to_filter
 from api.deps import ReadAccess, Services, ServicesDep
 from api.errors import error_body
-from api.qa import Answered, read, read_unless_gone, retrieve
 from api.schemas import AnswerOut, AskRequest, AskResponse, error_responses
 from index.errors import DocqaError
-from retriever.conversation import Turn, followup_query
+from retriever.answer.chat import ChatTurn
+from retriever.answer.retrieve_read import Answered, read, read_unless_gone, retrieve
+from retriever.conversation import followup_query
 from retriever.types import Hit, SearchResult
 
 router = APIRouter(tags=["ask"], dependencies=[ReadAccess])
@@ -56,7 +57,13 @@ async def _events(
         },
     )
     try:
-        answered = await read_unless_gone(services, result, question, request.is_disconnected)
+        answered = await read_unless_gone(
+            services.extractor,
+            result,
+            question,
+            services.settings.found_min_score,
+            request.is_disconnected,
+        )
     except DocqaError as exc:
         _, body = error_body(exc)
         yield sse.event("error", {"error": body})
@@ -90,17 +97,19 @@ async def ask(body: AskRequest, request: Request, services: ServicesDep) -> AskR
     """Answer ``query`` from the top passages, citing the passage the answer comes from."""
     started = time.perf_counter()
     question = body.query.strip()
-    earlier = [Turn(t.role, t.content) for t in body.conversation]
+    earlier = [ChatTurn(t.role, t.content) for t in body.conversation]
     query = followup_query(question, earlier, max_chars=services.settings.max_query_chars)
     # Retrieval errors (no index, bad query) happen before any event, as plain JSON errors.
-    result = await retrieve(services, query, body.top_k, body.mode, to_filter(body.filters))
+    result = await retrieve(
+        services.retriever(), query, body.top_k, body.mode, to_filter(body.filters)
+    )
     if body.stream:
         return StreamingResponse(
             _events(request, services, result, question, started),
             media_type=sse.MEDIA_TYPE,
             headers=sse.HEADERS,
         )
-    answered = await read(services, result, question)
+    answered = await read(services.extractor, result, question, services.settings.found_min_score)
     return AskResponse(
         query=question,
         search_query=result.query,

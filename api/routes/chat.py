@@ -10,11 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from api import sse
-from api.chat import ChatReply, compose, question_of
 from api.convert import chat_citations, chat_turns, to_filter
 from api.deps import ReadAccess, Services, ServicesDep
 from api.errors import error_body
-from api.qa import read, read_unless_gone, retrieve
 from api.schemas import (
     ChatChoice,
     ChatCompletion,
@@ -24,7 +22,9 @@ from api.schemas import (
     error_responses,
 )
 from index.errors import DocqaError
-from retriever.conversation import Turn, before_last_question, followup_query
+from retriever.answer.chat import ChatReply, compose, question_of
+from retriever.answer.retrieve_read import read, read_unless_gone, retrieve
+from retriever.conversation import before_last_question, followup_query
 from retriever.types import SearchResult
 
 router = APIRouter(tags=["chat"], dependencies=[ReadAccess])
@@ -72,7 +72,13 @@ async def _stream(
 ) -> AsyncIterator[bytes]:
     yield chunk({"role": "assistant", "content": ""})
     try:
-        answered = await read_unless_gone(services, result, question, request.is_disconnected)
+        answered = await read_unless_gone(
+            services.extractor,
+            result,
+            question,
+            services.settings.found_min_score,
+            request.is_disconnected,
+        )
     except DocqaError as exc:
         _, body = error_body(exc)
         yield sse.event(None, {"error": body})
@@ -111,11 +117,12 @@ async def chat_completions(
     `citations` lists them with document offsets (also in the stream's chunks).
     """
     limit = services.settings.max_query_chars
-    chat = chat_turns(body.messages)
-    question = question_of(chat, limit)
-    turns = [Turn(t.role, t.text) for t in chat]
+    turns = chat_turns(body.messages)
+    question = question_of(turns, limit)
     query = followup_query(question, before_last_question(turns), max_chars=limit)
-    result = await retrieve(services, query, body.top_k, body.mode, to_filter(body.filters))
+    result = await retrieve(
+        services.retriever(), query, body.top_k, body.mode, to_filter(body.filters)
+    )
     ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
         return StreamingResponse(
@@ -123,7 +130,7 @@ async def chat_completions(
             media_type=sse.MEDIA_TYPE,
             headers=sse.HEADERS,
         )
-    answered = await read(services, result, question)
+    answered = await read(services.extractor, result, question, services.settings.found_min_score)
     reply = compose(answered.answer if answered.found else None, answered.hits)
     return ChatCompletion(
         id=ident,

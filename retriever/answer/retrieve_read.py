@@ -1,13 +1,18 @@
-"""Retrieve, then read answers: the steps ``/v1/ask`` and chat share, off the event loop."""
+"""Retrieve, then read answers: the steps ``/v1/ask`` and chat share, off the event loop.
+
+Async because the API awaits them; the work runs in worker threads (``anyio``), so
+the event loop stays free while encoders, FAISS and the span model use the CPU.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
+from anyio.to_thread import run_sync
 
-from api.answering import (
+from index.filters import MetadataFilter
+from retriever.answer.choice import (
     Answer,
     PassageSpans,
     all_spans,
@@ -16,8 +21,8 @@ from api.answering import (
     passage_spans,
     with_spans,
 )
-from api.deps import Services
-from index.filters import MetadataFilter
+from retriever.answer.loading import Extractor
+from retriever.searcher import Retriever
 from retriever.types import Hit, Mode, SearchResult
 
 
@@ -34,36 +39,43 @@ class Answered:
 
 
 async def retrieve(
-    services: Services,
+    retriever: Retriever,
     question: str,
     top_k: int,
     mode: Mode | None,
     filters: MetadataFilter | None,
 ) -> SearchResult:
     """Search in a worker thread (encoding and FAISS are CPU-bound)."""
-    return await run_in_threadpool(services.retriever().search, question, top_k, mode, filters)
+    return await run_sync(retriever.search, question, top_k, mode, filters)
 
 
 def _answered(
-    services: Services, result: SearchResult, question: str, spans: list[PassageSpans]
+    result: SearchResult, question: str, spans: list[PassageSpans], min_score: float
 ) -> Answered:
     hits = tuple(with_spans(h, s) for h, s in zip(result.hits, spans, strict=True))
     answer = choose_answer(question, result.hits, spans)
-    return Answered(hits, answer, is_found(answer, services.settings.found_min_score))
+    return Answered(hits, answer, is_found(answer, min_score))
 
 
-async def read(services: Services, result: SearchResult, question: str) -> Answered:
+async def read(
+    extractor: Extractor | None, result: SearchResult, question: str, min_score: float
+) -> Answered:
     """Extract answer spans from every hit in one batch and choose the answer.
 
     ``question`` is what the user asked; ``result.query`` may carry a follow-up's
     context terms, which help finding passages but would confuse the span model.
+    ``min_score`` is the answer score below which the answer is not ``found``.
     """
-    spans = await run_in_threadpool(all_spans, services.extractor, question, result.hits)
-    return _answered(services, result, question, spans)
+    spans = await run_sync(all_spans, extractor, question, result.hits)
+    return _answered(result, question, spans, min_score)
 
 
 async def read_unless_gone(
-    services: Services, result: SearchResult, question: str, gone: Callable[[], Awaitable[bool]]
+    extractor: Extractor | None,
+    result: SearchResult,
+    question: str,
+    min_score: float,
+    gone: Callable[[], Awaitable[bool]],
 ) -> Answered | None:
     """Like :func:`read`, passage by passage, stopping (None) once ``gone()`` says the
     client disconnected: a dropped stream costs at most the passage being read."""
@@ -71,5 +83,5 @@ async def read_unless_gone(
     for hit in result.hits:
         if await gone():
             return None
-        spans.append(await run_in_threadpool(passage_spans, services.extractor, question, hit))
-    return _answered(services, result, question, spans)
+        spans.append(await run_sync(passage_spans, extractor, question, hit))
+    return _answered(result, question, spans, min_score)
