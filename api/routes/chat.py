@@ -85,7 +85,9 @@ async def _stream(
         return
     if answered is None:  # the client left
         return
-    reply: ChatReply = compose(answered.answer if answered.found else None, answered.hits)
+    reply: ChatReply = compose(
+        answered.answer if answered.found else None, answered.hits, services.show_source
+    )
     cited = chat_citations(reply.cited, services.show_source)
     citations = [c.model_dump(mode="json") for c in cited]
     yield chunk({"content": reply.answer}, citations=citations)
@@ -131,7 +133,9 @@ async def chat_completions(
             headers=sse.HEADERS,
         )
     answered = await read(services.extractor, result, question, services.settings.found_min_score)
-    reply = compose(answered.answer if answered.found else None, answered.hits)
+    reply = compose(
+        answered.answer if answered.found else None, answered.hits, services.show_source
+    )
     return ChatCompletion(
         id=ident,
         created=created,

@@ -234,7 +234,11 @@ function renderAnswer(turn) {
   const line = withLang(el("p", undefined, "answer"), answer.text);
   line.append(el("span", answer.text, "answer-text"), " ",
     citeButton(turn, answer.citation, answerSpan(turn, answer.citation)));
-  return line;
+  if (!answer.fallback) return line;
+  const box = el("div");
+  box.append(el("p", "No exact answer was extracted: this is the closest "
+    + (answer.kind === "sentence" ? "sentence." : "passage."), "note"), line);
+  return box;
 }
 
 function renderTurn(turn) {

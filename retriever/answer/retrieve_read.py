@@ -50,11 +50,18 @@ async def retrieve(
 
 
 def _answered(
-    result: SearchResult, question: str, spans: list[PassageSpans], min_score: float
+    extractor: Extractor | None,
+    result: SearchResult,
+    question: str,
+    spans: list[PassageSpans],
+    min_score: float,
 ) -> Answered:
     hits = tuple(with_spans(h, s) for h, s in zip(result.hits, spans, strict=True))
     answer = choose_answer(question, result.hits, spans)
-    return Answered(hits, answer, is_found(answer, min_score))
+    # Without a span model nothing can judge the answer: the fallback sentence is shown,
+    # marked as the closest text (kind "sentence"), rather than hidden as not found.
+    found = is_found(answer, min_score) if extractor is not None else answer is not None
+    return Answered(hits, answer, found)
 
 
 async def read(
@@ -67,7 +74,7 @@ async def read(
     ``min_score`` is the answer score below which the answer is not ``found``.
     """
     spans = await run_sync(all_spans, extractor, question, result.hits)
-    return _answered(result, question, spans, min_score)
+    return _answered(extractor, result, question, spans, min_score)
 
 
 async def read_unless_gone(
@@ -84,4 +91,4 @@ async def read_unless_gone(
         if await gone():
             return None
         spans.append(await run_sync(passage_spans, extractor, question, hit))
-    return _answered(result, question, spans, min_score)
+    return _answered(extractor, result, question, spans, min_score)
