@@ -23,6 +23,8 @@ _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _WORD = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}][\w'’-]*", re.UNICODE)
 _CITE = re.compile(r"\[\d+\]")
 # Words that point back at something said before, or ask: never context themselves.
+# Written out because BM25's stop list (33 words) keeps the pronouns, question words and
+# modals that follow-ups are made of.
 _FUNCTION = frozenset(
     """who whom whose what which when where why how did does do was were is are be been
     it its it's they them their this that these those he him his she her hers there here
