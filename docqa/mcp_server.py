@@ -30,7 +30,7 @@ from api.schemas import (
 )
 from api.schemas.ask import MAX_TURNS, TurnIn
 from docqa.settings import Settings
-from index.errors import DocqaError, DocumentNotFoundError
+from index.errors import DocqaError
 from retriever.answer.chat import ChatTurn
 from retriever.answer.retrieve_read import read, retrieve
 from retriever.conversation import followup_query
@@ -58,9 +58,9 @@ def _told() -> Iterator[None]:
 
 def load_services(settings: Settings) -> Services:
     """The encoders, span model and index the tools use, loaded once for every session."""
-    from docqa.wiring import load_answer_extractor, load_embedders
+    from docqa.server import load_engines
 
-    return Services(settings, load_embedders(settings), load_answer_extractor(settings))
+    return Services(settings, load_engines(settings))
 
 
 def build_server(loaded: Services) -> MCPServer[None]:
@@ -138,12 +138,10 @@ def build_server(loaded: Services) -> MCPServer[None]:
         found = services()
         with _told():
             store = found.retriever().handle.current().store
-            for info in await run_sync(store.documents):
-                if info.document_id == document_id:
-                    text = await run_sync(store.document_text, document_id)
-                    public = _public(document_out(info), found)
-                    return DocumentText(**public.model_dump(), text=text)
-            raise DocumentNotFoundError(f"no document with id {document_id!r}")
+            info = await run_sync(store.document, document_id)  # or DocumentNotFoundError
+            text = await run_sync(store.document_text, document_id)
+            public = _public(document_out(info), found)
+            return DocumentText(**public.model_dump(), text=text)
 
     return server
 

@@ -126,6 +126,14 @@ def main() -> None:
                 "alone": round(sum(r["alone"] for r in chosen) / len(chosen), 3),
                 "with_context": round(sum(r["with_context"] for r in chosen) / len(chosen), 3),
             }
+    # The conversations whose follow-up alone misses: the ones context has to rescue.
+    rescued = [r for r in rows if not r["alone"]]
+    if rescued:
+        report["missed_alone"] = {
+            "n": len(rescued),
+            "with_context": round(sum(r["with_context"] for r in rescued) / len(rescued), 3),
+        }
+    report["hurt_by_context"] = [r["id"] for r in rows if r["alone"] and not r["with_context"]]
     report["missed_with_context"] = [r["id"] for r in rows if not r["with_context"]]
     report["found_alone"] = [r["id"] for r in rows if r["alone"]]
     report["questions_only"] = args.questions_only

@@ -12,14 +12,19 @@ from pathlib import Path
 
 from api.deps import Services
 from docqa.mcp_server import build_server
+from docqa.server import load_engines
 from docqa.settings import Settings
 from tests.api_support import FakeExtractor
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 
 
 def main() -> None:
     index_dir, answer = Path(sys.argv[1]), sys.argv[2]
-    services = Services(Settings(index_dir=index_dir), [KeywordEmbedder()], FakeExtractor([answer]))
+    settings = Settings(index_dir=index_dir)
+    engines = load_engines(
+        settings, lambda _s: [KeywordEncoder()], lambda _s: FakeExtractor([answer])
+    )
+    services = Services(settings, engines)
     build_server(services).run("stdio")
 
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.sources import public_source
 from tests.api_support import TREATY_ANSWER, FakeExtractor, make_app
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 QUESTION = "Who signed the treaty?"
@@ -23,7 +23,7 @@ def index_dir(tmp_path: Path, corpus_dir: Path) -> Path:
     (nested / "minutes.txt").write_text(
         "Minutes\n\nThe treaty was read aloud at the harbour meeting.\n", encoding="utf-8"
     )
-    index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
+    index_paths(tmp_path / "idx", KeywordEncoder(), corpus_dir)
     return tmp_path / "idx"
 
 

@@ -15,7 +15,7 @@ from docqa.cli import sample_corpus
 from retriever.answer.chat import ChatTurn
 from retriever.conversation import before_last_question, followup_query, key_terms
 from tests.api_support import FakeExtractor, make_app
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ def test_before_last_question_drops_the_question_and_system_turns() -> None:
 @pytest.fixture
 def sample_index(tmp_path: Path) -> Path:
     shutil.copytree(sample_corpus(), tmp_path / "docs")
-    index_paths(tmp_path / "idx", KeywordEmbedder(), tmp_path / "docs")
+    index_paths(tmp_path / "idx", KeywordEncoder(), tmp_path / "docs")
     return tmp_path / "idx"
 
 
@@ -119,16 +119,16 @@ def test_followup_set_is_well_formed() -> None:
 def test_sample_corpus_follow_ups_with_the_real_encoders(tmp_path: Path) -> None:
     """Every sample-corpus follow-up finds its paragraph in the top 3 with its context."""
     from docqa.settings import Settings
-    from docqa.wiring import load_embedders, load_retriever
+    from docqa.wiring import load_encoders, load_retriever
     from index.lifecycle.ingest import discover, stage_paths
     from index.lifecycle.writer import IndexWriter
 
     settings = Settings(index_dir=tmp_path / "idx")
-    embedders = load_embedders(settings)
-    with IndexWriter(settings.index_dir, embedders) as writer:
+    encoders = load_encoders(settings)
+    with IndexWriter(settings.index_dir, encoders) as writer:
         stage_paths(writer, discover([sample_corpus()]))
         writer.commit()
-    retriever = load_retriever(settings, embedders)
+    retriever = load_retriever(settings, encoders)
     missed = []
     for row in _load("sample"):
         turns = []

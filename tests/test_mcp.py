@@ -14,9 +14,10 @@ from mcp import Client, StdioServerParameters
 
 from api.deps import Services
 from docqa.mcp_server import build_server
+from docqa.server import load_engines
 from docqa.settings import Settings
 from tests.api_support import TREATY_ANSWER, FakeExtractor, live_server
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,15 +43,17 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def index_dir(docs: Path) -> Path:
-    index_paths(docs.parent / "idx", KeywordEmbedder(), docs)
+    index_paths(docs.parent / "idx", KeywordEncoder(), docs)
     return docs.parent / "idx"
 
 
 @pytest.fixture(scope="module")
 def http_url(index_dir: Path) -> Iterator[str]:
-    services = Services(
-        Settings(index_dir=index_dir), [KeywordEmbedder()], FakeExtractor([TREATY_ANSWER])
+    settings = Settings(index_dir=index_dir)
+    engines = load_engines(
+        settings, lambda _s: [KeywordEncoder()], lambda _s: FakeExtractor([TREATY_ANSWER])
     )
+    services = Services(settings, engines)
     app = build_server(services).streamable_http_app()
     with live_server(app) as url:  # type: ignore[arg-type]
         yield f"{url}/mcp"

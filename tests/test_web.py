@@ -15,7 +15,7 @@ import pytest
 
 from docqa.cli import sample_corpus
 from tests.api_support import FakeExtractor, FakeSpans, live_server, make_app
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,11 +38,14 @@ FOLLOW_UP = "Who watched?"  # no word in common with its paragraph
 WITNESS_PARAGRAPH = "Transport minister Priya Raman witnessed the signing"
 WAIT = 15_000
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium "
-    "chromium-driver; .ci/run installs it)",
-)
+pytestmark = [
+    pytest.mark.slow,  # starts a browser and a live server
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium "
+        "chromium-driver; .ci/run installs it)",
+    ),
+]
 
 
 class QuestionExtractor(FakeExtractor):
@@ -73,7 +76,7 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "a\u00a0long\u00a0while\u00a0on\u00a0one\u00a0line.\n",
         encoding="utf-8",
     )
-    index_paths(root / "idx", KeywordEmbedder(), docs)
+    index_paths(root / "idx", KeywordEncoder(), docs)
     return root / "idx"
 
 

@@ -21,7 +21,6 @@ from api.schemas import (
     error_responses,
 )
 from api.uploads import IncomingFile, UploadError, UploadTooLargeError
-from index.errors import DocumentNotFoundError
 
 router = APIRouter(tags=["documents"])
 
@@ -72,12 +71,8 @@ def list_documents(services: ServicesDep) -> DocumentList:
 def get_document(document_id: str, services: ServicesDep) -> DocumentText:
     """One document with the exact text that citation offsets point into."""
     store = services.retriever().handle.current().store
-    for info in store.documents():
-        if info.document_id == document_id:
-            return DocumentText(
-                **document_out(info).model_dump(), text=store.document_text(document_id)
-            )
-    raise DocumentNotFoundError(f"no document with id {document_id!r}")
+    info = store.document(document_id)  # raises DocumentNotFoundError: a 404
+    return DocumentText(**document_out(info).model_dump(), text=store.document_text(document_id))
 
 
 @router.get(
@@ -99,9 +94,7 @@ def passage_context(
     limit = services.settings.max_context_paragraphs
     wanted = limit if radius is None else min(radius, limit)
     store = services.retriever().handle.current().store
-    info = next((d for d in store.documents() if d.document_id == document_id), None)
-    if info is None:
-        raise DocumentNotFoundError(f"no document with id {document_id!r}")
+    info = store.document(document_id)  # raises DocumentNotFoundError: a 404
     found = store.passages_around(document_id, around, wanted)
     return PassageContext(
         document_id=document_id,

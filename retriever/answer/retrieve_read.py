@@ -14,14 +14,13 @@ from anyio.to_thread import run_sync
 from index.filters import MetadataFilter
 from retriever.answer.choice import (
     Answer,
-    PassageSpans,
     all_spans,
     choose_answer,
     is_found,
     passage_spans,
     with_spans,
 )
-from retriever.answer.loading import Extractor
+from retriever.answer.types import AnswerExtractor, AnswerSpans
 from retriever.searcher import Retriever
 from retriever.types import Hit, Mode, SearchResult
 
@@ -50,10 +49,10 @@ async def retrieve(
 
 
 def _answered(
-    extractor: Extractor | None,
+    extractor: AnswerExtractor | None,
     result: SearchResult,
     question: str,
-    spans: list[PassageSpans],
+    spans: list[AnswerSpans],
     min_score: float,
 ) -> Answered:
     hits = tuple(with_spans(h, s) for h, s in zip(result.hits, spans, strict=True))
@@ -65,7 +64,7 @@ def _answered(
 
 
 async def read(
-    extractor: Extractor | None, result: SearchResult, question: str, min_score: float
+    extractor: AnswerExtractor | None, result: SearchResult, question: str, min_score: float
 ) -> Answered:
     """Extract answer spans from every hit in one batch and choose the answer.
 
@@ -78,7 +77,7 @@ async def read(
 
 
 async def read_unless_gone(
-    extractor: Extractor | None,
+    extractor: AnswerExtractor | None,
     result: SearchResult,
     question: str,
     min_score: float,
@@ -86,7 +85,7 @@ async def read_unless_gone(
 ) -> Answered | None:
     """Like :func:`read`, passage by passage, stopping (None) once ``gone()`` says the
     client disconnected: a dropped stream costs at most the passage being read."""
-    spans: list[PassageSpans] = []
+    spans: list[AnswerSpans] = []
     for hit in result.hits:
         if await gone():
             return None
