@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from api.schemas import (
     AnswerOut,
@@ -15,6 +16,7 @@ from api.schemas import (
     HitOut,
     SpanOut,
 )
+from api.sources import SourceView
 from index.filters import MetadataFilter
 from index.formats.pdf.boxes import WordBoxRow, line_boxes
 from index.models import DocumentInfo
@@ -48,7 +50,9 @@ def _citation_out(citation: Citation) -> CitationOut:
     return CitationOut(**fields, boxes=[BoxOut(**vars(b)) for b in citation.boxes])
 
 
-def hit_out(hit: Hit) -> HitOut:
+def hit_out(hit: Hit, show: SourceView) -> HitOut:
+    """The hit as served; ``show`` turns its stored source into the public one."""
+    citation = replace(hit.citation, source=show(hit.citation.source))
     words = hit.citation.words
     return HitOut(
         rank=hit.rank,
@@ -57,7 +61,7 @@ def hit_out(hit: Hit) -> HitOut:
         text=hit.text,
         char_start=hit.citation.char_start,
         char_end=hit.citation.char_end,
-        citation=_citation_out(hit.citation),
+        citation=_citation_out(citation),
         answer=_span(hit.answer, words),
         sentence=_span(hit.sentence, words),
     )
@@ -78,14 +82,14 @@ def answer_out(answer: Answer | None) -> AnswerOut | None:
     )
 
 
-def chat_citations(cited: Sequence[Cited]) -> list[ChatCitation]:
+def chat_citations(cited: Sequence[Cited], show: SourceView) -> list[ChatCitation]:
     return [
         ChatCitation(
             number=c.number,
             document_id=c.hit.citation.document_id,
             passage_id=c.hit.passage_id,
             title=c.hit.citation.title,
-            source=c.hit.citation.source,
+            source=show(c.hit.citation.source),
             paragraph=c.hit.citation.paragraph,
             page=c.hit.citation.page,
             section=c.hit.citation.section,

@@ -14,10 +14,12 @@ from api.schemas.chat import (
 )
 from api.schemas.common import ErrorBody, ErrorResponse, HealthResponse, error_responses
 from api.schemas.documents import (
+    ContextPassage,
     DeleteResponse,
     DocumentList,
     DocumentOut,
     DocumentText,
+    PassageContext,
     UploadedDocument,
     UploadResponse,
 )
@@ -44,6 +46,7 @@ __all__ = [
     "ChatMessageOut",
     "BoxOut",
     "CitationOut",
+    "ContextPassage",
     "DeleteResponse",
     "DocumentList",
     "DocumentOut",
@@ -55,6 +58,7 @@ __all__ = [
     "HitOut",
     "ModelCard",
     "ModelList",
+    "PassageContext",
     "SearchRequest",
     "SearchResponse",
     "SpanOut",
