@@ -10,7 +10,9 @@ five more as distractors, about 600 paragraphs (built once under ``--index-dir``
 default settings: both encoders, second stage); all 48 articles would be a fairer
 haystack but take most of an hour to embed on 2 shared cores. The follow-up is searched
 alone, then as :func:`retriever.conversation.followup_query` builds it; a hit counts
-when a top-3 passage of the right document contains the string.
+when a top-3 passage of the right document contains the string. ``missed_alone`` is the
+figure the set is for: the follow-ups that miss their paragraph when searched alone
+(``alone`` there is 0 by definition), and how many of them context rescues.
 """
 
 from __future__ import annotations
@@ -131,6 +133,7 @@ def main() -> None:
     if rescued:
         report["missed_alone"] = {
             "n": len(rescued),
+            "alone": round(sum(r["alone"] for r in rescued) / len(rescued), 3),
             "with_context": round(sum(r["with_context"] for r in rescued) / len(rescued), 3),
         }
     report["hurt_by_context"] = [r["id"] for r in rows if r["alone"] and not r["with_context"]]
