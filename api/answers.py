@@ -52,20 +52,34 @@ ExtractorFactory = Callable[[Settings], Extractor | None]
 
 
 def load_extractor(settings: Settings) -> Extractor | None:
-    """The shipped span extractor, or None (logged) when it is disabled or unavailable."""
+    """The shipped span reader(s), or None (logged) when disabled or not installed.
+
+    Each reader is loaded by the first question that needs it (torch and the model's
+    weights with it), unless ``settings.preload_readers`` asks for all of them now;
+    ``/health`` reports which are loaded (:func:`reader_status`).
+    """
     if not settings.answers:
         return None
     try:
-        from retriever.answer import load_reader
+        from retriever.answer import readers_on_demand
     except ImportError as exc:
         logger.warning("answer extractor not installed (%s): answers fall back to sentences", exc)
         return None
-    try:
-        extractor: Extractor = load_reader(settings.reader)
-    except Exception as exc:  # noqa: BLE001 - missing weights must not stop the server
-        logger.warning("answer extractor unavailable (%s): answers fall back to sentences", exc)
-        return None
-    return extractor
+    readers = readers_on_demand(settings.reader)
+    if settings.preload_readers:
+        readers.load_all()
+    return readers
+
+
+def reader_status(extractor: Extractor | None) -> dict[str, str]:
+    """Each reader's state (``on_demand``, ``loaded``, ``unavailable``) by name; an
+    extractor that is not the shipped on-demand set counts as one loaded reader."""
+    if extractor is None:
+        return {}
+    status = getattr(extractor, "status", None)
+    if callable(status):
+        return dict(status())
+    return {"custom": "loaded"}
 
 
 def no_extractor(_settings: Settings) -> Extractor | None:

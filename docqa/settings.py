@@ -179,6 +179,12 @@ class Settings(BaseSettings):
     answers: bool = Field(
         True, description="Load the answer-span extractor for /v1/ask and chat (if installed)."
     )
+    preload_readers: bool = Field(
+        False,
+        description="Load the answer readers when the server starts; by default each is "
+        "loaded by the first question that needs it (startup and memory stay small for a "
+        "server that only searches, or only reads English). /health says which are loaded.",
+    )
     reader: Literal["auto", "minilm", "e5"] = Field(
         "auto",
         description="Answer span model: minilm (English, fast), e5 (multilingual, half the "

@@ -17,10 +17,11 @@ import numpy.typing as npt
 
 from index import e5_pipeline
 from index.bert_onnx import INPUTS, ensure_bert_onnx
-from index.e5_weights import ensure_converted, load_bert, load_tokenizer
+from index.e5_weights import ensure_converted, load_bert, load_tokenizer, word_table
 from index.embedder import Vectors
 from index.errors import DocqaError
 from index.onnx_sessions import EncoderSessions
+from index.word_table import share_word_table
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -66,7 +67,13 @@ class OnnxE5Embedder(e5_pipeline.PipelineEncoder):
                 quantized=True,
                 ffn_out=True,
             )
-        self._sessions = EncoderSessions.open(path, questions, num_threads or os.cpu_count() or 1)
+        # Both graphs read the one word table the e5 reader maps too (index.word_table).
+        table = word_table(converted.directory)
+        self._sessions = EncoderSessions.open(
+            share_word_table(path, table),
+            share_word_table(questions, table),
+            num_threads or os.cpu_count() or 1,
+        )
         self._quantized = quantized
 
     @property

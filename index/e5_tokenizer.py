@@ -14,9 +14,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.e5_bin import E5Vocab
 from index.errors import DocqaError
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 METASPACE = "\u2581"
 _SPACES = re.compile(" {2,}")
@@ -47,6 +51,11 @@ class E5Tokenizer:
             replacement=METASPACE, prepend_scheme="always", split=False
         )
         self._fast = fast
+
+    @property
+    def unigram(self) -> Tokenizer:
+        """The ``tokenizers`` Unigram over the pieces (metaspace, whole-string Viterbi)."""
+        return self._fast
 
     def normalize(self, text: str) -> str:
         """The engine's normalisation: codepoint map, then one space per run."""

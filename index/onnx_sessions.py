@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,27 +36,58 @@ def question_session(path: Path) -> ort.InferenceSession:
     return cpu_session(path, 1, spin=False)
 
 
-@dataclass(frozen=True)
 class EncoderSessions:
     """An encoder's sessions: passages, one question (narrow), a batch of questions (wide).
 
     ``questions_file`` may be another graph than ``passages_file`` (an all-int8 question
     graph); alone or batched, every question goes through it, so an evaluation measures
     what the server does.
+
+    Each session is opened on first use: a server that only answers questions never
+    opens the passage or batch sessions (their weights, their start-up time), an ingest
+    never opens the one-thread question session.
     """
 
-    passages: ort.InferenceSession
-    question: ort.InferenceSession
-    question_batches: ort.InferenceSession
-    question_graph: str  # file name of the question graph (keys cached question vectors)
+    def __init__(self, passages_file: Path, questions_file: Path, threads: int) -> None:
+        self._passages_file = Path(passages_file)
+        self._questions_file = Path(questions_file)
+        self._threads = threads
+        self._opened: dict[str, ort.InferenceSession] = {}
+        self._lock = threading.Lock()
+        #: File name of the question graph (keys cached question vectors).
+        self.question_graph = self._questions_file.name
 
     @classmethod
     def open(cls, passages_file: Path, questions_file: Path, threads: int) -> EncoderSessions:
-        passages = cpu_session(passages_file, threads)
-        same = Path(questions_file) == Path(passages_file)
-        return cls(
-            passages=passages,
-            question=question_session(questions_file),
-            question_batches=passages if same else cpu_session(questions_file, threads),
-            question_graph=Path(questions_file).name,
+        """The sessions of these graphs (each opened when first used)."""
+        return cls(passages_file, questions_file, threads)
+
+    def _session(self, kind: str, make: Callable[[], ort.InferenceSession]) -> ort.InferenceSession:
+        found = self._opened.get(kind)
+        if found is None:
+            with self._lock:
+                found = self._opened.get(kind)
+                if found is None:
+                    found = self._opened[kind] = make()
+        return found
+
+    @property
+    def opened(self) -> tuple[str, ...]:
+        """Which sessions are open (``passages``, ``question``, ``question_batches``)."""
+        return tuple(self._opened)
+
+    @property
+    def passages(self) -> ort.InferenceSession:
+        return self._session("passages", lambda: cpu_session(self._passages_file, self._threads))
+
+    @property
+    def question(self) -> ort.InferenceSession:
+        return self._session("question", lambda: question_session(self._questions_file))
+
+    @property
+    def question_batches(self) -> ort.InferenceSession:
+        if self._questions_file == self._passages_file:
+            return self.passages
+        return self._session(
+            "question_batches", lambda: cpu_session(self._questions_file, self._threads)
         )

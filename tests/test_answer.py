@@ -246,7 +246,7 @@ def e5_windows() -> E5Windows:
     from index.e5_weights import ensure_converted, load_tokenizer
     from retriever.answer.e5_windows import E5Windows
 
-    return E5Windows(load_tokenizer(ensure_converted().directory).vocab)
+    return E5Windows(load_tokenizer(ensure_converted().directory))
 
 
 def test_e5_piece_offsets_slice_original_text(e5_windows: E5Windows) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.answers import reader_status
 from api.deps import ServicesDep
 from api.schemas import HealthResponse
 from index.errors import IndexNotFoundError
@@ -24,6 +25,7 @@ def health(services: ServicesDep) -> HealthResponse:
         "encoders": [e.name for e in services.embedders],
         "dimension": embedder.dimension,
         "answers": "fallback" if services.extractor is None else "extractive",
+        "readers": reader_status(services.extractor),
         "version": package_version(),
     }
     try:

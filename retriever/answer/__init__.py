@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from retriever.answer.extractor import READERS, SpanExtractor, load_default_extractor, load_reader
+from retriever.answer.on_demand import Readers, ReaderState, readers_on_demand
 from retriever.answer.types import AnswerExtractor, AnswerSpans, Span
-from retriever.answer.weights_io import WeightsMismatchError
+from retriever.errors import WeightsMismatchError
 
 __all__ = [
     "READERS",
+    "ReaderState",
+    "Readers",
     "AnswerExtractor",
     "AnswerSpans",
     "Span",
@@ -15,4 +18,5 @@ __all__ = [
     "WeightsMismatchError",
     "load_default_extractor",
     "load_reader",
+    "readers_on_demand",
 ]

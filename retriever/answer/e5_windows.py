@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from index.e5_bin import E5Vocab
+from index.e5_tokenizer import E5Tokenizer
 from retriever.answer.features import MAX_LEN, MAX_QUESTION_TOKENS, STRIDE, Window
 
 METASPACE = "\u2581"
@@ -25,22 +26,16 @@ class E5Windows:
     """Tokenise with offsets and cut pairs into windows (callable like ``make_windows``).
 
     Args:
-        vocab: The e5 vocabulary (``load_tokenizer(converted_dir).vocab``).
+        tokenizer: The e5 encoder's tokenizer (``load_tokenizer(converted_dir)``); its
+            Unigram model (a few hundred MB for 250k pieces) is shared, not rebuilt.
     """
 
-    def __init__(self, vocab: E5Vocab) -> None:
-        from tokenizers import Tokenizer, models, pre_tokenizers
-
-        self._vocab = vocab
-        self._table = dict(vocab.normalization)
-        fast = Tokenizer(
-            models.Unigram(list(zip(vocab.pieces, vocab.scores, strict=True)), vocab.unk, False)
-        )
-        # As the engine: Viterbi over the whole string, one metaspace per space.
-        fast.pre_tokenizer = pre_tokenizers.Metaspace(
-            replacement=METASPACE, prepend_scheme="always", split=False
-        )
-        self._fast = fast
+    def __init__(self, tokenizer: E5Tokenizer) -> None:
+        self._vocab = tokenizer.vocab
+        self._table = dict(self._vocab.normalization)
+        # The same model and pre-tokenizer as the engine's fast path; its offsets are
+        # what this module needs on top.
+        self._fast = tokenizer.unigram
 
     @property
     def vocab(self) -> E5Vocab:
