@@ -190,6 +190,15 @@ class Settings(BaseSettings):
         description="Answer span model: minilm (English, fast), e5 (multilingual, half the "
         "speed), or auto (e5 for questions or passages mostly in non-Latin scripts).",
     )
+    server_url: str | None = Field(
+        None,
+        description="A running `docqa serve` for the same index (http://host:port): "
+        "`docqa search` and `docqa ask` send the question there instead of loading models.",
+    )
+    server_key: str | None = Field(None, description="API key the CLI sends to server_url.")
+    server_timeout: float = Field(
+        60.0, gt=0, description="Seconds the CLI waits for server_url to answer."
+    )
     write_wait_seconds: float = Field(
         10.0, ge=0, description="How long an upload waits for another index writer to finish."
     )

@@ -12,6 +12,7 @@ a line-by-line Python port of the engine's Viterbi instead.
 from __future__ import annotations
 
 import json
+import threading
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 METASPACE = "\u2581"
+#: Texts up to this many characters are tokenised by the engine port until something
+#: builds the Unigram model (an ingest, the e5 reader): questions, in a search server.
+SHORT_TEXT_CHARS = 200
 _SPACES = re.compile(" {2,}")
 
 
@@ -30,10 +34,6 @@ class E5Tokenizer:
     """Turns text into the content token ids (no ``<s>``/``</s>``) the engine feeds."""
 
     def __init__(self, vocab: E5Vocab) -> None:
-        try:
-            from tokenizers import Tokenizer, models, pre_tokenizers
-        except ImportError as exc:  # pragma: no cover - transformers depends on it
-            raise DocqaError("the e5 tokenizer needs tokenizers: pip install tokenizers") from exc
         self.vocab = vocab
         self._table = {cp: text for cp, text in vocab.normalization.items()}
         # First id wins on a duplicate piece, as in the engine's hash table.
@@ -43,6 +43,28 @@ class E5Tokenizer:
                 self._ids.setdefault(piece, index)
         self._max_piece_chars = max(len(p) for p in self._ids)
         self._unk_score = min(vocab.scores) - 10.0
+        self._fast: Tokenizer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def unigram(self) -> Tokenizer:
+        """The ``tokenizers`` Unigram over the pieces (metaspace, whole-string Viterbi).
+
+        Built on first use: for 250k pieces it takes a few seconds and a few hundred MB,
+        which a process that only encodes questions does not need (see :meth:`encode`).
+        """
+        if self._fast is None:
+            with self._lock:
+                if self._fast is None:
+                    self._fast = self._build_unigram()
+        return self._fast
+
+    def _build_unigram(self) -> Tokenizer:
+        try:
+            from tokenizers import Tokenizer, models, pre_tokenizers
+        except ImportError as exc:  # pragma: no cover - transformers depends on it
+            raise DocqaError("the e5 tokenizer needs tokenizers: pip install tokenizers") from exc
+        vocab = self.vocab
         fast = Tokenizer(
             models.Unigram(list(zip(vocab.pieces, vocab.scores, strict=True)), vocab.unk, False)
         )
@@ -50,12 +72,7 @@ class E5Tokenizer:
         fast.pre_tokenizer = pre_tokenizers.Metaspace(
             replacement=METASPACE, prepend_scheme="always", split=False
         )
-        self._fast = fast
-
-    @property
-    def unigram(self) -> Tokenizer:
-        """The ``tokenizers`` Unigram over the pieces (metaspace, whole-string Viterbi)."""
-        return self._fast
+        return fast
 
     def normalize(self, text: str) -> str:
         """The engine's normalisation: codepoint map, then one space per run."""
@@ -68,7 +85,11 @@ class E5Tokenizer:
         normalized = self.normalize(text)
         if not normalized or METASPACE in normalized or "<unk>" in normalized:
             return self._viterbi(normalized)
-        ids: list[int] = self._fast.encode(normalized, add_special_tokens=False).ids
+        if self._fast is None and len(normalized) <= SHORT_TEXT_CHARS:
+            # A question, while the Unigram model is not built: the engine port gives
+            # the same ids (it is the reference) in about a millisecond.
+            return self._viterbi(normalized)
+        ids: list[int] = self.unigram.encode(normalized, add_special_tokens=False).ids
         if self.vocab.unk in ids:
             return self._viterbi(normalized)
         return ids
