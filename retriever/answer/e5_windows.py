@@ -10,14 +10,9 @@ Window length, stride and question cut are those of ``features`` (the same reade
 
 from __future__ import annotations
 
-import re
-
 from index.e5_bin import E5Vocab
 from index.e5_tokenizer import E5Tokenizer
 from retriever.answer.features import MAX_LEN, MAX_QUESTION_TOKENS, STRIDE, Window
-
-METASPACE = "\u2581"
-_SPACE = re.compile(r"\s")
 
 Pieces = tuple[list[int], list[tuple[int, int] | None]]
 
@@ -32,10 +27,7 @@ class E5Windows:
 
     def __init__(self, tokenizer: E5Tokenizer) -> None:
         self._vocab = tokenizer.vocab
-        self._table = dict(self._vocab.normalization)
-        # The same model and pre-tokenizer as the engine's fast path; its offsets are
-        # what this module needs on top.
-        self._fast = tokenizer.unigram
+        self._tokenizer = tokenizer
 
     @property
     def vocab(self) -> E5Vocab:
@@ -48,36 +40,8 @@ class E5Windows:
         return self._vocab.pad
 
     def pieces(self, text: str) -> Pieces:
-        """Content ids of ``text`` and each piece's span in ``text`` (``None``: blank).
-
-        Normalisation (the engine's codepoint map, then one space per run) is done here
-        with a map from normalised back to original positions, so offsets survive it.
-        """
-        chars: list[str] = []
-        source: list[int] = []
-        for index, char in enumerate(text):
-            mapped = self._table.get(ord(char), char)
-            for out in mapped:
-                if out == " " and chars and chars[-1] == " ":
-                    continue
-                chars.append(out)
-                source.append(index)
-        if not chars:
-            return [], []
-        encoding = self._fast.encode("".join(chars), add_special_tokens=False)
-        spans: list[tuple[int, int] | None] = []
-        for a, b in encoding.offsets:
-            if b <= a:
-                spans.append(None)
-                continue
-            start, end = source[a], source[b - 1] + 1
-            # A piece's span may include the space its metaspace stands for: drop it.
-            while start < end and _SPACE.match(text[start]):
-                start += 1
-            while end > start and _SPACE.match(text[end - 1]):
-                end -= 1
-            spans.append((start, end) if end > start else None)
-        return list(encoding.ids), spans
+        """Content ids of ``text`` and each piece's span in ``text`` (``None``: blank)."""
+        return self._tokenizer.pieces(text)
 
     def __call__(self, questions: list[str], passages: list[str]) -> list[Window]:
         """Windows of every pair, in pair order (see ``features.make_windows``)."""
