@@ -101,6 +101,7 @@ def index_command(
                 batch_size=settings.batch_size,
                 ann=settings.ann_policy(),
                 sentence_vectors=settings.sentence_vectors,
+                sentence_pooling=settings.sentence_pooling,
                 vector_store=settings.open_vector_store(),
                 # Enough texts per encoder call to keep every worker busy.
                 embed_chunk=settings.batch_size * 4 * workers * 4 if parallel else None,

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         description="Embed every passage's sentences at index time (the second stage's "
         "best-sentence signal); roughly doubles encoding work. Fixed when an index is built.",
     )
+    sentence_pooling: bool = Field(
+        True,
+        description="Pool each sentence's vector from its passage's token states (one "
+        "encoder pass; the ONNX encoders) instead of encoding every sentence again.",
+    )
     model: str = Field(
         DEFAULT_MODEL,
         description="Embedding model: the shipped all-MiniLM-L6-v2 by default, "

@@ -8,6 +8,7 @@ with the engine for speed (``scripts/check_e5_equivalence.py`` measures both).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,11 +17,12 @@ import numpy as np
 import numpy.typing as npt
 
 from index import e5_pipeline
-from index.bert_onnx import INPUTS, ensure_bert_onnx
+from index.bert_onnx import INPUTS, OUTPUT, STATES, ensure_bert_onnx, with_token_states
 from index.e5_weights import ensure_converted, load_bert, load_tokenizer, word_table
 from index.embedder import Vectors
 from index.errors import DocqaError
 from index.onnx_sessions import EncoderSessions
+from index.sentence_pooling import Span, finish
 from index.word_table import share_word_table
 
 if TYPE_CHECKING:
@@ -67,11 +69,13 @@ class OnnxE5Embedder(e5_pipeline.PipelineEncoder):
                 quantized=True,
                 ffn_out=True,
             )
-        # Both graphs read the one word table the e5 reader maps too (index.word_table).
+        # Both graphs read the one word table the e5 reader maps too (index.word_table);
+        # passages also return their token states, for pooled sentence vectors.
         table = word_table(converted.directory)
+        passages = share_word_table(with_token_states(path), table)
         self._sessions = EncoderSessions.open(
-            share_word_table(path, table),
-            share_word_table(questions, table),
+            passages,
+            passages if questions == path else share_word_table(questions, table),
             num_threads or os.cpu_count() or 1,
         )
         self._quantized = quantized
@@ -89,8 +93,32 @@ class OnnxE5Embedder(e5_pipeline.PipelineEncoder):
     def _pooled(
         session: ort.InferenceSession, ids: e5_pipeline.IdArray, mask: e5_pipeline.IdArray
     ) -> npt.NDArray[np.float32]:
-        (pooled,) = session.run(None, dict(zip(INPUTS, (ids, mask), strict=True)))
+        (pooled,) = session.run([OUTPUT], dict(zip(INPUTS, (ids, mask), strict=True)))
         return np.asarray(pooled, dtype=np.float32)
+
+    def _forward_states(
+        self, ids: e5_pipeline.IdArray, mask: e5_pipeline.IdArray
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        feeds = dict(zip(INPUTS, (ids, mask), strict=True))
+        pooled, states = self._sessions.passages.run([OUTPUT, STATES], feeds)
+        return np.asarray(pooled, dtype=np.float32), np.asarray(states, dtype=np.float32)
+
+    def encode_passages_pooled(
+        self, texts: list[str], sentences: Sequence[Sequence[Span]], batch_size: int = 32
+    ) -> tuple[Vectors, Vectors]:
+        """Passage vectors and their sentences' vectors from one pass (``SentencePooling``)."""
+        with self._lock:
+            passages, means, missing = e5_pipeline.encode_pooled(
+                texts,
+                sentences,
+                self._tokenizer,
+                self._forward_states,
+                self._max_positions,
+                self.DIMENSION,
+                batch_size,
+            )
+        done = finish(texts, sentences, means, missing, self.encode_passages, self.DIMENSION)
+        return passages, done
 
     def _forward(
         self, ids: e5_pipeline.IdArray, mask: e5_pipeline.IdArray

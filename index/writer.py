@@ -27,7 +27,9 @@ from index.ids import content_hash, passage_id
 from index.lexical import build_lexical
 from index.manifest import FORMAT_VERSION, Manifest
 from index.models import DocumentInput, Passage
+from index.sentence_pooling import SentencePooling
 from index.sentence_vectors import SentenceVectors, sentences_to_embed
+from index.sentences import sentence_spans
 from index.splitter import split_paragraphs
 from index.store import STORE_NAME, Store
 from index.vector_store import FaissStore, RowFields, VectorStore, VectorWriter
@@ -85,6 +87,7 @@ class IndexWriter:
         batch_size: int = 32,
         ann: AnnPolicy | None = None,
         sentence_vectors: bool = True,
+        sentence_pooling: bool = True,
         vector_store: VectorStore | None = None,
         embed_chunk: int | None = None,
     ) -> None:
@@ -94,6 +97,9 @@ class IndexWriter:
         # ``sentence_vectors``: whether a new (or rebuilt) index embeds each passage's
         # sentences for the second stage; an existing index keeps the choice it was
         # built with (its manifest says which), so its files stay in step.
+        # ``sentence_pooling``: sentence vectors pooled from the passage pass's token
+        # states where every encoder offers it (``index.sentence_pooling``), instead of
+        # encoding each sentence again.
         self.index_dir = index_dir
         self._embedders = as_encoders(embedders)
         self._specs = specs_of(self._embedders)
@@ -105,6 +111,7 @@ class IndexWriter:
         self._fields: dict[int, RowFields] = {}  # pending vector id -> its filter fields
         self._retag: dict[int, RowFields] = {}  # kept vector id -> its document's new fields
         self._with_sentences = sentence_vectors
+        self._sentence_pooling = sentence_pooling
         self._stack = ExitStack()
         self._pending: dict[int, str] = {}  # vector id -> text still to embed
         self._removed_vectors: list[int] = []
@@ -225,15 +232,32 @@ class IndexWriter:
             by_text.setdefault(text, []).append(vector_id)
         texts = sorted(by_text, key=len, reverse=True)
         step = self._embed_chunk
-        sentences = len(sentences_to_embed(texts)) if self._with_sentences else 0
+        # Sentence vectors from the passage pass when every encoder can pool them.
+        pooled = (
+            self._with_sentences
+            and self._sentence_pooling
+            and all(isinstance(e, SentencePooling) for e in self._embedders)
+        )
+        sentences = len(sentences_to_embed(texts)) if self._with_sentences and not pooled else 0
         total = (len(texts) + sentences) * len(self._embedders)
         done = 0
         embedded: dict[str, dict[str, Vectors]] = {}
+        in_sentences: dict[str, dict[str, Vectors]] = {}
         for embedder, dense in zip(self._embedders, self._dense, strict=True):
             known = embedded.setdefault(embedder.name, {})
             for start in range(0, len(texts), step):
                 chunk = texts[start : start + step]
-                vectors = embedder.encode_passages(chunk, batch_size=self._batch_size)
+                if pooled:
+                    assert isinstance(embedder, SentencePooling)
+                    spans = [sentence_spans(t) for t in chunk]
+                    vectors, flat = embedder.encode_passages_pooled(
+                        chunk, spans, batch_size=self._batch_size
+                    )
+                    ends = np.cumsum([len(found) for found in spans])[:-1]
+                    found_sentences = in_sentences.setdefault(embedder.name, {})
+                    found_sentences.update(zip(chunk, np.split(flat, ends), strict=True))
+                else:
+                    vectors = embedder.encode_passages(chunk, batch_size=self._batch_size)
                 known.update(zip(chunk, vectors, strict=True))
                 ids = [vid for text in chunk for vid in by_text[text]]
                 rows = np.repeat(np.arange(len(chunk)), [len(by_text[t]) for t in chunk])
@@ -242,6 +266,9 @@ class IndexWriter:
                 if progress is not None:
                     progress(done, total)
         passages_done = done
+        if pooled:
+            self._sentences.add_pooled(by_text, in_sentences, embedded)
+            return
         if not self._with_sentences:
             return
         self._sentences.add(
