@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.auth import ForbiddenError, InvalidKeyError, MissingKeyError
-from api.chat import ChatRequestError
 from api.uploads import UnsafeFilenameError, UploadError, UploadTooLargeError
 from index.errors import (
     DocqaError,
@@ -23,6 +22,7 @@ from index.errors import (
     UnsupportedFormatError,
     VectorStoreError,
 )
+from retriever.answer.chat import ChatRequestError
 from retriever.errors import QueryError
 
 logger = logging.getLogger(__name__)

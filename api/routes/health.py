@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.answers import reader_status
 from api.deps import ServicesDep
 from api.schemas import HealthResponse
 from index.errors import IndexNotFoundError
-from index.version import package_version
+from index.lifecycle.version import package_version
+from retriever.answer.loading import reader_status
 
 router = APIRouter(tags=["health"])
 

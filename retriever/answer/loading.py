@@ -8,10 +8,7 @@ tests can inject a fake extractor.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Protocol
-
-from docqa.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -48,25 +45,20 @@ class Extractor(Protocol):
     def extract(self, question: str, passage: str) -> SpansLike: ...
 
 
-ExtractorFactory = Callable[[Settings], Extractor | None]
-
-
-def load_extractor(settings: Settings) -> Extractor | None:
-    """The shipped span reader(s), or None (logged) when disabled or not installed.
+def load_extractor(reader: str, preload: bool = False) -> Extractor | None:
+    """The shipped span reader(s) ``reader``, or None (logged) when not installed.
 
     Each reader is loaded by the first question that needs it (torch and the model's
-    weights with it), unless ``settings.preload_readers`` asks for all of them now;
-    ``/health`` reports which are loaded (:func:`reader_status`).
+    weights with it), unless ``preload`` asks for all of them now; ``/health`` reports
+    which are loaded (:func:`reader_status`).
     """
-    if not settings.answers:
-        return None
     try:
-        from retriever.answer import readers_on_demand
+        from retriever.answer.on_demand import readers_on_demand
     except ImportError as exc:
         logger.warning("answer extractor not installed (%s): answers fall back to sentences", exc)
         return None
-    readers = readers_on_demand(settings.reader)
-    if settings.preload_readers:
+    readers = readers_on_demand(reader)
+    if preload:
         readers.load_all()
     return readers
 
@@ -80,8 +72,3 @@ def reader_status(extractor: Extractor | None) -> dict[str, str]:
     if callable(status):
         return dict(status())
     return {"custom": "loaded"}
-
-
-def no_extractor(_settings: Settings) -> Extractor | None:
-    """A factory for servers (and tests) that answer with the sentence fallback only."""
-    return None

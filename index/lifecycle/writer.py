@@ -18,23 +18,23 @@ from types import TracebackType
 
 import numpy as np
 
-from index import generation as gen
-from index.embedder import Embedder, Vectors
-from index.encoders import as_encoders, specs_of
+from index.encoders.base import Embedder, Vectors
+from index.encoders.sentence_pooling import SentencePooling
+from index.encoders.specs import as_encoders, specs_of
 from index.errors import IndexMismatchError
-from index.extracted import Extracted, Heading, PageSpan
+from index.formats.extracted import Extracted, Heading, PageSpan
 from index.ids import content_hash, passage_id
-from index.lexical import build_lexical
-from index.manifest import FORMAT_VERSION, Manifest
+from index.lifecycle import generation as gen
+from index.lifecycle.manifest import FORMAT_VERSION, Manifest
+from index.lifecycle.version import package_version
 from index.models import DocumentInput, Passage
-from index.sentence_pooling import SentencePooling
-from index.sentence_vectors import SentenceVectors, sentences_to_embed
-from index.sentences import sentence_spans
-from index.splitter import split_paragraphs
-from index.store import STORE_NAME, Store
-from index.vector_store import FaissStore, RowFields, VectorStore, VectorWriter
-from index.vectors import AnnPolicy
-from index.version import package_version
+from index.passages.sentences import sentence_spans
+from index.passages.splitter import split_paragraphs
+from index.stores.base import FaissStore, RowFields, VectorStore, VectorWriter
+from index.stores.faiss_index import AnnPolicy
+from index.stores.lexical import build_lexical
+from index.stores.passages import STORE_NAME, Store
+from index.stores.sentence_vectors import SentenceVectors, sentences_to_embed
 
 Progress = Callable[[int, int], None]
 
@@ -98,7 +98,7 @@ class IndexWriter:
         # sentences for the second stage; an existing index keeps the choice it was
         # built with (its manifest says which), so its files stay in step.
         # ``sentence_pooling``: sentence vectors pooled from the passage pass's token
-        # states where every encoder offers it (``index.sentence_pooling``), instead of
+        # states where every encoder offers it (``index.encoders.sentence_pooling``), instead of
         # encoding each sentence again.
         self.index_dir = index_dir
         self._embedders = as_encoders(embedders)

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from index.e5 import E5_NAME
-from index.e5_tokenizer import E5Tokenizer
-from index.embedder import Vectors, as_unit_vectors
-from index.sentence_pooling import Span, TokenSpans, pool_sentences
+from index.encoders.base import Vectors, as_unit_vectors
+from index.encoders.e5.engine import E5_NAME
+from index.encoders.e5.tokenizer import E5Tokenizer
+from index.encoders.sentence_pooling import Span, TokenSpans, pool_sentences
 
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
@@ -128,7 +128,7 @@ def encode_pooled(
     batch_size: int,
 ) -> tuple[Vectors, list[npt.NDArray[np.float32]], list[list[int]]]:
     """Passage vectors as :func:`encode` gives them, and their sentences' mean token
-    states (``index.sentence_pooling``): per text, the means and the sentences to encode
+    states (``index.encoders.sentence_pooling``): per text, the means and the sentences to encode
     on their own (no token reached them, or the text's offsets were not exact)."""
     contents = [tokenizer.encode(PASSAGE_PREFIX + text) for text in texts]
     found = _frame(tokenizer, contents, max_positions)
@@ -172,7 +172,7 @@ def mean_pool(hidden: npt.NDArray[np.float32], mask: IdArray) -> npt.NDArray[np.
 class PipelineEncoder:
     """An e5 backend: subclasses supply ``_forward``; naming, prefixes and locking live here.
 
-    Implements the :class:`~index.embedder.Embedder` protocol under the engine's name, so
+    Implements the :class:`~index.encoders.base.Embedder` protocol under the engine's name, so
     every backend reads and writes the same indexes.
     """
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from index.errors import DocqaError, ExtractionError
 from index.formats import extract, supported_suffixes
 from index.ids import document_id_for_path
+from index.lifecycle.writer import IndexWriter
 from index.models import DocumentInput
-from index.writer import IndexWriter
 
 SIDECAR_SUFFIX = ".meta.json"
 

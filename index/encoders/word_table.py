@@ -23,7 +23,7 @@ from index.fsutil import fsync_path
 
 #: The table's tensor name in a Hugging Face BERT ``model.safetensors``.
 WEIGHTS_KEY = "embeddings.word_embeddings.weight"
-#: Its initializer name in the graphs ``index.bert_onnx`` exports.
+#: Its initializer name in the graphs ``index.encoders.bert_onnx`` exports.
 GRAPH_KEY = "bert." + WEIGHTS_KEY
 
 

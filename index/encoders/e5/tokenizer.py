@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.e5_bin import E5Vocab
+from index.encoders.e5.checkpoint import E5Vocab
 from index.errors import DocqaError
 
 if TYPE_CHECKING:

@@ -214,7 +214,7 @@ def with_token_states(graph: Path) -> Path:
     The masked mean at the end of the graph reads the last layer's states; they become a
     second output, ``states``, so one passage pass gives the passage vector (``pooled``,
     the same nodes as before, so the same numbers) and the states sentence vectors are
-    pooled from (``index.sentence_pooling``). Written beside ``graph`` as
+    pooled from (``index.encoders.sentence_pooling``). Written beside ``graph`` as
     ``<stem>.states.onnx``; external data (a shared word table) stays external.
 
     Raises:

