@@ -51,7 +51,12 @@ class Settings(BaseSettings):
         description="Embedding model: the shipped all-MiniLM-L6-v2 by default, "
         "or a local sentence-transformers directory.",
     )
-    device: str | None = Field(None, description="torch device for the encoder (cpu, cuda).")
+    device: str = Field(
+        "auto",
+        description="Where the encoders run: auto (CUDA when this machine has a GPU PyTorch "
+        "can use, else the CPU), cpu, cuda or cuda:N. On CUDA the encoders run in PyTorch "
+        "fp16; on the CPU through the int8 ONNX graphs (backend onnx).",
+    )
     batch_size: int = Field(32, ge=1, le=1024, description="Passages per encoder batch.")
     mode: Mode = Field(Mode.HYBRID, description="Default ranking: dense, lexical or hybrid.")
     candidates: int = Field(50, ge=1, le=1000, description="Candidates per signal before fusion.")

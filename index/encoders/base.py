@@ -64,12 +64,17 @@ def resolve_model(model: str) -> str:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model; the shipped MiniLM unless told otherwise."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, device: str | None = None) -> None:
+    def __init__(
+        self, model: str = DEFAULT_MODEL, device: str | None = None, half: bool = False
+    ) -> None:
+        # ``half``: fp16 weights (on a GPU: half the memory traffic; vectors stay float32).
         from sentence_transformers import SentenceTransformer
 
         self._name = DEFAULT_MODEL if model in SHIPPED_ALIASES else model
         try:
             self._model = SentenceTransformer(resolve_model(model), device=device)
+            if half:
+                self._model.half()
         except OSError as exc:
             raise DocqaError(
                 f"cannot load embedding model {model!r}: {exc}. Use a local model directory "
