@@ -37,12 +37,15 @@ class E5Tokenizer:
     def __init__(self, vocab: E5Vocab) -> None:
         self.vocab = vocab
         self._table = {cp: text for cp, text in vocab.normalization.items()}
-        # First id wins on a duplicate piece, as in the engine's hash table.
-        self._ids: dict[str, int] = {}
-        for index, piece in enumerate(vocab.pieces):
-            if index != vocab.unk and piece:
-                self._ids.setdefault(piece, index)
-        self._max_piece_chars = max(len(p) for p in self._ids)
+        # First id wins on a duplicate piece, as in the engine's hash table: built in
+        # reverse so the lowest id is written last (a C-speed loop, at every start).
+        pieces = list(vocab.pieces)
+        pieces[vocab.unk] = ""
+        self._ids: dict[str, int] = dict(
+            zip(reversed(pieces), range(len(pieces) - 1, -1, -1), strict=True)
+        )
+        self._ids.pop("", None)
+        self._max_piece_chars = max(map(len, self._ids))
         self._unk_score = min(vocab.scores) - 10.0
         self._fast: Tokenizer | None = None
         self._lock = threading.Lock()
@@ -182,7 +185,7 @@ def load_vocab(path: Path) -> E5Vocab:
     special = record["special"]
     return E5Vocab(
         pieces=tuple(record["pieces"]),
-        scores=tuple(float(s) for s in record["scores"]),
+        scores=tuple(map(float, record["scores"])),
         bos=int(special["bos"]),
         eos=int(special["eos"]),
         pad=int(special["pad"]),

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, cast
 from index.encoders.e5.checkpoint import E5Checkpoint, E5Shape, read_e5_bin
 from index.encoders.e5.tokenizer import E5Tokenizer, load_vocab, save_vocab
 from index.errors import DocqaError
-from index.fsutil import fsync_tree
+from index.fsutil import atomic_write_text, fsync_tree
 
 if TYPE_CHECKING:
     import torch
@@ -119,6 +119,22 @@ def _fingerprint(source: Path) -> dict[str, object]:
     return {"format": CACHE_FORMAT, "source_sha256": digest.hexdigest()}
 
 
+def _stat(source: Path) -> dict[str, object]:
+    found = source.stat()
+    return {"source_size": found.st_size, "source_mtime_ns": found.st_mtime_ns}
+
+
+def _unchanged_since_recorded(directory: Path, source: Path) -> bool:
+    """The source file has the size and modification time recorded when it was last
+    hashed: the digest (a full read, at every start) need not be computed again."""
+    try:
+        recorded = json.loads((directory / _SOURCE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    current = {"format": CACHE_FORMAT, "source": str(source.resolve()), **_stat(source)}
+    return all(recorded.get(key) == value for key, value in current.items())
+
+
 def _is_current(directory: Path, fingerprint: dict[str, object]) -> bool:
     try:
         recorded = json.loads((directory / _SOURCE).read_text(encoding="utf-8"))
@@ -136,7 +152,12 @@ def _build(source: Path, target: Path, fingerprint: dict[str, object]) -> None:
     model.load_state_dict(bert_state_dict(checkpoint), strict=True)
     model.save_pretrained(str(target))
     save_vocab(checkpoint.vocab, target / _VOCAB)
-    record = dict(fingerprint, source=str(source), max_positions=checkpoint.shape.max_positions)
+    record = dict(
+        fingerprint,
+        source=str(source),
+        max_positions=checkpoint.shape.max_positions,
+        **_stat(source),
+    )
     (target / _SOURCE).write_text(json.dumps(record, indent=2), encoding="utf-8")
 
 
@@ -152,8 +173,11 @@ def ensure_converted(cache_dir: Path | None = None, source: Path | None = None) 
     """
     source = source or engine_model_file()
     target = cache_dir or default_cache_dir()
-    fingerprint = _fingerprint(source)
-    if not _is_current(target, fingerprint):
+    if _unchanged_since_recorded(target, source):
+        fingerprint: dict[str, object] = {}
+    else:
+        fingerprint = _fingerprint(source)
+    if fingerprint and not _is_current(target, fingerprint):
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.with_name(f".{target.name}.tmp-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
@@ -175,6 +199,10 @@ def ensure_converted(cache_dir: Path | None = None, source: Path | None = None) 
             if not _is_current(target, fingerprint):
                 raise
     record = json.loads((target / _SOURCE).read_text(encoding="utf-8"))
+    if fingerprint and not _unchanged_since_recorded(target, source):
+        # Hashed and current: remember the file's stat so later starts skip the digest.
+        record.update(source=str(source.resolve()), **_stat(source))
+        atomic_write_text(target / _SOURCE, json.dumps(record, indent=2))
     return ConvertedE5(directory=target, max_positions=int(record["max_positions"]))
 
 
