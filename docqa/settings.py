@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from docqa.profiles import PROFILES, Backend, Profile
-from index.encoders.base import DEFAULT_MODEL, SHIPPED_ALIASES
-from index.encoders.e5.engine import E5_NAME
-from index.stores.base import VectorStore, open_vector_store
-from index.stores.faiss_index import AnnPolicy
+from index.encoders.names import DEFAULT_MODEL, E5_NAME, SHIPPED_ALIASES
 from retriever.fusion import Fusion
-from retriever.searcher import SearchOptions
 from retriever.types import Mode
+
+if TYPE_CHECKING:
+    # Imported where used: a CLI that only asks a server never loads FAISS or BM25.
+    from index.stores.base import VectorStore
+    from index.stores.faiss_index import AnnPolicy
+    from retriever.searcher import SearchOptions
 
 
 class Settings(BaseSettings):
@@ -140,6 +142,8 @@ class Settings(BaseSettings):
 
     def open_vector_store(self) -> VectorStore:
         """The configured vector store (connects to Milvus when that is chosen)."""
+        from index.stores.base import open_vector_store
+
         return open_vector_store(
             self.vector_store,
             uri=self.milvus_uri,
@@ -149,9 +153,13 @@ class Settings(BaseSettings):
         )
 
     def ann_policy(self) -> AnnPolicy:
+        from index.stores.faiss_index import AnnPolicy
+
         return AnnPolicy(threshold=self.ann_threshold, nprobe=self.nprobe, exact=self.exact_search)
 
     def search_options(self) -> SearchOptions:
+        from retriever.searcher import SearchOptions
+
         return SearchOptions(
             mode=self.mode,
             candidates=self.candidates,

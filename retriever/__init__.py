@@ -1,17 +1,6 @@
-"""Question → ranked passages with citations."""
+"""Question → ranked passages with citations.
 
-from retriever.errors import QueryError
-from retriever.searcher import MAX_TOP_K, Retriever, SearchOptions
-from retriever.types import Citation, Hit, Mode, SearchResult, Span
-
-__all__ = [
-    "MAX_TOP_K",
-    "Citation",
-    "Hit",
-    "Mode",
-    "QueryError",
-    "Retriever",
-    "SearchOptions",
-    "SearchResult",
-    "Span",
-]
+Import what you need from its module (``retriever.searcher.Retriever``,
+``retriever.types.Hit``...): this file imports nothing, so reading a setting's type
+(``retriever.types.Mode``) does not load the search stack (FAISS, BM25, SQLite).
+"""

@@ -39,7 +39,7 @@ def _free_port() -> int:
 def _get(url: str, body: dict[str, object] | None = None) -> dict[str, object]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, headers={"content-type": "application/json"})
-    with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - local URL
+    with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310 - local URL
         return dict(json.loads(response.read()))
 
 

