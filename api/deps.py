@@ -3,22 +3,39 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import KeyRing, Scope, presented_key
-from api.uploads import UploadStore
+from api.uploads import UploadInbox
 from docqa.settings import Settings
-from docqa.wiring import load_second_stage
-from index.encoders.base import Embedder
+from index.encoders.base import Encoder
 from index.encoders.specs import as_encoders, specs_of
 from index.errors import IndexNotFoundError
 from index.lifecycle.handle import IndexHandle
-from retriever.answer.loading import Extractor
-from retriever.searcher import Retriever
+from index.stores.base import AnnPolicy, VectorStore
+from retriever.answer.types import AnswerExtractor
+from retriever.rerank import Reranker
+from retriever.searcher import Retriever, SearchOptions
+
+
+@dataclass(frozen=True)
+class Engines:
+    """What the API serves with, loaded from Settings in the lifespan (``docqa.server``)."""
+
+    encoders: Sequence[Encoder]
+    extractor: AnswerExtractor | None
+    vector_store: VectorStore
+    options: SearchOptions
+    ann: AnnPolicy
+    second_stage: Reranker | None
+
+
+EngineLoader = Callable[[Settings], Engines]
 
 
 class Services:
@@ -28,27 +45,26 @@ class Services:
     so a server started before ``docqa index`` picks the index up once it is built.
     """
 
-    def __init__(
-        self, settings: Settings, embedders: Sequence[Embedder], extractor: Extractor | None
-    ) -> None:
+    def __init__(self, settings: Settings, engines: Engines) -> None:
         self.settings = settings
-        self.embedders = as_encoders(embedders)
-        self.extractor = extractor
+        self.encoders = as_encoders(engines.encoders)
+        self.extractor = engines.extractor
+        self.options = engines.options
         self.keys = KeyRing.of(settings.api_keys_read, settings.api_keys_write)
-        self.vector_store = settings.open_vector_store()
-        self.uploads = UploadStore(
+        self.vector_store = engines.vector_store
+        self.uploads = UploadInbox(
             settings.upload_dir(),
             settings.index_dir,
-            self.embedders,
+            self.encoders,
             batch_size=settings.batch_size,
             max_file_bytes=settings.max_upload_bytes,
             wait_seconds=settings.write_wait_seconds,
-            ann=settings.ann_policy(),
+            ann=engines.ann,
             sentence_vectors=settings.sentence_vectors,
             vector_store=self.vector_store,
         )
         # Loaded here, in the lifespan, once: a cross-encoder is a model like the others.
-        self.second_stage = load_second_stage(settings)
+        self.second_stage = engines.second_stage
         self._retriever: Retriever | None = None
         self._lock = threading.Lock()
         try:
@@ -63,12 +79,12 @@ class Services:
                 if self._retriever is None:
                     handle = IndexHandle(
                         self.settings.index_dir,
-                        specs_of(self.embedders),
+                        specs_of(self.encoders),
                         mmap=self.settings.mmap,
                         vector_store=self.vector_store,
                     )
                     self._retriever = Retriever(
-                        handle, self.embedders, self.settings.search_options(), self.second_stage
+                        handle, self.encoders, self.options, self.second_stage
                     )
         return self._retriever
 

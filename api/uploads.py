@@ -18,14 +18,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from index.encoders.base import Embedder
+from index.encoders.base import Encoder
 from index.errors import DocqaError, DocumentNotFoundError, IndexLockedError, UnsupportedFormatError
 from index.formats import supported_suffixes
 from index.ids import document_id_for_path
 from index.lifecycle.ingest import load_document
 from index.lifecycle.writer import IndexWriter, IngestReport
-from index.stores.base import VectorStore
-from index.stores.faiss_index import AnnPolicy
+from index.stores.base import AnnPolicy, VectorStore
 
 _CHUNK = 1 << 16
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -103,14 +102,14 @@ class UploadResult:
     documents: tuple[StoredDocument, ...]
 
 
-class UploadStore:
+class UploadInbox:
     """Writes uploads into ``data_dir`` and the index in ``index_dir``, one writer at a time."""
 
     def __init__(
         self,
         data_dir: Path,
         index_dir: Path,
-        embedders: Sequence[Embedder],
+        encoders: Sequence[Encoder],
         *,
         batch_size: int = 32,
         max_file_bytes: int,
@@ -124,7 +123,7 @@ class UploadStore:
         self._sentence_vectors = sentence_vectors
         self._vector_store = vector_store
         self._index_dir = index_dir
-        self._embedders = embedders
+        self._encoders = encoders
         self._batch_size = batch_size
         self._max_file_bytes = max_file_bytes
         self._wait_seconds = wait_seconds
@@ -141,7 +140,7 @@ class UploadStore:
                     writer = stack.enter_context(
                         IndexWriter(
                             self._index_dir,
-                            self._embedders,
+                            self._encoders,
                             batch_size=self._batch_size,
                             ann=self._ann,
                             vector_store=self._vector_store,

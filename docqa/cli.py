@@ -66,7 +66,7 @@ def index_command(
     """
     from rich.progress import Progress
 
-    from docqa.wiring import load_embedders
+    from docqa.wiring import ann_policy, load_encoders, vector_store
     from index.lifecycle.ingest import discover, stage_paths
     from index.lifecycle.writer import IndexWriter
 
@@ -79,7 +79,7 @@ def index_command(
     runner: BatchRunner | None = None
     cache: BatchCache | None = None
     try:
-        embedders = load_embedders(settings)
+        encoders = load_encoders(settings)
         if parallel:
             from functools import partial
 
@@ -90,19 +90,19 @@ def index_command(
                 parallel_encoders,
             )
 
-            runner = open_runner(partial(load_embedders, settings), workers, ray)
+            runner = open_runner(partial(load_encoders, settings), workers, ray)
             cache = BatchCache(settings.index_dir / CACHE_DIR)
-            embedders = parallel_encoders(embedders, runner, cache, settings.batch_size * 4)
+            encoders = parallel_encoders(encoders, runner, cache, settings.batch_size * 4)
         with (
             IndexWriter(
                 settings.index_dir,
-                embedders,
+                encoders,
                 rebuild=rebuild,
                 batch_size=settings.batch_size,
-                ann=settings.ann_policy(),
+                ann=ann_policy(settings),
                 sentence_vectors=settings.sentence_vectors,
                 sentence_pooling=settings.sentence_pooling,
-                vector_store=settings.open_vector_store(),
+                vector_store=vector_store(settings),
                 # Enough texts per encoder call to keep every worker busy.
                 embed_chunk=settings.batch_size * 4 * workers * 4 if parallel else None,
             ) as writer,
@@ -142,16 +142,16 @@ def remove_command(
     index_dir: IndexDir = None,
 ) -> None:
     """Remove documents from the index by id."""
-    from docqa.wiring import load_embedders
+    from docqa.wiring import ann_policy, load_encoders, vector_store
     from index.lifecycle.writer import IndexWriter
 
     settings = _settings(index_dir)
     try:
         with IndexWriter(
             settings.index_dir,
-            load_embedders(settings),
-            ann=settings.ann_policy(),
-            vector_store=settings.open_vector_store(),
+            load_encoders(settings),
+            ann=ann_policy(settings),
+            vector_store=vector_store(settings),
         ) as writer:
             missing = [d for d in document_ids if not writer.remove(d)]
             if missing:
@@ -345,7 +345,7 @@ def serve_command(
 
     import uvicorn
 
-    from api.app import create_app
+    from docqa.server import create_app
 
     settings = _settings(index_dir)
     bind_host, bind_port = host or settings.host, port or settings.port
@@ -355,7 +355,9 @@ def serve_command(
     # Each worker process builds its own app (encoders, index) from the environment.
     if index_dir is not None:
         os.environ["DOCQA_INDEX_DIR"] = str(index_dir)
-    uvicorn.run("api.app:create_app", factory=True, workers=workers, host=bind_host, port=bind_port)
+    uvicorn.run(
+        "docqa.server:create_app", factory=True, workers=workers, host=bind_host, port=bind_port
+    )
 
 
 def main() -> None:

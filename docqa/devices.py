@@ -6,7 +6,7 @@ so a CPU machine never imports torch just to find out: the serve and search path
 torch-free there.
 
 On CUDA the encoders run through PyTorch in fp16 (sentence-transformers for MiniLM,
-:class:`~index.encoders.e5.torch_encoder.TorchE5Embedder` for e5): the int8 ONNX graphs
+:class:`~index.encoders.e5.torch_encoder.TorchE5Encoder` for e5): the int8 ONNX graphs
 are made for CPUs (dynamic int8 matmuls), where they are the fastest runtime.
 """
 

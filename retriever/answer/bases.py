@@ -20,8 +20,9 @@ from typing import Any, cast
 import numpy as np
 from torch import nn
 
+from index.fsutil import file_sha256
 from retriever.answer.features import Window, make_windows
-from retriever.answer.weights_io import WeightsMismatchError, file_sha256
+from retriever.errors import WeightsMismatchError
 
 BASES = ("minilm", "e5")
 #: The base of a manifest that does not name one.

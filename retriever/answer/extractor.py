@@ -15,10 +15,10 @@ from retriever.answer.types import (
     WEIGHTS_DIR,
     AnswerExtractor,
     AnswerSpans,
-    Span,
     SpanPrediction,
 )
 from retriever.errors import WeightsMismatchError
+from retriever.types import Span
 
 logger = logging.getLogger(__name__)
 

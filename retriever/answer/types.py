@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from retriever.types import Span
+
 #: The shipped English reader (MiniLM base).
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 #: The multilingual reader (e5 base), for questions and passages in non-Latin scripts.
@@ -28,28 +30,9 @@ class SpanPrediction:
 
 
 @dataclass(frozen=True)
-class Span:
-    """A piece of a passage.
-
-    Attributes:
-        text: The covered text; always ``passage[char_start:char_end]``.
-        char_start: Start offset in the passage given to the extractor.
-        char_end: End offset (exclusive) in that passage.
-    """
-
-    text: str
-    char_start: int
-    char_end: int
-
-    @classmethod
-    def of(cls, passage: str, char_start: int, char_end: int) -> Span:
-        """Build the span ``passage[char_start:char_end]``."""
-        return cls(passage[char_start:char_end], char_start, char_end)
-
-
-@dataclass(frozen=True)
 class AnswerSpans:
-    """The answer found in one passage.
+    """The answer found in one passage (spans of the passage as the extractor returns
+    them; of the document text once :mod:`retriever.answer.choice` adds its offset).
 
     Attributes:
         answer: The short answer (entity or phrase), ``None`` if nothing was found.

@@ -15,7 +15,7 @@ from index.encoders.base import Vectors, as_unit_vectors
 from index.encoders.names import E5_NAME
 from index.errors import DocqaError
 
-__all__ = ["E5_NAME", "E5Embedder", "e5_available"]
+__all__ = ["E5_NAME", "E5Encoder", "e5_available"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def e5_available() -> bool:
     return True
 
 
-class E5Embedder:
+class E5Encoder:
     """e5 with its own ``query:``/``passage:`` prefixes (added by the engine)."""
 
     def __init__(self, num_threads: int | None = None) -> None:

@@ -31,6 +31,22 @@ _SPACES = re.compile(" {2,}")
 _SPACE = re.compile(r"\s")
 
 
+def unigram_tokenizer(vocab: E5Vocab) -> Tokenizer:
+    """A ``tokenizers`` Unigram model over the engine's pieces, with its metaspace rule."""
+    try:
+        from tokenizers import Tokenizer, models, pre_tokenizers
+    except ImportError as exc:  # pragma: no cover - transformers depends on it
+        raise DocqaError("the e5 tokenizer needs tokenizers: pip install tokenizers") from exc
+    fast = Tokenizer(
+        models.Unigram(list(zip(vocab.pieces, vocab.scores, strict=True)), vocab.unk, False)
+    )
+    # split=False: the engine runs Viterbi over the whole string, not per word.
+    fast.pre_tokenizer = pre_tokenizers.Metaspace(
+        replacement=METASPACE, prepend_scheme="always", split=False
+    )
+    return fast
+
+
 class E5Tokenizer:
     """Turns text into the content token ids (no ``<s>``/``</s>``) the engine feeds."""
 
@@ -60,23 +76,8 @@ class E5Tokenizer:
         if self._fast is None:
             with self._lock:
                 if self._fast is None:
-                    self._fast = self._build_unigram()
+                    self._fast = unigram_tokenizer(self.vocab)
         return self._fast
-
-    def _build_unigram(self) -> Tokenizer:
-        try:
-            from tokenizers import Tokenizer, models, pre_tokenizers
-        except ImportError as exc:  # pragma: no cover - transformers depends on it
-            raise DocqaError("the e5 tokenizer needs tokenizers: pip install tokenizers") from exc
-        vocab = self.vocab
-        fast = Tokenizer(
-            models.Unigram(list(zip(vocab.pieces, vocab.scores, strict=True)), vocab.unk, False)
-        )
-        # split=False: the engine runs Viterbi over the whole string, not per word.
-        fast.pre_tokenizer = pre_tokenizers.Metaspace(
-            replacement=METASPACE, prepend_scheme="always", split=False
-        )
-        return fast
 
     def normalize(self, text: str) -> str:
         """The engine's normalisation: codepoint map, then one space per run."""

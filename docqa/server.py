@@ -1,0 +1,53 @@
+"""The served app: the API over engines loaded from Settings (``docqa serve`` runs it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from fastapi import FastAPI
+
+from api import app as api_app
+from api.deps import Engines
+from docqa.settings import Settings
+from docqa.wiring import (
+    ann_policy,
+    load_answer_extractor,
+    load_encoders,
+    load_second_stage,
+    search_options,
+    vector_store,
+)
+from index.encoders.base import Encoder
+from retriever.answer.types import AnswerExtractor
+
+EncoderFactory = Callable[[Settings], Sequence[Encoder]]
+ExtractorFactory = Callable[[Settings], AnswerExtractor | None]
+
+
+def load_engines(
+    settings: Settings,
+    encoder_factory: EncoderFactory = load_encoders,
+    extractor_factory: ExtractorFactory = load_answer_extractor,
+) -> Engines:
+    """Everything the API serves with, built from ``settings`` (run in the lifespan)."""
+    return Engines(
+        encoders=encoder_factory(settings),
+        extractor=extractor_factory(settings),
+        vector_store=vector_store(settings),
+        options=search_options(settings),
+        ann=ann_policy(settings),
+        second_stage=load_second_stage(settings),
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    encoder_factory: EncoderFactory = load_encoders,
+    extractor_factory: ExtractorFactory = load_answer_extractor,
+) -> FastAPI:
+    """The app over ``settings`` (default: the environment); the factories let tests
+    inject fake encoders and extractors."""
+    return api_app.create_app(
+        settings or Settings(),
+        lambda config: load_engines(config, encoder_factory, extractor_factory),
+    )
