@@ -337,7 +337,7 @@ found = CliRunner().invoke(app, ["search", "who signed the agreement?", "--json"
                                  "--index-dir", index_dir])
 assert found.exit_code == 0, found.output
 report = {"torch_after_cli": "torch" in sys.modules}
-from api.app import create_app
+from docqa.server import create_app
 with TestClient(create_app(Settings(index_dir=Path(index_dir)))) as client:
     report["health"] = client.get("/health").json()["readers"]
     client.post("/v1/search", json={"query": "who signed?"}).raise_for_status()
