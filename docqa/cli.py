@@ -245,12 +245,15 @@ def search_command(
     index_dir: IndexDir = None,
 ) -> None:
     """Rank the index's passages for a question."""
-    from retriever.answer.choice import MAX_MARKED_HITS
+    if answers:
+        # Imported only here: a plain search through a server loads no numpy.
+        from retriever.answer.choice import MAX_MARKED_HITS
 
-    if answers and top_k > MAX_MARKED_HITS:
-        raise _fail(
-            f"--answers marks at most {MAX_MARKED_HITS} hits; use --top-k {MAX_MARKED_HITS} or less"
-        )
+        if top_k > MAX_MARKED_HITS:
+            raise _fail(
+                f"--answers marks at most {MAX_MARKED_HITS} hits; "
+                f"use --top-k {MAX_MARKED_HITS} or less"
+            )
     settings = _settings(index_dir)
     body = _request(question, top_k, mode, tag, date_from, date_to)
     url = server or settings.server_url
