@@ -182,6 +182,32 @@ class Settings(BaseSettings):
         10.0, ge=0, description="How long an upload waits for another index writer to finish."
     )
 
+    found_min_score: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="An answer counts as found when the span model extracted it with at "
+        "least this probability; below it, /v1/ask and chat say the documents do not hold "
+        "the answer (found: false) and still list the closest passages.",
+    )
+    source_root: Path | None = Field(
+        None,
+        description="The folder documents were indexed from: citation sources under it are "
+        "shown relative to it over HTTP; other local files show their file name only.",
+    )
+    show_source_paths: bool = Field(
+        False,
+        description="Show citation sources as the server's absolute file paths over HTTP "
+        "(off: relative to source_root, or the file name).",
+    )
+    max_context_paragraphs: int = Field(
+        3,
+        ge=0,
+        le=20,
+        description="Most paragraphs on each side GET /v1/documents/{id}/passages returns "
+        "around a cited one.",
+    )
+
     @field_validator("api_keys_read", "api_keys_write", "cors_origins", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:

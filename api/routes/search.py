@@ -34,7 +34,7 @@ def search(body: SearchRequest, services: ServicesDep) -> Response:
         query=result.query,
         mode=result.mode,
         generation=result.generation,
-        results=[hit_out(hit) for hit in hits],
+        results=[hit_out(hit, services.show_source) for hit in hits],
         took_ms=round((time.perf_counter() - started) * 1000, 3),
     )
     # Serialised once, here: returned as a model, FastAPI would validate it against

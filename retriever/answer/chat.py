@@ -7,7 +7,7 @@ so every claim can be traced to ``citations[n].text``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from index.errors import DocqaError
@@ -68,8 +68,13 @@ def _normal(text: str) -> str:
     return _SPACE.sub(" ", text).strip().lower()
 
 
-def compose(answer: Answer | None, hits: Sequence[Hit]) -> ChatReply:
+def compose(
+    answer: Answer | None, hits: Sequence[Hit], show: Callable[[str], str] = str
+) -> ChatReply:
     """Answer text with ``[n]`` markers and a "Sources:" list.
+
+    ``show`` turns a stored source into the one the reader sees (the HTTP API hides
+    server paths).
 
     The answer's own passage is ``[1]``; other passages whose extracted answer is the
     same text corroborate it and are cited too.
@@ -95,6 +100,6 @@ def compose(answer: Answer | None, hits: Sequence[Hit]) -> ChatReply:
     for c in cited:
         cite = c.hit.citation
         where = f"¶{cite.paragraph}" + (f", p. {cite.page}" if cite.page is not None else "")
-        lines.append(f"[{c.number}] {cite.title} — {cite.source} ({where})")
+        lines.append(f"[{c.number}] {cite.title} — {show(cite.source)} ({where})")
     sources = "Sources:\n" + "\n".join(lines)
     return ChatReply(f"{text}\n\n{sources}", text, sources, cited)
