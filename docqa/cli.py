@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from docqa.render import Payload, answer_payload, hit_payload, hits_table
 from docqa.settings import Settings
 from index.errors import DocqaError
 
 if TYPE_CHECKING:
     from index.encoders.parallel import BatchCache, BatchRunner
+    from retriever.types import SearchResult
 
 app = typer.Typer(help="docqa: ask questions, get ranked paragraphs with citations.")
 out = Console()
@@ -101,6 +101,7 @@ def index_command(
                 batch_size=settings.batch_size,
                 ann=ann_policy(settings),
                 sentence_vectors=settings.sentence_vectors,
+                sentence_pooling=settings.sentence_pooling,
                 vector_store=vector_store(settings),
                 # Enough texts per encoder call to keep every worker busy.
                 embed_chunk=settings.batch_size * 4 * workers * 4 if parallel else None,
@@ -161,84 +162,170 @@ def remove_command(
     out.print(f"generation {report.generation}: removed {report.documents_removed} documents")
 
 
-@app.command("search")
-def search_command(
-    question: Annotated[str, typer.Argument(help="The question.")],
-    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=100)] = 5,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    mode: Annotated[str | None, typer.Option(help="dense, lexical or hybrid.")] = None,
-    tag: Annotated[list[str] | None, typer.Option(help="Only documents with this tag.")] = None,
-    date_from: Annotated[str | None, typer.Option(help="Only documents dated on/after.")] = None,
-    date_to: Annotated[str | None, typer.Option(help="Only documents dated on/before.")] = None,
-    answers: Annotated[
-        bool, typer.Option(help="Mark the answer span in every hit (span model).")
-    ] = False,
-    index_dir: IndexDir = None,
-) -> None:
-    """Ask a question of the index."""
-    from docqa.wiring import load_answer_extractor, load_retriever
+Question = Annotated[str, typer.Argument(help="The question.")]
+TopK = Annotated[int, typer.Option("--top-k", "-k", min=1, max=100)]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (the HTTP API's shape).")]
+ModeOption = Annotated[str | None, typer.Option(help="dense, lexical or hybrid.")]
+Tags = Annotated[list[str] | None, typer.Option(help="Only documents with this tag.")]
+DateFrom = Annotated[str | None, typer.Option(help="Only documents dated on/after.")]
+DateTo = Annotated[str | None, typer.Option(help="Only documents dated on/before.")]
+Server = Annotated[
+    str | None,
+    typer.Option(
+        "--server",
+        help="Ask this running `docqa serve` (http://host:port) instead of loading models "
+        "(default: setting DOCQA_SERVER_URL).",
+    ),
+]
+
+
+def _request(
+    question: str,
+    top_k: int,
+    mode: str | None,
+    tags: list[str] | None,
+    date_from: str | None,
+    date_to: str | None,
+) -> dict[str, object]:
+    body: dict[str, object] = {"query": question, "top_k": top_k}
+    if mode:
+        body["mode"] = mode
+    if tags or date_from or date_to:
+        body["filters"] = {"tags": tags or None, "date_from": date_from, "date_to": date_to}
+    return body
+
+
+def _remote(settings: Settings, server: str, path: str, body: dict[str, object]) -> Payload:
+    from docqa.remote import post
+
+    try:
+        return post(server, path, body, settings.server_key, settings.server_timeout)
+    except DocqaError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _local_search(
+    settings: Settings,
+    question: str,
+    top_k: int,
+    mode: str | None,
+    tags: list[str] | None,
+    date_from: str | None,
+    date_to: str | None,
+) -> SearchResult:
+    # Only retrieval is loaded: the encoders' question graphs and the index.
+    from docqa.wiring import load_retriever
     from index.filters import MetadataFilter
-    from retriever.answer.choice import MAX_MARKED_HITS, marked_hits
     from retriever.types import Mode
 
-    if answers and top_k > MAX_MARKED_HITS:
-        raise _fail(
-            f"--answers marks at most {MAX_MARKED_HITS} hits; use --top-k {MAX_MARKED_HITS} or less"
-        )
-    settings = _settings(index_dir)
     try:
         chosen = Mode(mode) if mode else None
     except ValueError as exc:
         raise _fail(f"--mode must be one of dense, lexical, hybrid; got {mode!r}") from exc
     try:
-        filters = MetadataFilter(tags=tuple(tag or ()), date_from=date_from, date_to=date_to)
-        result = load_retriever(settings).search(question, top_k, chosen, filters)
+        filters = MetadataFilter(tags=tuple(tags or ()), date_from=date_from, date_to=date_to)
+        return load_retriever(settings).search(question, top_k, chosen, filters)
     except DocqaError as exc:
         raise _fail(str(exc)) from exc
-    hits = (
-        marked_hits(load_answer_extractor(settings), result.query, result.hits)
-        if answers
-        else result.hits
-    )
-    if as_json:
+
+
+@app.command("search")
+def search_command(
+    question: Question,
+    top_k: TopK = 5,
+    as_json: AsJson = False,
+    mode: ModeOption = None,
+    tag: Tags = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    answers: Annotated[
+        bool, typer.Option(help="Mark the answer span in every hit (span model).")
+    ] = False,
+    server: Server = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Rank the index's passages for a question."""
+    if answers:
+        # Imported only here: a plain search through a server loads no numpy.
+        from retriever.answer.choice import MAX_MARKED_HITS
+
+        if top_k > MAX_MARKED_HITS:
+            raise _fail(
+                f"--answers marks at most {MAX_MARKED_HITS} hits; "
+                f"use --top-k {MAX_MARKED_HITS} or less"
+            )
+    settings = _settings(index_dir)
+    body = _request(question, top_k, mode, tag, date_from, date_to)
+    url = server or settings.server_url
+    if url:
+        payload = _remote(settings, url, "/v1/search", {**body, "answers": answers})
+    else:
+        from docqa.wiring import load_answer_extractor
+        from retriever.answer.choice import marked_hits
+
+        result = _local_search(settings, question, top_k, mode, tag, date_from, date_to)
+        hits = (
+            marked_hits(load_answer_extractor(settings), result.query, result.hits)
+            if answers
+            else result.hits
+        )
         payload = {
             "query": result.query,
-            "results": [
-                {
-                    "rank": h.rank,
-                    "score": h.score,
-                    "text": h.text,
-                    "char_start": h.citation.char_start,
-                    "char_end": h.citation.char_end,
-                    "citation": asdict(h.citation),
-                    "answer": asdict(h.answer) if h.answer else None,
-                    "sentence": asdict(h.sentence) if h.sentence else None,
-                }
-                for h in hits
-            ],
+            "mode": result.mode.value,
+            "generation": result.generation,
+            "results": [hit_payload(h) for h in hits],
         }
+    if as_json:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"{result.query}  ({result.mode.value}, generation {result.generation})")
-    columns = (
-        ("#", "score", "answer", "passage", "source")
-        if answers
-        else ("#", "score", "passage", "source")
-    )
-    for column in columns:
-        table.add_column(column)
-    for hit in hits:
-        cite = hit.citation
-        row = [str(hit.rank), f"{hit.score:.3f}"]
-        if answers:
-            row.append(hit.answer.text if hit.answer else "")
-        row += [
-            hit.text if len(hit.text) < 400 else hit.text[:400] + "…",
-            f"{cite.title}\n{cite.document_id} ¶{cite.paragraph} "
-            f"[{cite.char_start}:{cite.char_end}]",
-        ]
-        table.add_row(*row)
-    out.print(table)
+    title = f"{payload['query']}  ({payload['mode']}, generation {payload['generation']})"
+    out.print(hits_table(title, payload["results"], answers))
+
+
+@app.command("ask")
+def ask_command(
+    question: Question,
+    top_k: TopK = 5,
+    as_json: AsJson = False,
+    mode: ModeOption = None,
+    tag: Tags = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    server: Server = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Answer a question from the top passages, citing where the answer is."""
+    settings = _settings(index_dir)
+    body = _request(question, top_k, mode, tag, date_from, date_to)
+    url = server or settings.server_url
+    if url:
+        payload = _remote(settings, url, "/v1/ask", body)
+    else:
+        from docqa.wiring import load_answer_extractor
+        from retriever.answer.choice import all_spans, choose_answer, with_spans
+
+        result = _local_search(settings, question, top_k, mode, tag, date_from, date_to)
+        # Only the reader the question and passages need is loaded (see Readers).
+        spans = all_spans(load_answer_extractor(settings), result.query, result.hits)
+        hits = [with_spans(h, s) for h, s in zip(result.hits, spans, strict=True)]
+        payload = {
+            "query": result.query,
+            "mode": result.mode.value,
+            "generation": result.generation,
+            "answer": answer_payload(choose_answer(result.query, result.hits, spans)),
+            "passages": [hit_payload(h) for h in hits],
+        }
+    if as_json:
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    answer = payload.get("answer")
+    if answer is None:
+        out.print("[bold]no answer[/]: the index has no matching passage")
+    else:
+        label = "answer" if not answer["fallback"] else f"answer ({answer['kind']}, fallback)"
+        out.print(f"[bold]{label}:[/] {answer['text']}  [{answer['citation']}]", highlight=False)
+    title = f"{payload['query']}  ({payload['mode']}, generation {payload['generation']})"
+    out.print(hits_table(title, payload["passages"], answers=True))
 
 
 @app.command("serve")

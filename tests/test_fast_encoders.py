@@ -74,9 +74,14 @@ def test_q4_0_blocks_expand_like_the_engine() -> None:
 
 
 def test_tokenizer_matches_the_engine(engine: Any) -> None:
+    from index.encoders.e5.tokenizer import E5Tokenizer
     from index.encoders.e5.weights import ensure_converted, load_tokenizer
 
     tokenizer = load_tokenizer(ensure_converted().directory)
+    # A fresh tokenizer sends short texts (questions) through the engine port until its
+    # Unigram model is built; once built, every text takes the fast path. Both must agree.
+    fresh = E5Tokenizer(tokenizer.vocab)
+    assert tokenizer.unigram is not None
     texts = [
         *PASSAGES,
         *QUESTIONS,
@@ -91,6 +96,7 @@ def test_tokenizer_matches_the_engine(engine: Any) -> None:
             # The engine exposes only the count (with <s> and </s>), not the ids.
             assert len(ids) + 2 == engine._engine.token_count(text, is_query), text
             assert ids == tokenizer.encode_reference(prefix + text), text
+            assert fresh.encode(prefix + text) == ids, text
 
 
 @pytest.fixture(scope="module")

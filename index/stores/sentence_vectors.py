@@ -170,6 +170,38 @@ class SentenceVectors:
             known = passage_vectors[encoder.name]
             parts.extend(known[t][None, :] for t in unique[len(fresh) :])
             added[encoder.name] = np.concatenate(parts)[order]
+        self._append(rows, added)
+
+    def add_pooled(
+        self,
+        passages: Mapping[str, Sequence[int]],
+        sentence_vectors: Mapping[str, Mapping[str, Vectors]],
+        passage_vectors: Mapping[str, Mapping[str, Vectors]],
+    ) -> None:
+        """Add sentences whose vectors the encoders pooled from the passage pass.
+
+        Args:
+            passages: Passage text -> the vector ids that carry it.
+            sentence_vectors: Encoder name -> passage text -> ``(k, d)`` vectors of its
+                ``sentence_spans``, in order (``SentencePooling``).
+            passage_vectors: Encoder name -> passage text -> its (d,) vector; a sentence
+                that is the whole passage takes it, as :meth:`add` does.
+        """
+        rows: list[tuple[int, int, int]] = []
+        parts: dict[str, list[Vectors]] = {name: [] for name in sentence_vectors}
+        for text, ids in passages.items():
+            spans = sentence_spans(text)
+            whole = [text[a:b] == text for a, b in spans]
+            rows.extend((vid, a, b) for vid in ids for a, b in spans)
+            for name, vectors in sentence_vectors.items():
+                own = np.array(vectors[text], dtype=np.float32, copy=True)
+                own[whole] = passage_vectors[name][text]
+                parts[name].extend([own] * len(ids))
+        if not rows:
+            return
+        self._append(rows, {name: np.concatenate(found) for name, found in parts.items()})
+
+    def _append(self, rows: list[tuple[int, int, int]], added: Mapping[str, Vectors]) -> None:
         spans = np.concatenate([self._spans, np.asarray(rows, dtype=np.int64)])
         vectors = {n: np.concatenate([v, added[n]]) for n, v in self._vectors.items()}
         # Sorted by vector id (stable: sentence order within a passage is kept).

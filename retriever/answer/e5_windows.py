@@ -10,13 +10,9 @@ Window length, stride and question cut are those of ``features`` (the same reade
 
 from __future__ import annotations
 
-import re
-
 from index.encoders.e5.checkpoint import E5Vocab
-from index.encoders.e5.tokenizer import unigram_tokenizer
+from index.encoders.e5.tokenizer import E5Tokenizer
 from retriever.answer.features import MAX_LEN, MAX_QUESTION_TOKENS, STRIDE, Window
-
-_SPACE = re.compile(r"\s")
 
 Pieces = tuple[list[int], list[tuple[int, int] | None]]
 
@@ -25,13 +21,13 @@ class E5Windows:
     """Tokenise with offsets and cut pairs into windows (callable like ``make_windows``).
 
     Args:
-        vocab: The e5 vocabulary (``load_tokenizer(converted_dir).vocab``).
+        tokenizer: The e5 encoder's tokenizer (``load_tokenizer(converted_dir)``); its
+            Unigram model (a few hundred MB for 250k pieces) is shared, not rebuilt.
     """
 
-    def __init__(self, vocab: E5Vocab) -> None:
-        self._vocab = vocab
-        self._table = dict(vocab.normalization)
-        self._fast = unigram_tokenizer(vocab)
+    def __init__(self, tokenizer: E5Tokenizer) -> None:
+        self._vocab = tokenizer.vocab
+        self._tokenizer = tokenizer
 
     @property
     def vocab(self) -> E5Vocab:
@@ -44,36 +40,8 @@ class E5Windows:
         return self._vocab.pad
 
     def pieces(self, text: str) -> Pieces:
-        """Content ids of ``text`` and each piece's span in ``text`` (``None``: blank).
-
-        Normalisation (the engine's codepoint map, then one space per run) is done here
-        with a map from normalised back to original positions, so offsets survive it.
-        """
-        chars: list[str] = []
-        source: list[int] = []
-        for index, char in enumerate(text):
-            mapped = self._table.get(ord(char), char)
-            for out in mapped:
-                if out == " " and chars and chars[-1] == " ":
-                    continue
-                chars.append(out)
-                source.append(index)
-        if not chars:
-            return [], []
-        encoding = self._fast.encode("".join(chars), add_special_tokens=False)
-        spans: list[tuple[int, int] | None] = []
-        for a, b in encoding.offsets:
-            if b <= a:
-                spans.append(None)
-                continue
-            start, end = source[a], source[b - 1] + 1
-            # A piece's span may include the space its metaspace stands for: drop it.
-            while start < end and _SPACE.match(text[start]):
-                start += 1
-            while end > start and _SPACE.match(text[end - 1]):
-                end -= 1
-            spans.append((start, end) if end > start else None)
-        return list(encoding.ids), spans
+        """Content ids of ``text`` and each piece's span in ``text`` (``None``: blank)."""
+        return self._tokenizer.pieces(text)
 
     def __call__(self, questions: list[str], passages: list[str]) -> list[Window]:
         """Windows of every pair, in pair order (see ``features.make_windows``)."""

@@ -10,9 +10,14 @@ from typing import Protocol
 from index.errors import DocqaError
 from retriever.answer.routing import RoutedExtractor
 from retriever.answer.sentences import covering_sentence
-from retriever.answer.span_model import E5_WEIGHTS_DIR, WEIGHTS_DIR, SpanModel, SpanPrediction
-from retriever.answer.types import AnswerExtractor, AnswerSpans
-from retriever.answer.weights_io import WeightsMismatchError
+from retriever.answer.types import (
+    E5_WEIGHTS_DIR,
+    WEIGHTS_DIR,
+    AnswerExtractor,
+    AnswerSpans,
+    SpanPrediction,
+)
+from retriever.errors import WeightsMismatchError
 from retriever.types import Span
 
 logger = logging.getLogger(__name__)
@@ -96,6 +101,9 @@ def load_default_extractor(weights_dir: Path = WEIGHTS_DIR) -> AnswerExtractor:
     Raises:
         WeightsMismatchError: The weights are missing or do not fit their base model.
     """
+    # torch comes in with the span model, on the first reader loaded, never on import.
+    from retriever.answer.span_model import SpanModel
+
     with _LOCK:
         if weights_dir not in _LOADED:
             _LOADED[weights_dir] = SpanExtractor(SpanModel.load(weights_dir))

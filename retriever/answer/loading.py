@@ -14,16 +14,30 @@ from retriever.answer.types import AnswerExtractor
 logger = logging.getLogger(__name__)
 
 
-def load_extractor(reader: str) -> AnswerExtractor | None:
-    """The shipped span extractor ``reader``, or None (logged) when it is unavailable."""
+def load_extractor(reader: str, preload: bool = False) -> AnswerExtractor | None:
+    """The shipped span reader(s) ``reader``, or None (logged) when not installed.
+
+    Each reader is loaded by the first question that needs it (torch and the model's
+    weights with it), unless ``preload`` asks for all of them now; ``/health`` reports
+    which are loaded (:func:`reader_status`).
+    """
     try:
-        from retriever.answer.extractor import load_reader
+        from retriever.answer.on_demand import readers_on_demand
     except ImportError as exc:
         logger.warning("answer extractor not installed (%s): answers fall back to sentences", exc)
         return None
-    try:
-        extractor = load_reader(reader)
-    except Exception as exc:  # noqa: BLE001 - missing weights must not stop the server
-        logger.warning("answer extractor unavailable (%s): answers fall back to sentences", exc)
-        return None
-    return extractor
+    readers = readers_on_demand(reader)
+    if preload:
+        readers.load_all()
+    return readers
+
+
+def reader_status(extractor: AnswerExtractor | None) -> dict[str, str]:
+    """Each reader's state (``on_demand``, ``loaded``, ``unavailable``) by name; an
+    extractor that is not the shipped on-demand set counts as one loaded reader."""
+    if extractor is None:
+        return {}
+    status = getattr(extractor, "status", None)
+    if callable(status):
+        return dict(status())
+    return {"custom": "loaded"}

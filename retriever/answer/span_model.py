@@ -8,7 +8,6 @@ names the base (see ``weights_io``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -25,35 +24,21 @@ from retriever.answer.bases import (
     load_base,
 )
 from retriever.answer.features import Window
+from retriever.answer.types import E5_WEIGHTS_DIR, WEIGHTS_DIR, SpanPrediction
 from retriever.answer.weights_io import (
     HEAD_FILE,
-    WeightsMismatchError,
     apply_layer_delta,
     layer_file,
     load_head,
     read_manifest,
 )
+from retriever.errors import WeightsMismatchError
+
+# Defined in ``types`` (importable without torch); re-exported for their old callers.
+__all__ = ["E5_WEIGHTS_DIR", "WEIGHTS_DIR", "SpanModel", "SpanPrediction"]
 
 #: Longest answer considered, in tokens.
 MAX_ANSWER_TOKENS = 30
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-#: The multilingual reader (e5 base), for questions and passages in non-Latin scripts.
-E5_WEIGHTS_DIR = WEIGHTS_DIR.with_name("weights_e5")
-
-
-@dataclass(frozen=True)
-class SpanPrediction:
-    """Best answer span of one (question, passage) pair.
-
-    Attributes:
-        char_start: Start offset in the passage.
-        char_end: End offset (exclusive) in the passage.
-        prob: P(start) * P(end) under the model, in [0, 1].
-    """
-
-    char_start: int
-    char_end: int
-    prob: float
 
 
 def pad_windows(windows: list[Window], pad_id: int) -> tuple[torch.Tensor, ...]:

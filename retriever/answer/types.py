@@ -3,9 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from retriever.types import Span
+
+#: The shipped English reader (MiniLM base).
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+#: The multilingual reader (e5 base), for questions and passages in non-Latin scripts.
+E5_WEIGHTS_DIR = WEIGHTS_DIR.with_name("weights_e5")
+
+
+@dataclass(frozen=True)
+class SpanPrediction:
+    """Best answer span of one (question, passage) pair.
+
+    Attributes:
+        char_start: Start offset in the passage.
+        char_end: End offset (exclusive) in the passage.
+        prob: P(start) * P(end) under the model, in [0, 1].
+    """
+
+    char_start: int
+    char_end: int
+    prob: float
 
 
 @dataclass(frozen=True)

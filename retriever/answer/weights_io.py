@@ -17,15 +17,14 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from retriever.errors import WeightsMismatchError
+
+__all__ = ["WeightsMismatchError"]  # re-exported: raised by the readers of this module
 from index.fsutil import atomic_file, atomic_write_text
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 HEAD_FILE = "head.safetensors"
-
-
-class WeightsMismatchError(RuntimeError):
-    """The shipped answer weights do not fit the installed base model."""
 
 
 def layer_file(index: int) -> str:

@@ -12,11 +12,13 @@ import threading
 import numpy as np
 
 from index.encoders.base import Vectors, as_unit_vectors
+from index.encoders.names import E5_NAME
 from index.errors import DocqaError
+
+__all__ = ["E5_NAME", "E5Encoder", "e5_available"]
 
 logger = logging.getLogger(__name__)
 
-E5_NAME = "multilingual-e5-small"
 _DIMENSION = 384
 
 

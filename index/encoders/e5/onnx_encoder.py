@@ -8,6 +8,7 @@ with the engine for speed (``scripts/check_e5_equivalence.py`` measures both).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,10 +17,12 @@ import numpy as np
 import numpy.typing as npt
 
 from index.encoders.base import Vectors
-from index.encoders.bert_onnx import INPUTS, ensure_bert_onnx
+from index.encoders.bert_onnx import INPUTS, OUTPUT, STATES, ensure_bert_onnx, with_token_states
 from index.encoders.e5 import pipeline as e5_pipeline
-from index.encoders.e5.weights import ensure_converted, load_bert, load_tokenizer
+from index.encoders.e5.weights import ensure_converted, load_bert, load_tokenizer, word_table
+from index.encoders.sentence_pooling import Span, finish
 from index.encoders.sessions import EncoderSessions
+from index.encoders.word_table import share_word_table
 from index.errors import DocqaError
 
 if TYPE_CHECKING:
@@ -66,7 +69,15 @@ class E5OnnxEncoder(e5_pipeline.PipelineEncoder):
                 quantized=True,
                 ffn_out=True,
             )
-        self._sessions = EncoderSessions.open(path, questions, num_threads or os.cpu_count() or 1)
+        # Both graphs read the one word table the e5 reader maps too (index.encoders.word_table);
+        # passages also return their token states, for pooled sentence vectors.
+        table = word_table(converted.directory)
+        passages = share_word_table(with_token_states(path), table)
+        self._sessions = EncoderSessions.open(
+            passages,
+            passages if questions == path else share_word_table(questions, table),
+            num_threads or os.cpu_count() or 1,
+        )
         self._quantized = quantized
 
     @property
@@ -82,8 +93,32 @@ class E5OnnxEncoder(e5_pipeline.PipelineEncoder):
     def _pooled(
         session: ort.InferenceSession, ids: e5_pipeline.IdArray, mask: e5_pipeline.IdArray
     ) -> npt.NDArray[np.float32]:
-        (pooled,) = session.run(None, dict(zip(INPUTS, (ids, mask), strict=True)))
+        (pooled,) = session.run([OUTPUT], dict(zip(INPUTS, (ids, mask), strict=True)))
         return np.asarray(pooled, dtype=np.float32)
+
+    def _forward_states(
+        self, ids: e5_pipeline.IdArray, mask: e5_pipeline.IdArray
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        feeds = dict(zip(INPUTS, (ids, mask), strict=True))
+        pooled, states = self._sessions.passages.run([OUTPUT, STATES], feeds)
+        return np.asarray(pooled, dtype=np.float32), np.asarray(states, dtype=np.float32)
+
+    def encode_passages_pooled(
+        self, texts: list[str], sentences: Sequence[Sequence[Span]], batch_size: int = 32
+    ) -> tuple[Vectors, Vectors]:
+        """Passage vectors and their sentences' vectors from one pass (``SentencePooling``)."""
+        with self._lock:
+            passages, means, missing = e5_pipeline.encode_pooled(
+                texts,
+                sentences,
+                self._tokenizer,
+                self._forward_states,
+                self._max_positions,
+                self.DIMENSION,
+                batch_size,
+            )
+        done = finish(texts, sentences, means, missing, self.encode_passages, self.DIMENSION)
+        return passages, done
 
     def _forward(
         self, ids: e5_pipeline.IdArray, mask: e5_pipeline.IdArray

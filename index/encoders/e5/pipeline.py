@@ -11,7 +11,7 @@ Backends only supply a function from a padded batch to per-window mean vectors.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +21,7 @@ from index.encoders.base import Vectors, as_unit_vectors
 from index.encoders.batching import padded_batches
 from index.encoders.e5.engine import E5_NAME
 from index.encoders.e5.tokenizer import E5Tokenizer
+from index.encoders.sentence_pooling import Span, TokenSpans, pool_sentences
 
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
@@ -29,6 +30,10 @@ IdArray = npt.NDArray[np.int64]
 #: ``(input_ids, attention_mask)``, both ``(batch, length)`` int64, to mean-pooled
 #: float32 ``(batch, hidden)``: the mean over the tokens the mask keeps.
 PooledForward = Callable[[IdArray, IdArray], npt.NDArray[np.float32]]
+#: Like :data:`PooledForward`, also returning the ``(batch, length, hidden)`` token states.
+StatesForward = Callable[
+    [IdArray, IdArray], tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]
+]
 
 
 @dataclass(frozen=True)
@@ -44,15 +49,34 @@ def windows(
     tokenizer: E5Tokenizer, texts: list[str], prefix: str, max_positions: int
 ) -> list[Window]:
     """Every window of every text, in text order."""
+    contents = [tokenizer.encode(prefix + text) for text in texts]
+    return _frame(tokenizer, contents, max_positions)
+
+
+def _frame(tokenizer: E5Tokenizer, contents: list[list[int]], max_positions: int) -> list[Window]:
     width = max_positions - 2
     vocab = tokenizer.vocab
     found: list[Window] = []
-    for index, text in enumerate(texts):
-        content = tokenizer.encode(prefix + text)
+    for index, content in enumerate(contents):
         for start in range(0, max(len(content), 1), width):
             piece = content[start : start + width]
             ids = (vocab.bos, *piece, vocab.eos)
             found.append(Window(index, ids, float(max(len(piece), 1))))
+    return found
+
+
+def _token_spans(
+    tokenizer: E5Tokenizer, text: str, prefix: str, content: list[int]
+) -> TokenSpans | None:
+    """Character spans in ``text`` of the tokens of ``prefix + text`` (-1: the prefix's);
+    None in the rare case the offset-keeping tokenisation differs from the engine's."""
+    ids, spans = tokenizer.pieces(prefix + text)
+    if ids != content:
+        return None
+    shift = len(prefix)
+    rows = [(-1, -1) if span is None else (span[0] - shift, span[1] - shift) for span in spans]
+    found = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+    found[found[:, 0] < 0] = -1  # the prefix's own tokens
     return found
 
 
@@ -79,6 +103,51 @@ def encode(
         summed[window.text] += window.weight * vector
     # Dividing by the total weight is skipped: normalisation makes it irrelevant.
     return as_unit_vectors(summed, dimension)
+
+
+def encode_pooled(
+    texts: list[str],
+    sentences: Sequence[Sequence[Span]],
+    tokenizer: E5Tokenizer,
+    forward: StatesForward,
+    max_positions: int,
+    dimension: int,
+    batch_size: int,
+) -> tuple[Vectors, list[npt.NDArray[np.float32]], list[list[int]]]:
+    """Passage vectors as :func:`encode` gives them, and their sentences' mean token
+    states (``index.encoders.sentence_pooling``): per text, the means and the sentences to encode
+    on their own (no token reached them, or the text's offsets were not exact)."""
+    contents = [tokenizer.encode(PASSAGE_PREFIX + text) for text in texts]
+    found = _frame(tokenizer, contents, max_positions)
+    width = max_positions - 2
+    starts: list[int] = []
+    for k, window in enumerate(found):
+        same = k > 0 and found[k - 1].text == window.text
+        starts.append(starts[-1] + width if same else 0)
+    states = [np.zeros((len(c), dimension), dtype=np.float32) for c in contents]
+    pooled = np.zeros((len(found), dimension), dtype=np.float32)
+    rows = [window.ids for window in found]
+    for chosen, ids, mask in padded_batches(rows, max(batch_size, 1), tokenizer.vocab.pad):
+        vectors, hidden = forward(ids, mask)
+        pooled[chosen] = vectors
+        for row, k in enumerate(chosen):
+            size = len(found[k].ids) - 2
+            states[found[k].text][starts[k] : starts[k] + size] = hidden[row, 1 : 1 + size]
+    summed = np.zeros((len(texts), dimension), dtype=np.float64)
+    for window, vector in zip(found, pooled, strict=True):
+        summed[window.text] += window.weight * vector
+    means: list[npt.NDArray[np.float32]] = []
+    missing: list[list[int]] = []
+    for i, text in enumerate(texts):
+        tokens = _token_spans(tokenizer, text, PASSAGE_PREFIX, contents[i])
+        if tokens is None:
+            means.append(np.zeros((len(sentences[i]), dimension), dtype=np.float32))
+            missing.append(list(range(len(sentences[i]))))
+            continue
+        mean, lost = pool_sentences(states[i], tokens, sentences[i])
+        means.append(mean)
+        missing.append(lost)
+    return as_unit_vectors(summed, dimension), means, missing
 
 
 class PipelineEncoder:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,11 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 METASPACE = "\u2581"
+#: Texts up to this many characters are tokenised by the engine port until something
+#: builds the Unigram model (an ingest, the e5 reader): questions, in a search server.
+SHORT_TEXT_CHARS = 200
 _SPACES = re.compile(" {2,}")
+_SPACE = re.compile(r"\s")
 
 
 def unigram_tokenizer(vocab: E5Vocab) -> Tokenizer:
@@ -48,14 +53,31 @@ class E5Tokenizer:
     def __init__(self, vocab: E5Vocab) -> None:
         self.vocab = vocab
         self._table = {cp: text for cp, text in vocab.normalization.items()}
-        # First id wins on a duplicate piece, as in the engine's hash table.
-        self._ids: dict[str, int] = {}
-        for index, piece in enumerate(vocab.pieces):
-            if index != vocab.unk and piece:
-                self._ids.setdefault(piece, index)
-        self._max_piece_chars = max(len(p) for p in self._ids)
+        # First id wins on a duplicate piece, as in the engine's hash table: built in
+        # reverse so the lowest id is written last (a C-speed loop, at every start).
+        pieces = list(vocab.pieces)
+        pieces[vocab.unk] = ""
+        self._ids: dict[str, int] = dict(
+            zip(reversed(pieces), range(len(pieces) - 1, -1, -1), strict=True)
+        )
+        self._ids.pop("", None)
+        self._max_piece_chars = max(map(len, self._ids))
         self._unk_score = min(vocab.scores) - 10.0
-        self._fast = unigram_tokenizer(vocab)
+        self._fast: Tokenizer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def unigram(self) -> Tokenizer:
+        """The ``tokenizers`` Unigram over the pieces (metaspace, whole-string Viterbi).
+
+        Built on first use: for 250k pieces it takes a few seconds and a few hundred MB,
+        which a process that only encodes questions does not need (see :meth:`encode`).
+        """
+        if self._fast is None:
+            with self._lock:
+                if self._fast is None:
+                    self._fast = unigram_tokenizer(self.vocab)
+        return self._fast
 
     def normalize(self, text: str) -> str:
         """The engine's normalisation: codepoint map, then one space per run."""
@@ -68,10 +90,46 @@ class E5Tokenizer:
         normalized = self.normalize(text)
         if not normalized or METASPACE in normalized or "<unk>" in normalized:
             return self._viterbi(normalized)
-        ids: list[int] = self._fast.encode(normalized, add_special_tokens=False).ids
+        if self._fast is None and len(normalized) <= SHORT_TEXT_CHARS:
+            # A question, while the Unigram model is not built: the engine port gives
+            # the same ids (it is the reference) in about a millisecond.
+            return self._viterbi(normalized)
+        ids: list[int] = self.unigram.encode(normalized, add_special_tokens=False).ids
         if self.vocab.unk in ids:
             return self._viterbi(normalized)
         return ids
+
+    def pieces(self, text: str) -> tuple[list[int], list[tuple[int, int] | None]]:
+        """Content ids of ``text`` and each piece's span in ``text`` (``None``: blank).
+
+        Normalisation (the engine's codepoint map, then one space per run) is done here
+        with a map from normalised back to original positions, so offsets survive it.
+        """
+        chars: list[str] = []
+        source: list[int] = []
+        for index, char in enumerate(text):
+            mapped = self._table.get(ord(char), char)
+            for out in mapped:
+                if out == " " and chars and chars[-1] == " ":
+                    continue
+                chars.append(out)
+                source.append(index)
+        if not chars:
+            return [], []
+        encoding = self.unigram.encode("".join(chars), add_special_tokens=False)
+        spans: list[tuple[int, int] | None] = []
+        for a, b in encoding.offsets:
+            if b <= a:
+                spans.append(None)
+                continue
+            start, end = source[a], source[b - 1] + 1
+            # A piece's span may include the space its metaspace stands for: drop it.
+            while start < end and _SPACE.match(text[start]):
+                start += 1
+            while end > start and _SPACE.match(text[end - 1]):
+                end -= 1
+            spans.append((start, end) if end > start else None)
+        return list(encoding.ids), spans
 
     def encode_reference(self, text: str) -> list[int]:
         """The pure-Python port of the engine, for checking the fast path."""
@@ -128,7 +186,7 @@ def load_vocab(path: Path) -> E5Vocab:
     special = record["special"]
     return E5Vocab(
         pieces=tuple(record["pieces"]),
-        scores=tuple(float(s) for s in record["scores"]),
+        scores=tuple(map(float, record["scores"])),
         bos=int(special["bos"]),
         eos=int(special["eos"]),
         pad=int(special["pad"]),

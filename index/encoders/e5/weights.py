@@ -10,6 +10,7 @@ tables beside it, and read from there afterwards.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -22,7 +23,7 @@ from index import fsutil
 from index.encoders.e5.checkpoint import E5Checkpoint, E5Shape, read_e5_bin
 from index.encoders.e5.tokenizer import E5Tokenizer, load_vocab, save_vocab
 from index.errors import DocqaError
-from index.fsutil import fsync_tree
+from index.fsutil import atomic_write_text, fsync_tree
 
 if TYPE_CHECKING:
     import torch
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 CACHE_FORMAT = 1
 _SOURCE = "source.json"
 _VOCAB = "e5_vocab.json"
+_WORD_TABLE = "e5-word-table.f32"
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,22 @@ def _fingerprint(source: Path) -> dict[str, object]:
     return {"format": CACHE_FORMAT, "source_sha256": fsutil.file_sha256(source)}
 
 
+def _stat(source: Path) -> dict[str, object]:
+    found = source.stat()
+    return {"source_size": found.st_size, "source_mtime_ns": found.st_mtime_ns}
+
+
+def _unchanged_since_recorded(directory: Path, source: Path) -> bool:
+    """The source file has the size and modification time recorded when it was last
+    hashed: the digest (a full read, at every start) need not be computed again."""
+    try:
+        recorded = json.loads((directory / _SOURCE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    current = {"format": CACHE_FORMAT, "source": str(source.resolve()), **_stat(source)}
+    return all(recorded.get(key) == value for key, value in current.items())
+
+
 def _is_current(directory: Path, fingerprint: dict[str, object]) -> bool:
     try:
         recorded = json.loads((directory / _SOURCE).read_text(encoding="utf-8"))
@@ -124,7 +142,12 @@ def _build(source: Path, target: Path, fingerprint: dict[str, object]) -> None:
     model.load_state_dict(bert_state_dict(checkpoint), strict=True)
     model.save_pretrained(str(target))
     save_vocab(checkpoint.vocab, target / _VOCAB)
-    record = dict(fingerprint, source=str(source), max_positions=checkpoint.shape.max_positions)
+    record = dict(
+        fingerprint,
+        source=str(source),
+        max_positions=checkpoint.shape.max_positions,
+        **_stat(source),
+    )
     (target / _SOURCE).write_text(json.dumps(record, indent=2), encoding="utf-8")
 
 
@@ -140,8 +163,11 @@ def ensure_converted(cache_dir: Path | None = None, source: Path | None = None) 
     """
     source = source or engine_model_file()
     target = cache_dir or fsutil.cache_dir("e5-small-torch")
-    fingerprint = _fingerprint(source)
-    if not _is_current(target, fingerprint):
+    if _unchanged_since_recorded(target, source):
+        fingerprint: dict[str, object] = {}
+    else:
+        fingerprint = _fingerprint(source)
+    if fingerprint and not _is_current(target, fingerprint):
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.with_name(f".{target.name}.tmp-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
@@ -163,6 +189,10 @@ def ensure_converted(cache_dir: Path | None = None, source: Path | None = None) 
             if not _is_current(target, fingerprint):
                 raise
     record = json.loads((target / _SOURCE).read_text(encoding="utf-8"))
+    if fingerprint and not _unchanged_since_recorded(target, source):
+        # Hashed and current: remember the file's stat so later starts skip the digest.
+        record.update(source=str(source.resolve()), **_stat(source))
+        atomic_write_text(target / _SOURCE, json.dumps(record, indent=2))
     return ConvertedE5(directory=target, max_positions=int(record["max_positions"]))
 
 
@@ -190,6 +220,19 @@ def load_bert(directory: Path, attention: str = "sdpa") -> BertModel:
     return model  # from_pretrained leaves the model in eval mode
 
 
+def word_table(directory: Path) -> Path:
+    """The word-embedding table of the converted model in ``directory``, as one raw file
+    that the ONNX graphs and the e5 reader all memory-map (``index.encoders.word_table``)."""
+    from index.encoders.word_table import ensure_word_table
+
+    return ensure_word_table(directory / "model.safetensors", directory / _WORD_TABLE)
+
+
+@functools.cache
 def load_tokenizer(directory: Path) -> E5Tokenizer:
-    """The engine-exact tokenizer saved beside the converted model."""
+    """The engine-exact tokenizer saved beside the converted model.
+
+    One per directory and process: its Unigram model takes a few hundred MB, and the
+    encoder and the e5 reader use the same one.
+    """
     return E5Tokenizer(load_vocab(directory / _VOCAB))
