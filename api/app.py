@@ -16,12 +16,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from api.answers import ExtractorFactory, load_extractor
+from api.auth import KeyRing
 from api.deps import Services
 from api.errors import install_error_handlers
+from api.gate import EarlyAuthMiddleware
 from api.limits import BodyLimitMiddleware
 from api.metrics import IndexSize, Metrics, MetricsMiddleware
 from api.routes import ask, chat, documents, health, metrics, models, search, web
 from api.routes.web import STATIC_DIR
+from api.shutdown import stop_on_signals
 from docqa.settings import Settings
 from index.embedder import Embedder
 from index.errors import DocqaError
@@ -78,8 +81,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         embedders = await run_in_threadpool(embedder_factory, config)
         extractor = await run_in_threadpool(extractor_factory, config)
-        app.state.services = Services(config, embedders, extractor)
-        yield
+        services = Services(config, embedders, extractor)
+        app.state.services = services
+        with stop_on_signals(services.stopping):
+            yield
+        services.stopping.set()
 
     app = FastAPI(
         title="docqa",
@@ -102,6 +108,11 @@ def create_app(
     # Added innermost first: metrics see every response (413s and CORS preflights too).
     app.add_middleware(
         BodyLimitMiddleware, max_body=config.max_body_bytes, max_upload=config.max_upload_bytes
+    )
+    # Outside the body limit: a request without a valid key is refused before any of its
+    # body is read, whatever its size.
+    app.add_middleware(
+        EarlyAuthMiddleware, keys=KeyRing.of(config.api_keys_read, config.api_keys_write)
     )
     if config.cors_origins:
         app.add_middleware(

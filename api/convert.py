@@ -16,6 +16,7 @@ from api.schemas import (
     HitOut,
     SpanOut,
 )
+from api.sources import SourcePaths
 from index.filters import MetadataFilter
 from index.models import DocumentInfo
 from retriever.types import Hit, Span
@@ -101,11 +102,11 @@ def chat_turns(messages: Sequence[ChatMessageIn]) -> list[ChatTurn]:
     return turns
 
 
-def document_out(info: DocumentInfo) -> DocumentOut:
+def document_out(info: DocumentInfo, sources: SourcePaths) -> DocumentOut:
     return DocumentOut(
         document_id=info.document_id,
         title=info.title,
-        source=info.source,
+        source=sources.show(info.source),
         passages=info.n_passages,
         metadata=info.metadata,
     )

@@ -11,6 +11,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from api.answers import Extractor
 from api.auth import KeyRing, Scope, presented_key
+from api.sources import SourcePaths
 from api.uploads import UploadStore
 from docqa.settings import Settings
 from docqa.wiring import load_second_stage
@@ -35,6 +36,8 @@ class Services:
         self.embedders = as_encoders(embedders)
         self.extractor = extractor
         self.keys = KeyRing.of(settings.api_keys_read, settings.api_keys_write)
+        roots = [r.resolve() for r in (settings.source_root, settings.upload_dir()) if r]
+        self.sources = SourcePaths(tuple(roots), settings.expose_source_paths)
         self.vector_store = settings.open_vector_store()
         self.uploads = UploadStore(
             settings.upload_dir(),
@@ -46,7 +49,12 @@ class Services:
             ann=settings.ann_policy(),
             sentence_vectors=settings.sentence_vectors,
             vector_store=self.vector_store,
+            extract_limits=settings.extract_limits(),
+            passage_limits=settings.passage_limits(),
+            embed_timeout_s=settings.embed_timeout_s,
         )
+        # Set on SIGTERM/SIGINT and at shutdown: running uploads stop and commit nothing.
+        self.stopping = threading.Event()
         # Loaded here, in the lifespan, once: a cross-encoder is a model like the others.
         self.second_stage = load_second_stage(settings)
         self._retriever: Retriever | None = None

@@ -29,7 +29,8 @@ async def retrieve(
     filters: MetadataFilter | None,
 ) -> SearchResult:
     """Search in a worker thread (encoding and FAISS are CPU-bound)."""
-    return await run_in_threadpool(services.retriever().search, question, top_k, mode, filters)
+    result = await run_in_threadpool(services.retriever().search, question, top_k, mode, filters)
+    return services.sources.result(result)
 
 
 def _answered(result: SearchResult, spans: list[PassageSpans]) -> Answered:

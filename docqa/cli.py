@@ -104,11 +104,17 @@ def index_command(
                 vector_store=settings.open_vector_store(),
                 # Enough texts per encoder call to keep every worker busy.
                 embed_chunk=settings.batch_size * 4 * workers * 4 if parallel else None,
+                limits=settings.passage_limits(),
             ) as writer,
             Progress(console=err, transient=False) as bar,
         ):
             reading = bar.add_task("reading files", total=len(discovery.files))
-            errors = stage_paths(writer, discovery, on_file=lambda _p: bar.advance(reading))
+            errors = stage_paths(
+                writer,
+                discovery,
+                on_file=lambda _p: bar.advance(reading),
+                limits=settings.extract_limits(),
+            )
             embedding = bar.add_task("embedding", total=None)
             report = writer.commit(
                 progress=lambda done, total: bar.update(embedding, completed=done, total=total)

@@ -21,20 +21,21 @@ import numpy as np
 from index import generation as gen
 from index.embedder import Embedder, Vectors
 from index.encoders import as_encoders, specs_of
-from index.errors import IndexMismatchError
+from index.errors import ExtractionError, IndexMismatchError
 from index.extracted import Extracted, Heading, PageSpan
 from index.ids import content_hash, passage_id
 from index.lexical import build_lexical
 from index.manifest import FORMAT_VERSION, Manifest
 from index.models import DocumentInput, Passage
+from index.passage_bounds import PassageLimits, bounded_paragraphs
 from index.sentence_vectors import SentenceVectors, sentences_to_embed
-from index.splitter import split_paragraphs
 from index.store import STORE_NAME, Store
 from index.vector_store import FaissStore, RowFields, VectorStore, VectorWriter
 from index.vectors import AnnPolicy
 from index.version import package_version
 
 Progress = Callable[[int, int], None]
+Check = Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class IndexWriter:
         sentence_vectors: bool = True,
         vector_store: VectorStore | None = None,
         embed_chunk: int | None = None,
+        limits: PassageLimits | None = None,
     ) -> None:
         # ``vector_store``: where passage vectors live (default: FAISS files in each
         # generation). ``embed_chunk``: texts per encoder call (default four batches); a
@@ -105,6 +107,7 @@ class IndexWriter:
         self._fields: dict[int, RowFields] = {}  # pending vector id -> its filter fields
         self._retag: dict[int, RowFields] = {}  # kept vector id -> its document's new fields
         self._with_sentences = sentence_vectors
+        self._limits = limits or PassageLimits()
         self._stack = ExitStack()
         self._pending: dict[int, str] = {}  # vector id -> text still to embed
         self._removed_vectors: list[int] = []
@@ -152,6 +155,13 @@ class IndexWriter:
     def upsert(self, doc: DocumentInput) -> str:
         """Stage a document; returns ``"added"``, ``"updated"`` or ``"unchanged"``."""
         doc_hash = _document_hash(doc)
+        paragraphs = bounded_paragraphs(doc.text, self._limits.max_paragraph_chars)
+        if len(paragraphs) > self._limits.max_passages:
+            raise ExtractionError(
+                doc.source,
+                f"{len(paragraphs)} passages; the limit per file is "
+                f"{self._limits.max_passages} (DOCQA_MAX_FILE_PASSAGES)",
+            )
         old_hash = self.store.document_hash(doc.document_id)
         if old_hash == doc_hash:
             self._counts["unchanged"] += 1
@@ -162,7 +172,7 @@ class IndexWriter:
         layout = _layout(doc)
         fields = RowFields.of(doc.document_id, doc.metadata)
         seen: set[str] = set()
-        for paragraph in split_paragraphs(doc.text):
+        for paragraph in paragraphs:
             digest = content_hash(paragraph.text)
             if digest in seen:  # identical paragraphs are stored once per document
                 continue
@@ -217,7 +227,7 @@ class IndexWriter:
         """``document_id -> source`` of every document in the staged generation."""
         return {info.document_id: info.source for info in self.store.documents()}
 
-    def _embed_pending(self, progress: Progress | None) -> None:
+    def _embed_pending(self, progress: Progress | None, check: Check | None) -> None:
         # Identical texts (across documents) are embedded once; longest first keeps
         # padding inside each batch small.
         by_text: dict[str, list[int]] = {}
@@ -232,6 +242,8 @@ class IndexWriter:
         for embedder, dense in zip(self._embedders, self._dense, strict=True):
             known = embedded.setdefault(embedder.name, {})
             for start in range(0, len(texts), step):
+                if check is not None:
+                    check()
                 chunk = texts[start : start + step]
                 vectors = embedder.encode_passages(chunk, batch_size=self._batch_size)
                 known.update(zip(chunk, vectors, strict=True))
@@ -242,6 +254,13 @@ class IndexWriter:
                 if progress is not None:
                     progress(done, total)
         passages_done = done
+
+        def _tick(done: int) -> None:
+            if check is not None:
+                check()  # the sentence stage reports once per chunk: a place to stop
+            if progress is not None:
+                progress(done, total)
+
         if not self._with_sentences:
             return
         self._sentences.add(
@@ -250,11 +269,24 @@ class IndexWriter:
             embedded,
             batch_size=self._batch_size,
             step=self._embed_chunk,
-            progress=None if progress is None else lambda n: progress(passages_done + n, total),
+            progress=lambda n: _tick(passages_done + n),
         )
 
-    def commit(self, progress: Progress | None = None) -> IngestReport:
-        """Embed what changed, write every file of the generation, publish it."""
+    def commit(
+        self,
+        progress: Progress | None = None,
+        check: Check | None = None,
+        before_publish: Callable[[], None] | None = None,
+    ) -> IngestReport:
+        """Embed what changed, write every file of the generation, publish it.
+
+        Args:
+            progress: Called with (done, total) texts embedded.
+            check: Called between encoder chunks; it raises to stop the commit (a
+                cancelled upload, a spent time budget), and nothing is published.
+            before_publish: Called once every file of the generation is written, just
+                before it becomes ``CURRENT`` (uploads move their files into place here).
+        """
         by_document: dict[str, tuple[RowFields, list[int]]] = {}
         for vector_id, fields in self._retag.items():
             by_document.setdefault(fields.document_id, (fields, []))[1].append(vector_id)
@@ -263,7 +295,7 @@ class IndexWriter:
             for fields, ids in by_document.values():
                 dense.retag(ids, fields)
         self._sentences.remove(self._removed_vectors)
-        self._embed_pending(progress)
+        self._embed_pending(progress, check)
         self.store.set_next_vector_id(self._next_vector_id)
         self.store.commit()
         count = self.store.count_passages()
@@ -297,6 +329,8 @@ class IndexWriter:
             sentence_vectors=self._with_sentences,
         ).write(self._staging)
         self.store.close()
+        if before_publish is not None:
+            before_publish()
         gen.publish(self.index_dir, self._staging, self._generation)
         gen.collect_garbage(self.index_dir)
         self._vector_store.collect_garbage(self.index_dir, self._specs, self._generation)

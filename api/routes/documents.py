@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from api.convert import document_out
 from api.deps import ReadAccess, ServicesDep, WriteAccess
@@ -20,8 +23,10 @@ from api.schemas import (
 )
 from api.uploads import IncomingFile, UploadError, UploadTooLargeError
 from index.errors import DocumentNotFoundError
+from index.textcheck import json_problems
 
 router = APIRouter(tags=["documents"])
+_WATCH_S = 0.2
 
 MetadataForm = Annotated[
     str | None,
@@ -33,13 +38,23 @@ MetadataForm = Annotated[
 ]
 
 
-def _metadata(raw: str | None, count: int) -> list[dict[str, object]]:
+def _metadata(
+    raw: str | None, count: int, max_bytes: int, max_depth: int
+) -> list[dict[str, object]]:
     if raw is None or not raw.strip():
         return [{} for _ in range(count)]
+    if len(raw.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise UploadTooLargeError(
+            f"metadata: larger than the limit of {max_bytes} bytes (DOCQA_MAX_METADATA_BYTES)"
+        )
     try:
         value = json.loads(raw)
+    except RecursionError:
+        raise UploadError(f"metadata: nested deeper than {max_depth} levels") from None
     except ValueError as exc:
         raise UploadError(f"metadata: not valid JSON ({exc})") from exc
+    for problem in json_problems(value, max_depth + 1):  # +1: the list of per-file objects
+        raise UploadError(f"metadata: {problem}")
     if isinstance(value, dict):
         return [dict(value) for _ in range(count)]
     if isinstance(value, list) and all(isinstance(v, dict) for v in value):
@@ -58,7 +73,9 @@ def _metadata(raw: str | None, count: int) -> list[dict[str, object]]:
 def list_documents(services: ServicesDep) -> DocumentList:
     """Every indexed document with its passage count and metadata."""
     docs = services.retriever().handle.current().store.documents()
-    return DocumentList(documents=[document_out(d) for d in docs], total=len(docs))
+    return DocumentList(
+        documents=[document_out(d, services.sources) for d in docs], total=len(docs)
+    )
 
 
 @router.get(
@@ -73,7 +90,8 @@ def get_document(document_id: str, services: ServicesDep) -> DocumentText:
     for info in store.documents():
         if info.document_id == document_id:
             return DocumentText(
-                **document_out(info).model_dump(), text=store.document_text(document_id)
+                **document_out(info, services.sources).model_dump(),
+                text=store.document_text(document_id),
             )
     raise DocumentNotFoundError(f"no document with id {document_id!r}")
 
@@ -83,10 +101,11 @@ def get_document(document_id: str, services: ServicesDep) -> DocumentText:
     status_code=201,
     response_model=UploadResponse,
     dependencies=[WriteAccess],
-    responses=error_responses(400, 401, 403, 409, 413, 415, 422),
+    responses=error_responses(400, 401, 403, 409, 413, 415, 422, 503),
 )
-def upload_documents(
+async def upload_documents(
     files: Annotated[list[UploadFile], File(min_length=1, description="Files to index.")],
+    request: Request,
     services: ServicesDep,
     metadata: MetadataForm = None,
 ) -> UploadResponse:
@@ -95,16 +114,30 @@ def upload_documents(
     Only new or changed paragraphs are embedded; uploading a file with the same name again
     updates that document. Searches keep answering from the previous generation meanwhile.
     """
-    # A plain `def`: FastAPI runs it in a worker thread, so indexing never blocks the loop.
     started = time.perf_counter()
-    limit = services.settings.max_upload_files
-    if len(files) > limit:
-        raise UploadTooLargeError(f"{len(files)} files in one upload; the limit is {limit}")
-    metas = _metadata(metadata, len(files))
+    settings = services.settings
+    if len(files) > settings.max_upload_files:
+        raise UploadTooLargeError(
+            f"{len(files)} files in one upload; the limit is {settings.max_upload_files}"
+        )
+    metas = _metadata(
+        metadata, len(files), settings.max_metadata_bytes, settings.max_metadata_depth
+    )
     incoming = [
         IncomingFile(f.filename or "", f.file, meta) for f, meta in zip(files, metas, strict=True)
     ]
-    result = services.uploads.add(incoming)
+    # Indexing runs in a worker thread (never blocking the loop); this task watches the
+    # client, so a dropped upload stops working and frees the writer within moments.
+    gone = threading.Event()
+    watcher = asyncio.create_task(_watch(request, gone))
+    try:
+        result = await run_in_threadpool(
+            services.uploads.add,
+            incoming,
+            lambda: gone.is_set() or services.stopping.is_set(),
+        )
+    finally:
+        watcher.cancel()
     report = result.report
     return UploadResponse(
         generation=report.generation,
@@ -123,6 +156,12 @@ def upload_documents(
         passages_embedded=report.passages_embedded,
         took_ms=round((time.perf_counter() - started) * 1000, 3),
     )
+
+
+async def _watch(request: Request, gone: threading.Event) -> None:
+    while not await request.is_disconnected():
+        await asyncio.sleep(_WATCH_S)
+    gone.set()
 
 
 @router.delete(

@@ -26,7 +26,9 @@ def search(body: SearchRequest, services: ServicesDep) -> Response:
     in document offsets (null where the span model finds none or is not installed).
     """
     started = time.perf_counter()
-    result = services.retriever().search(body.query, body.top_k, body.mode, to_filter(body.filters))
+    result = services.sources.result(
+        services.retriever().search(body.query, body.top_k, body.mode, to_filter(body.filters))
+    )
     hits = (
         marked_hits(services.extractor, result.query, result.hits) if body.answers else result.hits
     )
