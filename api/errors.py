@@ -88,8 +88,9 @@ def _readable(errors: list[dict[str, object]]) -> tuple[str, list[dict[str, obje
     parts: list[str] = []
     for error in errors:
         loc = [str(p) for p in error.get("loc", ()) if p != "body"]  # type: ignore[attr-defined]
-        field = ".".join(loc) or "body"
-        message = str(error.get("msg", "invalid"))
+        # A field name can be a client's dict key: escape what JSON cannot carry.
+        field = (".".join(loc) or "body").encode("utf-8", "backslashreplace").decode()
+        message = str(error.get("msg", "invalid")).encode("utf-8", "backslashreplace").decode()
         parts.append(f"{field}: {message}")
         details.append({"field": field, "message": message})
     return "; ".join(parts), details

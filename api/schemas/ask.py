@@ -15,9 +15,13 @@ ASK_MAX_TOP_K = 20  # every passage goes through the span model: keep the work p
 class AskRequest(QuestionIn):
     """Body of ``POST /v1/ask``."""
 
-    top_k: int = Field(5, ge=1, le=ASK_MAX_TOP_K, description="Passages to read the answer from.")
+    top_k: int = Field(
+        5, ge=1, le=ASK_MAX_TOP_K, strict=True, description="Passages to read the answer from."
+    )
     stream: bool = Field(
-        False, description="Answer as Server-Sent Events: passages, then answer, then done."
+        False,
+        strict=True,
+        description="Answer as Server-Sent Events: passages, then answer, then done.",
     )
 
 

@@ -13,6 +13,7 @@ from pydantic.config import JsonDict
 
 from api.schemas.ask import ASK_MAX_TOP_K
 from api.schemas.search import FiltersIn, SpanOut
+from api.schemas.text import CleanText
 from retriever.types import Mode
 
 # What the route needs of `messages`, stated in the schema so clients and fuzzers know it.
@@ -26,15 +27,15 @@ _USER_QUESTION: JsonDict = {
 class ContentPart(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    type: str
-    text: str | None = None
+    type: CleanText
+    text: CleanText | None = None
 
 
 class ChatMessageIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[ContentPart] | None = None
+    content: CleanText | list[ContentPart] | None = None
 
 
 class ChatCompletionRequest(BaseModel):
@@ -43,7 +44,7 @@ class ChatCompletionRequest(BaseModel):
     # temperature, max_tokens, n, user, ... are accepted and ignored: the answer is extractive.
     model_config = ConfigDict(extra="ignore")
 
-    model: str = Field("docqa", max_length=200)
+    model: CleanText = Field("docqa", max_length=200)
     messages: list[ChatMessageIn] = Field(
         ...,
         min_length=1,
@@ -51,8 +52,10 @@ class ChatCompletionRequest(BaseModel):
         description="The conversation; it must hold a user message with text (the question).",
         json_schema_extra={"contains": _USER_QUESTION},
     )
-    stream: bool = False
-    top_k: int = Field(5, ge=1, le=ASK_MAX_TOP_K, description="docqa: passages to read.")
+    stream: bool = Field(False, strict=True)
+    top_k: int = Field(
+        5, ge=1, le=ASK_MAX_TOP_K, strict=True, description="docqa: passages to read."
+    )
     mode: Mode | None = Field(None, description="docqa: dense, lexical or hybrid.")
     filters: FiltersIn | None = Field(None, description="docqa: restrict to these documents.")
 
