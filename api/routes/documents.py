@@ -53,8 +53,9 @@ def _metadata(
         raise UploadError(f"metadata: nested deeper than {max_depth} levels") from None
     except ValueError as exc:
         raise UploadError(f"metadata: not valid JSON ({exc})") from exc
-    for problem in json_problems(value, max_depth + 1):  # +1: the list of per-file objects
-        raise UploadError(f"metadata: {problem}")
+    for item in value if isinstance(value, list) else [value]:  # a list: one per file
+        for problem in json_problems(item, max_depth):
+            raise UploadError(f"metadata: {problem}")
     if isinstance(value, dict):
         return [dict(value) for _ in range(count)]
     if isinstance(value, list) and all(isinstance(v, dict) for v in value):
