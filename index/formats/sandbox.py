@@ -7,6 +7,7 @@ cannot be killed), and ``resource`` limits on it keep one file from taking the h
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import resource
@@ -24,6 +25,7 @@ from index.formats.guards import check_extracted, check_html, check_pdf
 
 logger = logging.getLogger(__name__)
 _POLL_S = 0.05
+_PR_SET_PDEATHSIG = 1
 # forkserver: a fresh, single-threaded parent to fork from (forking a server with
 # encoder and web threads is unsafe), with the parsers imported once, not per file.
 _CONTEXT = multiprocessing.get_context("forkserver")
@@ -60,22 +62,37 @@ def _address_space() -> int:
         return int(statm.read().split()[0]) * resource.getpagesize()
 
 
+def _die_with_parent() -> None:
+    # Our parent is the forkserver, which exits with the server: without this, a killed
+    # server would leave an extraction running on (until its CPU limit).
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the CPU limit still ends it
+
+
 def _child(conn: Connection, path: str, limits: ExtractLimits) -> None:
+    _die_with_parent()
     # The memory limit is on top of what the process already maps (libraries, arenas).
     extra = limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (_address_space() + extra,) * 2)
     used = int(resource.getrusage(resource.RUSAGE_SELF).ru_utime)
     resource.setrlimit(resource.RLIMIT_CPU, (used + limits.cpu_s, used + limits.cpu_s + 1))
     try:
-        conn.send(("ok", extract_checked(Path(path), limits)))
+        reply: tuple[str, object] = ("ok", extract_checked(Path(path), limits))
     except DocqaError as exc:
-        conn.send(("error", getattr(exc, "reason", str(exc))))
+        reply = ("error", getattr(exc, "reason", str(exc)))
     except MemoryError:
-        conn.send(("error", _memory_message(limits)))
+        reply = ("error", _memory_message(limits))
     except RecursionError:
-        conn.send(("error", "nested too deeply to read"))
+        reply = ("error", "nested too deeply to read")
     except Exception as exc:  # a parser's own error on a malformed file
-        conn.send(("error", f"cannot read file ({type(exc).__name__})"))
+        reply = ("error", f"cannot read file ({type(exc).__name__})")
+    try:
+        conn.send(reply)
+    except OSError:
+        pass  # the requester is gone (cancelled, or its process died): nobody to tell
     finally:
         conn.close()
 

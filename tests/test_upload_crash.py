@@ -1,0 +1,127 @@
+"""kill -9 an upload at random moments, after the CURRENT switch too; files and index agree.
+
+After every kill the next server start (an :class:`UploadStore`) settles what the dead
+upload left: every indexed uploaded document has its file, holding the indexed text,
+no file is left that the index does not hold, and no ``.incoming-*`` folder remains.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from api.upload_journal import STAGING_PREFIX
+from api.uploads import UploadStore
+from index.encoders import specs_of
+from index.snapshot import IndexSnapshot
+from tests.fakes import KeywordEmbedder
+from tests.upload_crash_worker import upload_files
+
+ROOT = Path(__file__).resolve().parents[1]
+KILLS = 26
+DELAY = 0.01  # seconds per embedded text
+PAUSE = 0.3  # seconds the worker waits right after CURRENT switches
+
+
+class Zygote:
+    """The worker process that forks one upload per round (see tests/upload_crash_worker.py)."""
+
+    def __init__(self, index_dir: Path, data_dir: Path) -> None:
+        args = [str(index_dir), str(data_dir), str(DELAY), str(PAUSE)]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.upload_crash_worker", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        assert self._line() == "ready"
+
+    def _line(self) -> str:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line, "the upload worker died"
+        return line.strip()
+
+    def upload(self, round_number: int, kill_after: float | None) -> tuple[list[str], float]:
+        """One upload, killed ``kill_after`` s after it starts; its lines and run time."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"{round_number}\n")
+        self.proc.stdin.flush()
+        start = self._line()
+        started = time.perf_counter()
+        pid = int(start.split()[1])
+        if kill_after is not None:
+            time.sleep(kill_after)
+            with contextlib.suppress(ProcessLookupError):  # it may have finished already
+                os.kill(pid, signal.SIGKILL)
+        lines = []
+        while (line := self._line()) != f"exit {pid}":
+            lines.append(line)
+        return lines, time.perf_counter() - started
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def check_consistent(index_dir: Path, data_dir: Path) -> dict[str, str]:
+    """Settle as a server start would, then check files against the index; name -> text."""
+    UploadStore(data_dir, index_dir, [KeywordEmbedder()], max_file_bytes=1 << 20)
+    assert not [p for p in data_dir.iterdir() if p.name.startswith(STAGING_PREFIX)]
+    snapshot = IndexSnapshot.open(index_dir, specs_of([KeywordEmbedder()]))  # counts agree
+    indexed = {
+        Path(d.source).name: snapshot.store.document_text(d.document_id)
+        for d in snapshot.store.documents()
+    }
+    on_disk = {p.name: p.read_text(encoding="utf-8") for p in data_dir.iterdir()}
+    assert on_disk == indexed  # every indexed file present with its text, no stray file
+    rounds = {
+        text.split("Round r", 1)[1].split("x")[0]
+        for n, t in indexed.items()
+        if n[0] == "f"
+        for text in [t]
+    }
+    assert len(rounds) == 1, rounds  # one upload is all in or all out
+    return indexed
+
+
+@pytest.mark.slow
+def test_kill_minus_nine_during_uploads(tmp_path: Path) -> None:
+    index_dir, data_dir = tmp_path / "idx", tmp_path / "uploads"
+    zygote = Zygote(index_dir, data_dir)
+    try:
+        lines, duration = zygote.upload(0, None)
+        assert lines[-1] == "done"
+        assert check_consistent(index_dir, data_dir) == upload_files(0)
+        rng = random.Random(20261202)
+        phases = {"before_switch": 0, "after_switch": 0, "finished": 0}
+        # Stratified: one random moment in each of KILLS equal slices of an upload's run
+        # time, in random order, so every phase (staging, embedding, moving files, the
+        # CURRENT switch and after it) is hit whatever the seed.
+        moments = [duration * (i + rng.random()) / KILLS for i in range(KILLS)]
+        rng.shuffle(moments)
+        for round_number, kill_at in enumerate(moments, start=1):
+            lines, _ = zygote.upload(round_number, kill_at)
+            phase = "finished" if "done" in lines else "before_switch"
+            if phase == "before_switch" and "published" in lines:
+                phase = "after_switch"
+            phases[phase] += 1
+            indexed = check_consistent(index_dir, data_dir)
+            if phase != "before_switch":  # committed: this round's files are the indexed ones
+                expected = upload_files(round_number)
+                assert {n: indexed[n] for n in expected} == expected
+    finally:
+        zygote.close()
+    print(f"upload kill -9 outcomes over {KILLS} kills: {phases}")
+    assert phases["before_switch"] >= 3 and phases["after_switch"] >= 3, phases
