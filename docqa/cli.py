@@ -271,12 +271,24 @@ def serve_command(
     settings = _settings(index_dir)
     bind_host, bind_port = host or settings.host, port or settings.port
     if workers == 1:
-        uvicorn.run(create_app(settings), host=bind_host, port=bind_port)
+        uvicorn.run(
+            create_app(settings),
+            host=bind_host,
+            port=bind_port,
+            timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_s)),
+        )
         return
     # Each worker process builds its own app (encoders, index) from the environment.
     if index_dir is not None:
         os.environ["DOCQA_INDEX_DIR"] = str(index_dir)
-    uvicorn.run("api.app:create_app", factory=True, workers=workers, host=bind_host, port=bind_port)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        workers=workers,
+        host=bind_host,
+        port=bind_port,
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_s)),
+    )
 
 
 def main() -> None:

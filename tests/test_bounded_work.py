@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,6 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 from api.app import create_app
 from docqa.settings import Settings
 from index import generation as gen
-from index.embedder import Vectors
 from index.errors import ExtractionError, IngestCancelledError
 from index.extracted import Extracted, PageSpan
 from index.formats.guards import check_extracted, html_depth
@@ -22,7 +19,7 @@ from index.formats.sandbox import ExtractLimits, extract_bounded
 from index.ingest import discover, stage_paths
 from index.passage_bounds import PassageLimits, bounded_paragraphs
 from index.writer import IndexWriter
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEmbedder, SlowEmbedder
 
 LIMITS = ExtractLimits()
 
@@ -144,18 +141,6 @@ def test_one_over_budget_file_does_not_stop_the_batch(tmp_path: Path) -> None:
         ("deep.html", True)
     ]
     assert report.documents_total == 1
-
-
-class SlowEmbedder(KeywordEmbedder):
-    """The keyword embedder, ``delay`` seconds per text."""
-
-    def __init__(self, delay: float) -> None:
-        super().__init__()
-        self.delay = delay
-
-    def encode_passages(self, texts: Sequence[str], batch_size: int = 32) -> Vectors:
-        time.sleep(self.delay * len(texts))
-        return super().encode_passages(list(texts), batch_size)
 
 
 def test_upload_over_its_embedding_budget_commits_nothing(tmp_path: Path) -> None:
