@@ -15,7 +15,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from api.answers import ExtractorFactory, load_extractor
 from api.auth import KeyRing
 from api.deps import Services
 from api.errors import install_error_handlers
@@ -26,17 +25,25 @@ from api.routes import ask, chat, documents, health, metrics, models, search, we
 from api.routes.web import STATIC_DIR
 from api.shutdown import stop_on_signals
 from docqa.settings import Settings
-from index.embedder import Embedder
+from index.encoders.base import Embedder
 from index.errors import DocqaError
-from index.version import package_version
+from index.lifecycle.version import package_version
+from retriever.answer.loading import Extractor
 
 EmbedderFactory = Callable[[Settings], Sequence[Embedder]]
+ExtractorFactory = Callable[[Settings], Extractor | None]
 
 
 def _default_embedders(settings: Settings) -> Sequence[Embedder]:
     from docqa.wiring import load_embedders
 
     return load_embedders(settings)
+
+
+def _default_extractor(settings: Settings) -> Extractor | None:
+    from docqa.wiring import load_answer_extractor
+
+    return load_answer_extractor(settings)
 
 
 def _index_size(app: FastAPI) -> IndexSize | None:
@@ -72,7 +79,7 @@ def _show_query_limit(app: FastAPI, max_chars: int) -> None:
 def create_app(
     settings: Settings | None = None,
     embedder_factory: EmbedderFactory = _default_embedders,
-    extractor_factory: ExtractorFactory = load_extractor,
+    extractor_factory: ExtractorFactory = _default_extractor,
 ) -> FastAPI:
     """Build the app; the factories let tests inject fake encoders and extractors."""
     config = settings or Settings()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from api.answering import Answer
-from api.chat import ChatTurn, Cited
 from api.schemas import (
     AnswerOut,
     ChatCitation,
@@ -19,6 +17,8 @@ from api.schemas import (
 from api.sources import SourcePaths
 from index.filters import MetadataFilter
 from index.models import DocumentInfo
+from retriever.answer.chat import ChatTurn, Cited
+from retriever.answer.choice import Answer
 from retriever.types import Hit, Span
 
 

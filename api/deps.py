@@ -9,16 +9,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.answers import Extractor
 from api.auth import KeyRing, Scope, presented_key
 from api.sources import SourcePaths
 from api.uploads import UploadStore
 from docqa.settings import Settings
 from docqa.wiring import load_second_stage
-from index.embedder import Embedder
-from index.encoders import as_encoders, specs_of
+from index.encoders.base import Embedder
+from index.encoders.specs import as_encoders, specs_of
 from index.errors import IndexNotFoundError
-from index.handle import IndexHandle
+from index.lifecycle.handle import IndexHandle
+from retriever.answer.loading import Extractor
 from retriever.searcher import Retriever
 
 

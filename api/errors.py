@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.auth import ForbiddenError, InvalidKeyError, MissingKeyError
-from api.chat import ChatRequestError
 from api.uploads import UnsafeFilenameError, UploadBudgetError, UploadError, UploadTooLargeError
 from index.errors import (
     DocqaError,
@@ -25,6 +24,7 @@ from index.errors import (
     UnsupportedFormatError,
     VectorStoreError,
 )
+from retriever.answer.chat import ChatRequestError
 from retriever.errors import QueryError
 
 logger = logging.getLogger(__name__)

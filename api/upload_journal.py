@@ -21,10 +21,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from index import generation as gen
 from index.errors import DocqaError
 from index.fsutil import atomic_write_text
-from index.store import STORE_NAME, Store
+from index.lifecycle import generation as gen
+from index.stores.passages import STORE_NAME, Store
 
 logger = logging.getLogger(__name__)
 

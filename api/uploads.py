@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from api.upload_journal import STAGING_PREFIX, JournalEntry, alive, move_into_place, recover, settle
-from index.embedder import Embedder
+from index.encoders.base import Embedder
 from index.errors import (
     DocqaError,
     DocumentNotFoundError,
@@ -28,14 +28,14 @@ from index.errors import (
 )
 from index.formats import supported_suffixes
 from index.formats.sandbox import ExtractLimits
+from index.formats.textcheck import text_problem
 from index.ids import document_id_for_path
-from index.ingest import MAX_NAME_BYTES, load_document
+from index.lifecycle.ingest import MAX_NAME_BYTES, load_document
+from index.lifecycle.writer import IndexWriter, IngestReport
 from index.models import DocumentInput
-from index.passage_bounds import PassageLimits
-from index.textcheck import text_problem
-from index.vector_store import VectorStore
-from index.vectors import AnnPolicy
-from index.writer import IndexWriter, IngestReport
+from index.passages.bounds import PassageLimits
+from index.stores.base import VectorStore
+from index.stores.faiss_index import AnnPolicy
 
 _CHUNK = 1 << 16
 _DRIVE = re.compile(r"^[A-Za-z]:")

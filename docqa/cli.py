@@ -15,7 +15,7 @@ from docqa.settings import Settings
 from index.errors import DocqaError
 
 if TYPE_CHECKING:
-    from index.parallel_embed import BatchCache, BatchRunner
+    from index.encoders.parallel import BatchCache, BatchRunner
 
 app = typer.Typer(help="docqa: ask questions, get ranked paragraphs with citations.")
 out = Console()
@@ -67,8 +67,8 @@ def index_command(
     from rich.progress import Progress
 
     from docqa.wiring import load_embedders
-    from index.ingest import discover, stage_paths
-    from index.writer import IndexWriter
+    from index.lifecycle.ingest import discover, stage_paths
+    from index.lifecycle.writer import IndexWriter
 
     targets = list(paths or []) + ([sample_corpus()] if sample else [])
     if not targets:
@@ -83,7 +83,7 @@ def index_command(
         if parallel:
             from functools import partial
 
-            from index.parallel_embed import (
+            from index.encoders.parallel import (
                 CACHE_DIR,
                 BatchCache,
                 open_runner,
@@ -148,7 +148,7 @@ def remove_command(
 ) -> None:
     """Remove documents from the index by id."""
     from docqa.wiring import load_embedders
-    from index.writer import IndexWriter
+    from index.lifecycle.writer import IndexWriter
 
     settings = _settings(index_dir)
     try:
@@ -182,10 +182,9 @@ def search_command(
     index_dir: IndexDir = None,
 ) -> None:
     """Ask a question of the index."""
-    from api.answering import MAX_MARKED_HITS, marked_hits
-    from api.answers import load_extractor
-    from docqa.wiring import load_retriever
+    from docqa.wiring import load_answer_extractor, load_retriever
     from index.filters import MetadataFilter
+    from retriever.answer.choice import MAX_MARKED_HITS, marked_hits
     from retriever.types import Mode
 
     if answers and top_k > MAX_MARKED_HITS:
@@ -203,7 +202,9 @@ def search_command(
     except DocqaError as exc:
         raise _fail(str(exc)) from exc
     hits = (
-        marked_hits(load_extractor(settings), result.query, result.hits) if answers else result.hits
+        marked_hits(load_answer_extractor(settings), result.query, result.hits)
+        if answers
+        else result.hits
     )
     if as_json:
         payload = {

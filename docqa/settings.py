@@ -10,12 +10,12 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from docqa.profiles import PROFILES, Backend, Profile
-from index.e5 import E5_NAME
-from index.embedder import DEFAULT_MODEL, SHIPPED_ALIASES
+from index.encoders.base import DEFAULT_MODEL, SHIPPED_ALIASES
+from index.encoders.e5.engine import E5_NAME
 from index.formats.sandbox import ExtractLimits
-from index.passage_bounds import PassageLimits
-from index.vector_store import VectorStore, open_vector_store
-from index.vectors import AnnPolicy
+from index.passages.bounds import PassageLimits
+from index.stores.base import VectorStore, open_vector_store
+from index.stores.faiss_index import AnnPolicy
 from retriever.fusion import Fusion
 from retriever.searcher import SearchOptions
 from retriever.types import Mode

@@ -6,10 +6,11 @@ import logging
 
 from docqa.profiles import Backend
 from docqa.settings import Settings
-from index.e5 import E5Embedder, e5_available
-from index.embedder import SHIPPED_ALIASES, Embedder, SentenceTransformerEmbedder
-from index.encoders import specs_of
-from index.handle import IndexHandle
+from index.encoders.base import SHIPPED_ALIASES, Embedder, SentenceTransformerEmbedder
+from index.encoders.e5.engine import E5Embedder, e5_available
+from index.encoders.specs import specs_of
+from index.lifecycle.handle import IndexHandle
+from retriever.answer.loading import Extractor, load_extractor
 from retriever.rerank import CrossEncoderReranker, CrossEncoderScorer, LinearReranker, Reranker
 from retriever.searcher import Retriever
 
@@ -24,7 +25,7 @@ def _primary(settings: Settings) -> Embedder:
         and settings.model in SHIPPED_ALIASES
         and settings.device in (None, "cpu")
     ):
-        from index.onnx_minilm import OnnxMiniLMEmbedder, build_fused_int8
+        from index.encoders.minilm_onnx import OnnxMiniLMEmbedder, build_fused_int8
 
         return OnnxMiniLMEmbedder(
             build_fused_int8(),
@@ -36,7 +37,7 @@ def _primary(settings: Settings) -> Embedder:
 
 def _e5(settings: Settings) -> Embedder:
     if settings.backend == Backend.ONNX:
-        from index.e5_onnx import OnnxE5Embedder
+        from index.encoders.e5.onnx_encoder import OnnxE5Embedder
 
         return OnnxE5Embedder(num_threads=settings.threads, fast_questions=True)
     return E5Embedder(num_threads=settings.threads)
@@ -90,3 +91,8 @@ def load_retriever(settings: Settings, embedders: list[Embedder] | None = None) 
         )
         stage = None
     return Retriever(handle, found, settings.search_options(), stage)
+
+
+def load_answer_extractor(settings: Settings) -> Extractor | None:
+    """The configured span extractor; None when answers are off or it is unavailable."""
+    return load_extractor(settings.reader) if settings.answers else None

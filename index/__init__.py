@@ -1,36 +1,8 @@
-"""Documents → paragraphs with offsets → vectors (FAISS), BM25 and SQLite, in generations."""
+"""Documents → passages with offsets → vectors, BM25 and SQLite, in generations.
 
-from index.embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
-from index.errors import (
-    DocqaError,
-    DocumentNotFoundError,
-    ExtractionError,
-    IndexLockedError,
-    IndexMismatchError,
-    IndexNotFoundError,
-    UnsupportedFormatError,
-)
-from index.handle import IndexHandle
-from index.models import DocumentInfo, DocumentInput, Passage
-from index.snapshot import IndexSnapshot
-from index.writer import IndexWriter, IngestReport
-
-__all__ = [
-    "DEFAULT_MODEL",
-    "DocqaError",
-    "DocumentInfo",
-    "DocumentInput",
-    "DocumentNotFoundError",
-    "Embedder",
-    "ExtractionError",
-    "IndexHandle",
-    "IndexLockedError",
-    "IndexMismatchError",
-    "IndexNotFoundError",
-    "IndexSnapshot",
-    "IndexWriter",
-    "IngestReport",
-    "Passage",
-    "SentenceTransformerEmbedder",
-    "UnsupportedFormatError",
-]
+Import from the subpackages, one per concern: ``formats`` (files → text with offsets),
+``passages`` (splitting, sentences), ``encoders`` (text → unit vectors), ``stores``
+(passages in SQLite, vectors in FAISS or Milvus, BM25, sentence vectors) and
+``lifecycle`` (generations, manifests, the writer and read snapshots). This module
+imports nothing, so ``from index.errors import ...`` stays light.
+"""

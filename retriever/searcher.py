@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from index.embedder import Embedder, Vectors
-from index.encoders import as_encoders, specs_of
+from index.encoders.base import Embedder, Vectors
+from index.encoders.specs import as_encoders, specs_of
 from index.filters import MetadataFilter
-from index.handle import IndexHandle
+from index.lifecycle.handle import IndexHandle
+from index.lifecycle.snapshot import IndexSnapshot
 from index.models import Passage
-from index.snapshot import IndexSnapshot
 from retriever.errors import QueryError
 from retriever.fusion import Fusion, normalized_score_fusion, reciprocal_rank_fusion
 from retriever.rerank.stage import Reranker

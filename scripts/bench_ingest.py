@@ -83,8 +83,8 @@ def docqa_runner(spec: str, threads: int, batch_size: int) -> tuple[Runner, dict
     """
     from docqa.settings import Settings
     from docqa.wiring import load_embedders
-    from index.ingest import discover, stage_paths
-    from index.writer import IndexWriter
+    from index.lifecycle.ingest import discover, stage_paths
+    from index.lifecycle.writer import IndexWriter
 
     profile, _, backend = spec.partition(":")
     chosen = {"backend": backend} if backend else {}
@@ -121,7 +121,7 @@ def txtai_runner(threads: int, batch_size: int) -> tuple[Runner, dict[str, objec
         from txtai import Embeddings
     except ImportError as exc:
         raise SystemExit("error: txtai is not installed: pip install -e '.[bench]'") from exc
-    from index.embedder import shipped_model_path
+    from index.encoders.base import shipped_model_path
 
     torch.set_num_threads(threads)
     config = {

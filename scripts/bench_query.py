@@ -108,7 +108,7 @@ class DerivedEmbedder:
     def encode_passages(self, texts: list[str], batch_size: int = 32) -> Any:
         import numpy as np
 
-        from index.embedder import as_unit_vectors
+        from index.encoders.base import as_unit_vectors
 
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
@@ -128,9 +128,9 @@ def build_index(data_dir: Path, profile: str, size: int, real: int) -> Path:
 
     from docqa.settings import Settings
     from docqa.wiring import load_embedders
-    from index.generation import current_generation
+    from index.lifecycle.generation import current_generation
+    from index.lifecycle.writer import IndexWriter
     from index.models import DocumentInput
-    from index.writer import IndexWriter
 
     target = CACHE / f"{profile}-{size}-real{real}"
     if current_generation(target) is not None:

@@ -40,7 +40,7 @@ def seed_vectors(n_texts: int, n_queries: int) -> tuple[np.ndarray, np.ndarray]:
     if path.exists():
         data = np.load(path)
         return data["texts"], data["queries"]
-    from index.embedder import SentenceTransformerEmbedder
+    from index.encoders.base import SentenceTransformerEmbedder
 
     sentences: list[str] = []
     with open(SQUAD / "corpus.jsonl", encoding="utf-8") as handle:
@@ -82,11 +82,11 @@ def milvus_rows(
     vectors: np.ndarray, queries: np.ndarray, exact: list[list[int]], index_type: str, tmp: Path
 ) -> dict[str, float | str]:
     """Build time, single-query latency and recall@10 of docqa's Milvus store (Milvus Lite)."""
-    from index.encoders import EncoderSpec
-    from index.milvus_client import disconnect
-    from index.milvus_store import MilvusStore
-    from index.vector_store import RowFields
-    from index.vectors import AnnPolicy
+    from index.encoders.specs import EncoderSpec
+    from index.stores.base import RowFields
+    from index.stores.faiss_index import AnnPolicy
+    from index.stores.milvus.client import disconnect
+    from index.stores.milvus.store import MilvusStore
 
     uri = str(tmp / f"milvus-{index_type}.db")
     store = MilvusStore(uri, collection="bench", index_type=index_type)
@@ -127,7 +127,7 @@ def run(
     n: int, args: argparse.Namespace, save: Callable[[dict[str, dict[str, float | str]]], None]
 ) -> dict[str, dict[str, float | str]]:
     """Every configured index on ``n`` synthetic vectors, side by side; ``save`` after each."""
-    from index.vectors import AnnPolicy, DenseIndex, to_policy
+    from index.stores.faiss_index import AnnPolicy, DenseIndex, to_policy
 
     seeds, queries = seed_vectors(args.seed_texts, args.queries)
     vectors = synthetic(seeds, n, args.noise, np.random.default_rng(0))

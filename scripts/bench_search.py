@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from docqa.settings import Settings
     from docqa.wiring import load_embedders, load_retriever
-    from index.generation import current_generation
+    from index.lifecycle.generation import current_generation
     from retriever.types import Mode
 
     torch.set_num_threads(args.threads)

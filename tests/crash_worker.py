@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from index.ingest import discover, stage_paths
-from index.writer import IndexWriter
+from index.lifecycle.ingest import discover, stage_paths
+from index.lifecycle.writer import IndexWriter
 from tests.fakes import KeywordEmbedder
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedder import Embedder, Vectors, as_unit_vectors
+from index.encoders.base import Embedder, Vectors, as_unit_vectors
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.embedder import Embedder
-from index.encoders import specs_of
-from index.handle import IndexHandle
-from index.ingest import FileError, discover, stage_paths
-from index.vector_store import VectorStore
-from index.writer import IndexWriter, IngestReport
+from index.encoders.base import Embedder
+from index.encoders.specs import specs_of
+from index.lifecycle.handle import IndexHandle
+from index.lifecycle.ingest import FileError, discover, stage_paths
+from index.lifecycle.writer import IndexWriter, IngestReport
+from index.stores.base import VectorStore
 from retriever.searcher import Retriever
 
 # The vector store the retrieval tests run against; the ``store`` fixture (conftest.py)

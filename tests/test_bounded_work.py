@@ -11,14 +11,14 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from api.app import create_app
 from docqa.settings import Settings
-from index import generation as gen
 from index.errors import ExtractionError, IngestCancelledError
-from index.extracted import Extracted, PageSpan
+from index.formats.extracted import Extracted, PageSpan
 from index.formats.guards import check_extracted, html_depth
 from index.formats.sandbox import ExtractLimits, extract_bounded
-from index.ingest import discover, stage_paths
-from index.passage_bounds import PassageLimits, bounded_paragraphs
-from index.writer import IndexWriter
+from index.lifecycle import generation as gen
+from index.lifecycle.ingest import discover, stage_paths
+from index.lifecycle.writer import IndexWriter
+from index.passages.bounds import PassageLimits, bounded_paragraphs
 from tests.fakes import KeywordEmbedder, SlowEmbedder
 
 LIMITS = ExtractLimits()

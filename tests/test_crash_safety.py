@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from index.encoders import specs_of
-from index.snapshot import IndexSnapshot
+from index.encoders.specs import specs_of
+from index.lifecycle.snapshot import IndexSnapshot
 from retriever.types import Mode
 from tests.fakes import KeywordEmbedder
 from tests.helpers import open_retriever

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from docqa.cli import app, sample_corpus
-from index.embedder import SentenceTransformerEmbedder
+from index.encoders.base import SentenceTransformerEmbedder
 from retriever.types import Mode
 from tests.conftest import SEED
 from tests.helpers import index_paths, open_retriever

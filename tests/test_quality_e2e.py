@@ -8,10 +8,10 @@ import pytest
 
 from docqa.settings import Settings
 from docqa.wiring import load_retriever
-from index.e5 import E5Embedder
-from index.embedder import SentenceTransformerEmbedder
-from index.ingest import discover, stage_paths
-from index.writer import IndexWriter
+from index.encoders.base import SentenceTransformerEmbedder
+from index.encoders.e5.engine import E5Embedder
+from index.lifecycle.ingest import discover, stage_paths
+from index.lifecycle.writer import IndexWriter
 from retriever.rerank import LinearReranker
 from retriever.searcher import Retriever
 from retriever.types import Mode

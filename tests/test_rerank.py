@@ -12,8 +12,8 @@ import pytest
 from docqa.settings import Settings
 from docqa.wiring import load_second_stage
 from index.errors import IndexMismatchError
-from index.sentence_vectors import SENTENCES_DIR
-from index.sentences import sentence_spans
+from index.passages.sentences import sentence_spans
+from index.stores.sentence_vectors import SENTENCES_DIR
 from retriever.fusion import normalized_score_fusion
 from retriever.rerank import (
     FEATURE_NAMES,

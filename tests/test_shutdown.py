@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index import generation as gen
+from index.lifecycle import generation as gen
 from tests.fakes import KeywordEmbedder
 from tests.helpers import index_paths
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.splitter import split_paragraphs
+from index.passages.splitter import split_paragraphs
 from tests.conftest import SEED
 
 GOLDEN = Path(__file__).with_name("golden")

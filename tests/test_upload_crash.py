@@ -20,8 +20,8 @@ import pytest
 
 from api.upload_journal import STAGING_PREFIX
 from api.uploads import UploadStore
-from index.encoders import specs_of
-from index.snapshot import IndexSnapshot
+from index.encoders.specs import specs_of
+from index.lifecycle.snapshot import IndexSnapshot
 from tests.fakes import KeywordEmbedder
 from tests.upload_crash_worker import upload_files
 

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.uploads import UnsafeFilenameError, safe_filename, target_path
-from index import generation as gen
-from index.embedder import Vectors
+from index.encoders.base import Vectors
+from index.lifecycle import generation as gen
 from tests.api_support import make_app
 from tests.fakes import KeywordEmbedder
 from tests.helpers import STORE_SETTINGS, index_paths
@@ -309,7 +309,7 @@ def test_queries_are_answered_while_an_upload_is_indexing(index_dir: Path) -> No
 def test_first_upload_builds_the_index_with_the_configured_sentence_choice(
     tmp_path: Path, sentence_vectors: bool
 ) -> None:
-    from index.manifest import Manifest
+    from index.lifecycle.manifest import Manifest
 
     index_dir = tmp_path / "new-index"
     app = make_app(index_dir, None, sentence_vectors=sentence_vectors)

@@ -20,8 +20,8 @@ from multiprocessing import forkserver
 from pathlib import Path
 
 from api.uploads import IncomingFile, UploadStore
-from index import generation as gen
 from index.formats.sandbox import ExtractLimits, extract_bounded
+from index.lifecycle import generation as gen
 from tests.fakes import KeywordEmbedder
 
 

@@ -12,9 +12,9 @@ from api import sse
 from api.convert import answer_out, hit_out, to_filter
 from api.deps import ReadAccess, Services, ServicesDep
 from api.errors import error_body
-from api.qa import read, read_unless_gone, retrieve
 from api.schemas import AskRequest, AskResponse, error_responses
 from index.errors import DocqaError
+from retriever.answer.retrieve_read import read, read_unless_gone, retrieve
 from retriever.types import Hit, SearchResult
 
 router = APIRouter(tags=["ask"], dependencies=[ReadAccess])
@@ -48,7 +48,7 @@ async def _events(
         },
     )
     try:
-        answered = await read_unless_gone(services, result, request.is_disconnected)
+        answered = await read_unless_gone(services.extractor, result, request.is_disconnected)
     except DocqaError as exc:
         _, body = error_body(exc)
         yield sse.event("error", {"error": body})
@@ -81,14 +81,18 @@ async def ask(body: AskRequest, request: Request, services: ServicesDep) -> AskR
     """Answer ``query`` from the top passages, citing the passage the answer comes from."""
     started = time.perf_counter()
     # Retrieval errors (no index, bad query) happen before any event, as plain JSON errors.
-    result = await retrieve(services, body.query, body.top_k, body.mode, to_filter(body.filters))
+    result = services.sources.result(  # no server paths in citations
+        await retrieve(
+            services.retriever(), body.query, body.top_k, body.mode, to_filter(body.filters)
+        )
+    )
     if body.stream:
         return StreamingResponse(
             _events(request, services, result, started),
             media_type=sse.MEDIA_TYPE,
             headers=sse.HEADERS,
         )
-    answered = await read(services, result)
+    answered = await read(services.extractor, result)
     return AskResponse(
         query=result.query,
         mode=result.mode,

@@ -10,11 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from api import sse
-from api.chat import ChatReply, compose, question_of
 from api.convert import chat_citations, chat_turns, to_filter
 from api.deps import ReadAccess, Services, ServicesDep
 from api.errors import error_body
-from api.qa import read, read_unless_gone, retrieve
 from api.schemas import (
     ChatChoice,
     ChatCompletion,
@@ -24,6 +22,8 @@ from api.schemas import (
     error_responses,
 )
 from index.errors import DocqaError
+from retriever.answer.chat import ChatReply, compose, question_of
+from retriever.answer.retrieve_read import read, read_unless_gone, retrieve
 from retriever.types import SearchResult
 
 router = APIRouter(tags=["chat"], dependencies=[ReadAccess])
@@ -65,7 +65,7 @@ async def _stream(
 ) -> AsyncIterator[bytes]:
     yield chunk({"role": "assistant", "content": ""})
     try:
-        answered = await read_unless_gone(services, result, request.is_disconnected)
+        answered = await read_unless_gone(services.extractor, result, request.is_disconnected)
     except DocqaError as exc:
         _, body = error_body(exc)
         yield sse.event(None, {"error": body})
@@ -102,7 +102,11 @@ async def chat_completions(
     document offsets (also in the stream's chunks).
     """
     question = question_of(chat_turns(body.messages), services.settings.max_query_chars)
-    result = await retrieve(services, question, body.top_k, body.mode, to_filter(body.filters))
+    result = services.sources.result(  # no server paths in citations
+        await retrieve(
+            services.retriever(), question, body.top_k, body.mode, to_filter(body.filters)
+        )
+    )
     ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
         return StreamingResponse(
@@ -110,7 +114,7 @@ async def chat_completions(
             media_type=sse.MEDIA_TYPE,
             headers=sse.HEADERS,
         )
-    answered = await read(services, result)
+    answered = await read(services.extractor, result)
     reply = compose(answered.answer, answered.hits)
     return ChatCompletion(
         id=ident,

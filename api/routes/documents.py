@@ -23,7 +23,7 @@ from api.schemas import (
 )
 from api.uploads import IncomingFile, UploadError, UploadTooLargeError
 from index.errors import DocumentNotFoundError
-from index.textcheck import json_problems
+from index.formats.textcheck import json_problems
 
 router = APIRouter(tags=["documents"])
 _WATCH_S = 0.2

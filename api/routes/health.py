@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from api.deps import ServicesDep
 from api.schemas import HealthResponse
 from index.errors import IndexNotFoundError
-from index.version import package_version
+from index.lifecycle.version import package_version
 
 router = APIRouter(tags=["health"])
 

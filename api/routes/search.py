@@ -6,10 +6,10 @@ import time
 
 from fastapi import APIRouter, Response
 
-from api.answering import marked_hits
 from api.convert import hit_out, to_filter
 from api.deps import ReadAccess, ServicesDep
 from api.schemas import SearchRequest, SearchResponse, error_responses
+from retriever.answer.choice import marked_hits
 
 router = APIRouter(tags=["search"], dependencies=[ReadAccess])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.answering import MAX_MARKED_HITS
 from api.schemas.text import CleanText
+from retriever.answer.choice import MAX_MARKED_HITS
 from retriever.searcher import MAX_TOP_K
 from retriever.types import Mode
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-from index.textcheck import text_problem
+from index.formats.textcheck import text_problem
 
 
 def _checked(text: str) -> str:

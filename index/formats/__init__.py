@@ -1,4 +1,4 @@
-"""Turn a file into :class:`~index.extracted.Extracted` text, chosen by its extension."""
+"""Turn a file into :class:`~index.formats.extracted.Extracted` text, chosen by its extension."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from index.errors import ExtractionError, UnsupportedFormatError
-from index.extracted import Extracted
 from index.formats.docx import extract_docx
+from index.formats.extracted import Extracted
 from index.formats.html import extract_html
 from index.formats.pdf import extract_pdf
 from index.formats.text import extract_markdown, extract_text

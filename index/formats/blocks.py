@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from index.extracted import Heading
+from index.formats.extracted import Heading
 
 SEPARATOR = "\n\n"
 

@@ -13,8 +13,8 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from index.errors import ExtractionError
-from index.extracted import Extracted
 from index.formats.blocks import join_blocks
+from index.formats.extracted import Extracted
 
 _WHITESPACE = re.compile(r"\s+")
 # python-docx inflates every part in memory; refuse zip bombs before it does.

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from index.errors import ExtractionError
-from index.extracted import Extracted
+from index.formats.extracted import Extracted
 
 # An HTML parser checks its stack of open elements on many tags, so deep nesting costs
 # time quadratic in the depth; counting depth first is linear. Void elements and those

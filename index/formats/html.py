@@ -9,8 +9,8 @@ from pathlib import Path
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from index.errors import ExtractionError
-from index.extracted import Extracted
 from index.formats.blocks import join_blocks
+from index.formats.extracted import Extracted
 
 # Page furniture and non-text content. header/footer are handled separately
 # because inside <main>/<article> they hold the article's own title and byline.

@@ -13,7 +13,7 @@ from pypdf import PageObject, PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
 from index.errors import ExtractionError
-from index.extracted import Extracted, PageSpan
+from index.formats.extracted import Extracted, PageSpan
 
 logger = logging.getLogger(__name__)
 

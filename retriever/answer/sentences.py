@@ -1,8 +1,8 @@
-"""The sentence that holds an answer span (sentence boundaries: ``index.sentences``)."""
+"""The sentence that holds an answer span (sentence boundaries: ``index.passages.sentences``)."""
 
 from __future__ import annotations
 
-from index.sentences import split_sentences
+from index.passages.sentences import split_sentences
 
 
 def covering_sentence(text: str, char_start: int, char_end: int) -> tuple[int, int]:

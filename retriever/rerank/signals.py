@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from index.embedder import Vectors
-from index.snapshot import IndexSnapshot
+from index.encoders.base import Vectors
+from index.lifecycle.snapshot import IndexSnapshot
 from retriever.rerank.terms import query_terms, sentence_terms
 from retriever.single_query import one_faiss_thread
 

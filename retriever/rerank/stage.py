@@ -7,8 +7,8 @@ from typing import Protocol
 
 import numpy as np
 
-from index.embedder import Vectors
-from index.snapshot import IndexSnapshot
+from index.encoders.base import Vectors
+from index.lifecycle.snapshot import IndexSnapshot
 from retriever.rerank.cross import PairScorer
 from retriever.rerank.features import feature_matrix
 from retriever.rerank.model import DEFAULT_MODEL, LinearModel

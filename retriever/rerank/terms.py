@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from index.lexical import LexicalIndex, tokenize
+from index.stores.lexical import LexicalIndex, tokenize
 
 Floats = npt.NDArray[np.float64]
 #: Words that make a sentence a question (stemmed, as :func:`tokenize` returns them). The

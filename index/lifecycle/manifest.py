@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from index.encoders import EncoderSpec
+from index.encoders.specs import EncoderSpec
 from index.errors import IndexMismatchError
 from index.fsutil import atomic_write_text
 

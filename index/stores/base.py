@@ -6,10 +6,10 @@ A store hands out two things per encoder:
 * a :class:`VectorWriter`, which stages the changes of the generation being built (add,
   remove, re-tag) and makes them durable in :meth:`VectorWriter.finish`.
 
-Every store follows the generation rule of :mod:`index.generation`: nothing a writer
+Every store follows the generation rule of :mod:`index.lifecycle.generation`: nothing a writer
 stages is visible to readers before ``CURRENT`` names the new generation, and a reader
 pinned to generation *g* keeps seeing exactly generation *g*. The FAISS store gets this
-for free (one file per generation); the Milvus store (:mod:`index.milvus_store`) keeps a
+for free (one file per generation); the Milvus store (:mod:`index.stores.milvus.store`) keeps a
 generation interval on every row.
 """
 
@@ -23,11 +23,11 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from index.embedder import Vectors
-from index.encoders import EncoderSpec
+from index.encoders.base import Vectors
+from index.encoders.specs import EncoderSpec
 from index.errors import IndexMismatchError
 from index.filters import MetadataFilter, document_tags
-from index.vectors import AnnPolicy, DenseIndex, to_policy
+from index.stores.faiss_index import AnnPolicy, DenseIndex, to_policy
 
 Ranked = list[tuple[int, float]]
 
@@ -213,7 +213,7 @@ def open_vector_store(
     if kind == "faiss":
         return FaissStore()
     if kind == "milvus":
-        from index.milvus_store import MilvusStore
+        from index.stores.milvus.store import MilvusStore
 
         return MilvusStore(uri, token=token, collection=collection, index_type=index_type)
     raise ValueError(f"unknown vector store {kind!r}; use faiss or milvus")

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from index.e5_bin import E5Checkpoint, E5Shape, read_e5_bin
-from index.e5_tokenizer import E5Tokenizer, load_vocab, save_vocab
+from index.encoders.e5.checkpoint import E5Checkpoint, E5Shape, read_e5_bin
+from index.encoders.e5.tokenizer import E5Tokenizer, load_vocab, save_vocab
 from index.errors import DocqaError
 from index.fsutil import fsync_tree
 

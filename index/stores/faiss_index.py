@@ -17,7 +17,7 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
-from index.embedder import Vectors
+from index.encoders.base import Vectors
 from index.errors import IndexMismatchError
 from index.filters import MetadataFilter
 

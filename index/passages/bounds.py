@@ -11,8 +11,8 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from index.sentences import sentence_spans
-from index.splitter import ParagraphSpan, split_paragraphs
+from index.passages.sentences import sentence_spans
+from index.passages.splitter import ParagraphSpan, split_paragraphs
 
 DEFAULT_MAX_PARAGRAPH_CHARS = 4_000
 DEFAULT_MAX_PASSAGES = 5_000

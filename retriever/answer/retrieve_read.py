@@ -1,15 +1,27 @@
-"""Retrieve, then read answers: the steps ``/v1/ask`` and chat share, off the event loop."""
+"""Retrieve, then read answers: the steps ``/v1/ask`` and chat share, off the event loop.
+
+Async because the API awaits them; the work runs in worker threads (``anyio``), so
+the event loop stays free while encoders, FAISS and the span model use the CPU.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
+from anyio.to_thread import run_sync
 
-from api.answering import Answer, PassageSpans, all_spans, choose_answer, passage_spans, with_spans
-from api.deps import Services
 from index.filters import MetadataFilter
+from retriever.answer.choice import (
+    Answer,
+    PassageSpans,
+    all_spans,
+    choose_answer,
+    passage_spans,
+    with_spans,
+)
+from retriever.answer.loading import Extractor
+from retriever.searcher import Retriever
 from retriever.types import Hit, Mode, SearchResult
 
 
@@ -22,15 +34,14 @@ class Answered:
 
 
 async def retrieve(
-    services: Services,
+    retriever: Retriever,
     question: str,
     top_k: int,
     mode: Mode | None,
     filters: MetadataFilter | None,
 ) -> SearchResult:
     """Search in a worker thread (encoding and FAISS are CPU-bound)."""
-    result = await run_in_threadpool(services.retriever().search, question, top_k, mode, filters)
-    return services.sources.result(result)
+    return await run_sync(retriever.search, question, top_k, mode, filters)
 
 
 def _answered(result: SearchResult, spans: list[PassageSpans]) -> Answered:
@@ -38,14 +49,14 @@ def _answered(result: SearchResult, spans: list[PassageSpans]) -> Answered:
     return Answered(hits, choose_answer(result.query, result.hits, spans))
 
 
-async def read(services: Services, result: SearchResult) -> Answered:
+async def read(extractor: Extractor | None, result: SearchResult) -> Answered:
     """Extract answer spans from every hit in one batch and choose the answer."""
-    spans = await run_in_threadpool(all_spans, services.extractor, result.query, result.hits)
+    spans = await run_sync(all_spans, extractor, result.query, result.hits)
     return _answered(result, spans)
 
 
 async def read_unless_gone(
-    services: Services, result: SearchResult, gone: Callable[[], Awaitable[bool]]
+    extractor: Extractor | None, result: SearchResult, gone: Callable[[], Awaitable[bool]]
 ) -> Answered | None:
     """Like :func:`read`, passage by passage, stopping (None) once ``gone()`` says the
     client disconnected: a dropped stream costs at most the passage being read."""
@@ -53,5 +64,5 @@ async def read_unless_gone(
     for hit in result.hits:
         if await gone():
             return None
-        spans.append(await run_in_threadpool(passage_spans, services.extractor, result.query, hit))
+        spans.append(await run_sync(passage_spans, extractor, result.query, hit))
     return _answered(result, spans)

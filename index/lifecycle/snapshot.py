@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.encoders import EncoderSpec
+from index.encoders.specs import EncoderSpec
 from index.errors import IndexMismatchError
-from index.generation import require_current
-from index.lexical import LexicalIndex
-from index.manifest import Manifest
-from index.sentence_vectors import SentenceVectors
-from index.store import STORE_NAME, Store
-from index.vector_store import FaissStore, VectorIndex, VectorStore
+from index.lifecycle.generation import require_current
+from index.lifecycle.manifest import Manifest
+from index.stores.base import FaissStore, VectorIndex, VectorStore
+from index.stores.lexical import LexicalIndex
+from index.stores.passages import STORE_NAME, Store
+from index.stores.sentence_vectors import SentenceVectors
 
 
 @dataclass(frozen=True)

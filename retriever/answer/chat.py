@@ -10,8 +10,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from api.answering import Answer, AnswerKind
 from index.errors import DocqaError
+from retriever.answer.choice import Answer, AnswerKind
 from retriever.types import Hit
 
 NO_ANSWER = "I could not find an answer in the indexed documents."

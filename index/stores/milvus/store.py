@@ -30,20 +30,20 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index.embedder import Vectors
-from index.encoders import EncoderSpec
+from index.encoders.base import Vectors
+from index.encoders.specs import EncoderSpec
 from index.errors import DocqaError, IndexMismatchError
 from index.filters import MetadataFilter
-from index.milvus_client import (
+from index.stores.base import Ranked, RowFields
+from index.stores.faiss_index import AnnPolicy
+from index.stores.milvus.client import (
     MAX_LIMIT,
     Collection,
     connect,
     is_local,
     milvus_errors,
 )
-from index.milvus_filters import to_expression
-from index.vector_store import Ranked, RowFields
-from index.vectors import AnnPolicy
+from index.stores.milvus.filters import to_expression
 
 LIVE = 2**62
 _GEN_BITS = 24

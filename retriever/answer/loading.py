@@ -8,10 +8,7 @@ tests can inject a fake extractor.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Protocol
-
-from docqa.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -48,26 +45,16 @@ class Extractor(Protocol):
     def extract(self, question: str, passage: str) -> SpansLike: ...
 
 
-ExtractorFactory = Callable[[Settings], Extractor | None]
-
-
-def load_extractor(settings: Settings) -> Extractor | None:
-    """The shipped span extractor, or None (logged) when it is disabled or unavailable."""
-    if not settings.answers:
-        return None
+def load_extractor(reader: str) -> Extractor | None:
+    """The shipped span extractor ``reader``, or None (logged) when it is unavailable."""
     try:
         from retriever.answer import load_reader
     except ImportError as exc:
         logger.warning("answer extractor not installed (%s): answers fall back to sentences", exc)
         return None
     try:
-        extractor: Extractor = load_reader(settings.reader)
+        extractor: Extractor = load_reader(reader)
     except Exception as exc:  # noqa: BLE001 - missing weights must not stop the server
         logger.warning("answer extractor unavailable (%s): answers fall back to sentences", exc)
         return None
     return extractor
-
-
-def no_extractor(_settings: Settings) -> Extractor | None:
-    """A factory for servers (and tests) that answer with the sentence fallback only."""
-    return None

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.embedder import Embedder
+from index.encoders.base import Embedder
 
 
 @dataclass(frozen=True)

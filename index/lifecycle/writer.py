@@ -18,21 +18,21 @@ from types import TracebackType
 
 import numpy as np
 
-from index import generation as gen
-from index.embedder import Embedder, Vectors
-from index.encoders import as_encoders, specs_of
+from index.encoders.base import Embedder, Vectors
+from index.encoders.specs import as_encoders, specs_of
 from index.errors import ExtractionError, IndexMismatchError
-from index.extracted import Extracted, Heading, PageSpan
+from index.formats.extracted import Extracted, Heading, PageSpan
 from index.ids import content_hash, passage_id
-from index.lexical import build_lexical
-from index.manifest import FORMAT_VERSION, Manifest
+from index.lifecycle import generation as gen
+from index.lifecycle.manifest import FORMAT_VERSION, Manifest
+from index.lifecycle.version import package_version
 from index.models import DocumentInput, Passage
-from index.passage_bounds import PassageLimits, bounded_paragraphs
-from index.sentence_vectors import SentenceVectors, sentences_to_embed
-from index.store import STORE_NAME, Store
-from index.vector_store import FaissStore, RowFields, VectorStore, VectorWriter
-from index.vectors import AnnPolicy
-from index.version import package_version
+from index.passages.bounds import PassageLimits, bounded_paragraphs
+from index.stores.base import FaissStore, RowFields, VectorStore, VectorWriter
+from index.stores.faiss_index import AnnPolicy
+from index.stores.lexical import build_lexical
+from index.stores.passages import STORE_NAME, Store
+from index.stores.sentence_vectors import SentenceVectors, sentences_to_embed
 
 Progress = Callable[[int, int], None]
 Check = Callable[[], None]

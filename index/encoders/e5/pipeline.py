@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from index.e5 import E5_NAME
-from index.e5_tokenizer import E5Tokenizer
-from index.embedder import Vectors, as_unit_vectors
+from index.encoders.base import Vectors, as_unit_vectors
+from index.encoders.e5.engine import E5_NAME
+from index.encoders.e5.tokenizer import E5Tokenizer
 
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
@@ -104,7 +104,7 @@ def mean_pool(hidden: npt.NDArray[np.float32], mask: IdArray) -> npt.NDArray[np.
 class PipelineEncoder:
     """An e5 backend: subclasses supply ``_forward``; naming, prefixes and locking live here.
 
-    Implements the :class:`~index.embedder.Embedder` protocol under the engine's name, so
+    Implements the :class:`~index.encoders.base.Embedder` protocol under the engine's name, so
     every backend reads and writes the same indexes.
     """
 

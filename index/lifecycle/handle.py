@@ -7,11 +7,11 @@ import os
 import threading
 from pathlib import Path
 
-from index.encoders import EncoderSpec
+from index.encoders.specs import EncoderSpec
 from index.errors import DocqaError
-from index.generation import CURRENT_NAME, current_generation
-from index.snapshot import IndexSnapshot
-from index.vector_store import VectorStore
+from index.lifecycle.generation import CURRENT_NAME, current_generation
+from index.lifecycle.snapshot import IndexSnapshot
+from index.stores.base import VectorStore
 
 logger = logging.getLogger(__name__)
 

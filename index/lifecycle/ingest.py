@@ -10,10 +10,10 @@ from pathlib import Path
 from index.errors import DocqaError, ExtractionError
 from index.formats import extract, supported_suffixes
 from index.formats.sandbox import ExtractLimits, extract_bounded
+from index.formats.textcheck import json_problems
 from index.ids import document_id_for_path
+from index.lifecycle.writer import IndexWriter
 from index.models import DocumentInput
-from index.textcheck import json_problems
-from index.writer import IndexWriter
 
 SIDECAR_SUFFIX = ".meta.json"
 # Most file systems cap a name at 255 bytes; the sidecar's name must fit too.

@@ -15,7 +15,7 @@ import json
 import re
 from pathlib import Path
 
-from index.e5_bin import E5Vocab
+from index.encoders.e5.checkpoint import E5Vocab
 from index.errors import DocqaError
 
 METASPACE = "\u2581"

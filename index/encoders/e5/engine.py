@@ -11,7 +11,7 @@ import threading
 
 import numpy as np
 
-from index.embedder import Vectors, as_unit_vectors
+from index.encoders.base import Vectors, as_unit_vectors
 from index.errors import DocqaError
 
 logger = logging.getLogger(__name__)

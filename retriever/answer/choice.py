@@ -12,8 +12,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from api.answers import Extractor, SpanLike
-from index.sentences import split_sentences
+from index.passages.sentences import split_sentences
+from retriever.answer.loading import Extractor, SpanLike
 from retriever.types import Hit, Span
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -1,0 +1,1 @@
+"""Index generations: manifest, writer, read snapshots and the handle that swaps them."""

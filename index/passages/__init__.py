@@ -1,0 +1,1 @@
+"""Passages: paragraphs cut to size with exact offsets, and their sentences."""

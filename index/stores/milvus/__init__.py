@@ -1,0 +1,1 @@
+"""Vectors in Milvus (Lite or a cluster): the store, its client and filter expressions."""
