@@ -55,7 +55,7 @@ def _assert_refused(response: Any, field: str) -> None:
     [
         ({"query": "treaty", "top_k": "5"}, "top_k"),
         ({"query": "treaty", "top_k": True}, "top_k"),
-        ({"query": "treaty", "top_k": 5.0}, "top_k"),
+        ({"query": "treaty", "top_k": 5.5}, "top_k"),
         ({"query": "treaty", "answers": "yes"}, "answers"),
         ({"query": "\u200b\u200b\u2060"}, "query"),
         ({"query": "treaty\x00"}, "query"),

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from api.schemas.inputs import WholeNumber
 from api.schemas.search import HitOut, QuestionIn
 from retriever.types import Mode
 
@@ -15,8 +16,8 @@ ASK_MAX_TOP_K = 20  # every passage goes through the span model: keep the work p
 class AskRequest(QuestionIn):
     """Body of ``POST /v1/ask``."""
 
-    top_k: int = Field(
-        5, ge=1, le=ASK_MAX_TOP_K, strict=True, description="Passages to read the answer from."
+    top_k: WholeNumber = Field(
+        5, ge=1, le=ASK_MAX_TOP_K, description="Passages to read the answer from."
     )
     stream: bool = Field(
         False,

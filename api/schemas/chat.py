@@ -12,15 +12,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from api.schemas.ask import ASK_MAX_TOP_K
+from api.schemas.inputs import REQUIRED_TEXT_PATTERN, CleanText, WholeNumber
 from api.schemas.search import FiltersIn, SpanOut
-from api.schemas.text import CleanText
 from retriever.types import Mode
 
 # What the route needs of `messages`, stated in the schema so clients and fuzzers know it.
 _USER_QUESTION: JsonDict = {
     "type": "object",
     "required": ["role", "content"],
-    "properties": {"role": {"const": "user"}, "content": {"type": "string", "pattern": r"\S"}},
+    "properties": {
+        "role": {"const": "user"},
+        "content": {"type": "string", "pattern": REQUIRED_TEXT_PATTERN},
+    },
 }
 
 
@@ -53,9 +56,7 @@ class ChatCompletionRequest(BaseModel):
         json_schema_extra={"contains": _USER_QUESTION},
     )
     stream: bool = Field(False, strict=True)
-    top_k: int = Field(
-        5, ge=1, le=ASK_MAX_TOP_K, strict=True, description="docqa: passages to read."
-    )
+    top_k: WholeNumber = Field(5, ge=1, le=ASK_MAX_TOP_K, description="docqa: passages to read.")
     mode: Mode | None = Field(None, description="docqa: dense, lexical or hybrid.")
     filters: FiltersIn | None = Field(None, description="docqa: restrict to these documents.")
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas.text import CleanText
+from api.schemas.inputs import CleanText, RequiredText, WholeNumber
 from retriever.answer.choice import MAX_MARKED_HITS
 from retriever.searcher import MAX_TOP_K
 from retriever.types import Mode
 
 _ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
-NON_BLANK = r"\S"  # at least one non-space character
 Scalar = CleanText | int | float | bool
 
 
@@ -35,11 +34,10 @@ class QuestionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    query: CleanText = Field(
+    query: RequiredText = Field(
         ...,
         min_length=1,
         max_length=20_000,  # the served schema shows the configured limit (max_query_chars)
-        pattern=NON_BLANK,
         description="The question.",
     )
     mode: Mode | None = Field(None, description="dense, lexical or hybrid (default: setting).")
@@ -59,9 +57,7 @@ class SearchRequest(QuestionIn):
     )
 
     # strict: "5" or true is not a number of hits, "yes" not a boolean.
-    top_k: int = Field(
-        5, ge=1, le=MAX_TOP_K, strict=True, description="How many passages to return."
-    )
+    top_k: WholeNumber = Field(5, ge=1, le=MAX_TOP_K, description="How many passages to return.")
     answers: bool = Field(
         False,
         strict=True,
