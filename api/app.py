@@ -6,7 +6,7 @@ paths of the first release stay as aliases (same handlers, marked deprecated).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import KeyRing
-from api.deps import Services
+from api.deps import EngineLoader, Services
 from api.errors import install_error_handlers
 from api.gate import EarlyAuthMiddleware
 from api.limits import BodyLimitMiddleware
@@ -25,25 +25,8 @@ from api.routes import ask, chat, documents, health, metrics, models, search, we
 from api.routes.web import STATIC_DIR
 from api.shutdown import stop_on_signals
 from docqa.settings import Settings
-from index.encoders.base import Embedder
 from index.errors import DocqaError
 from index.lifecycle.version import package_version
-from retriever.answer.loading import Extractor
-
-EmbedderFactory = Callable[[Settings], Sequence[Embedder]]
-ExtractorFactory = Callable[[Settings], Extractor | None]
-
-
-def _default_embedders(settings: Settings) -> Sequence[Embedder]:
-    from docqa.wiring import load_embedders
-
-    return load_embedders(settings)
-
-
-def _default_extractor(settings: Settings) -> Extractor | None:
-    from docqa.wiring import load_answer_extractor
-
-    return load_answer_extractor(settings)
 
 
 def _index_size(app: FastAPI) -> IndexSize | None:
@@ -76,19 +59,17 @@ def _show_query_limit(app: FastAPI, max_chars: int) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def create_app(
-    settings: Settings | None = None,
-    embedder_factory: EmbedderFactory = _default_embedders,
-    extractor_factory: ExtractorFactory = _default_extractor,
-) -> FastAPI:
-    """Build the app; the factories let tests inject fake encoders and extractors."""
-    config = settings or Settings()
+def create_app(config: Settings, load: EngineLoader) -> FastAPI:
+    """Build the app over ``config``; ``load`` builds its encoders, extractor and stores.
+
+    The loading lives above the API (``docqa.server.create_app`` passes the one built
+    from Settings; tests pass fakes), so the API receives its engines ready.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        embedders = await run_in_threadpool(embedder_factory, config)
-        extractor = await run_in_threadpool(extractor_factory, config)
-        services = Services(config, embedders, extractor)
+        engines = await run_in_threadpool(load, config)
+        services = Services(config, engines)
         app.state.services = services
         with stop_on_signals(services.stopping):
             yield

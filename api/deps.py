@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,13 +14,33 @@ from api.auth import KeyRing, Scope, presented_key
 from api.sources import SourcePaths
 from api.uploads import UploadStore
 from docqa.settings import Settings
-from docqa.wiring import load_second_stage
 from index.encoders.base import Embedder
 from index.encoders.specs import as_encoders, specs_of
 from index.errors import IndexNotFoundError
+from index.formats.sandbox import ExtractLimits
 from index.lifecycle.handle import IndexHandle
+from index.passages.bounds import PassageLimits
+from index.stores.base import AnnPolicy, VectorStore
 from retriever.answer.loading import Extractor
-from retriever.searcher import Retriever
+from retriever.rerank import Reranker
+from retriever.searcher import Retriever, SearchOptions
+
+
+@dataclass(frozen=True)
+class Engines:
+    """What the API serves with, loaded from Settings in the lifespan (``docqa.server``)."""
+
+    embedders: Sequence[Embedder]
+    extractor: Extractor | None
+    vector_store: VectorStore
+    options: SearchOptions
+    ann: AnnPolicy
+    second_stage: Reranker | None
+    extract_limits: ExtractLimits = ExtractLimits()
+    passage_limits: PassageLimits = PassageLimits()
+
+
+EngineLoader = Callable[[Settings], Engines]
 
 
 class Services:
@@ -29,16 +50,15 @@ class Services:
     so a server started before ``docqa index`` picks the index up once it is built.
     """
 
-    def __init__(
-        self, settings: Settings, embedders: Sequence[Embedder], extractor: Extractor | None
-    ) -> None:
+    def __init__(self, settings: Settings, engines: Engines) -> None:
         self.settings = settings
-        self.embedders = as_encoders(embedders)
-        self.extractor = extractor
+        self.embedders = as_encoders(engines.embedders)
+        self.extractor = engines.extractor
+        self.options = engines.options
         self.keys = KeyRing.of(settings.api_keys_read, settings.api_keys_write)
         roots = [r.resolve() for r in (settings.source_root, settings.upload_dir()) if r]
         self.sources = SourcePaths(tuple(roots), settings.expose_source_paths)
-        self.vector_store = settings.open_vector_store()
+        self.vector_store = engines.vector_store
         self.uploads = UploadStore(
             settings.upload_dir(),
             settings.index_dir,
@@ -46,17 +66,17 @@ class Services:
             batch_size=settings.batch_size,
             max_file_bytes=settings.max_upload_bytes,
             wait_seconds=settings.write_wait_seconds,
-            ann=settings.ann_policy(),
+            ann=engines.ann,
             sentence_vectors=settings.sentence_vectors,
             vector_store=self.vector_store,
-            extract_limits=settings.extract_limits(),
-            passage_limits=settings.passage_limits(),
+            extract_limits=engines.extract_limits,
+            passage_limits=engines.passage_limits,
             embed_timeout_s=settings.embed_timeout_s,
         )
         # Set on SIGTERM/SIGINT and at shutdown: running uploads stop and commit nothing.
         self.stopping = threading.Event()
         # Loaded here, in the lifespan, once: a cross-encoder is a model like the others.
-        self.second_stage = load_second_stage(settings)
+        self.second_stage = engines.second_stage
         self._retriever: Retriever | None = None
         self._lock = threading.Lock()
         try:
@@ -76,7 +96,7 @@ class Services:
                         vector_store=self.vector_store,
                     )
                     self._retriever = Retriever(
-                        handle, self.embedders, self.settings.search_options(), self.second_stage
+                        handle, self.embedders, self.options, self.second_stage
                     )
         return self._retriever
 

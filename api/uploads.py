@@ -34,8 +34,7 @@ from index.lifecycle.ingest import MAX_NAME_BYTES, load_document
 from index.lifecycle.writer import IndexWriter, IngestReport
 from index.models import DocumentInput
 from index.passages.bounds import PassageLimits
-from index.stores.base import VectorStore
-from index.stores.faiss_index import AnnPolicy
+from index.stores.base import AnnPolicy, VectorStore
 
 _CHUNK = 1 << 16
 _DRIVE = re.compile(r"^[A-Za-z]:")

@@ -66,7 +66,13 @@ def index_command(
     """
     from rich.progress import Progress
 
-    from docqa.wiring import load_embedders
+    from docqa.wiring import (
+        ann_policy,
+        extract_limits,
+        load_embedders,
+        passage_limits,
+        vector_store,
+    )
     from index.lifecycle.ingest import discover, stage_paths
     from index.lifecycle.writer import IndexWriter
 
@@ -99,12 +105,12 @@ def index_command(
                 embedders,
                 rebuild=rebuild,
                 batch_size=settings.batch_size,
-                ann=settings.ann_policy(),
+                ann=ann_policy(settings),
                 sentence_vectors=settings.sentence_vectors,
-                vector_store=settings.open_vector_store(),
+                vector_store=vector_store(settings),
                 # Enough texts per encoder call to keep every worker busy.
                 embed_chunk=settings.batch_size * 4 * workers * 4 if parallel else None,
-                limits=settings.passage_limits(),
+                limits=passage_limits(settings),
             ) as writer,
             Progress(console=err, transient=False) as bar,
         ):
@@ -113,7 +119,7 @@ def index_command(
                 writer,
                 discovery,
                 on_file=lambda _p: bar.advance(reading),
-                limits=settings.extract_limits(),
+                limits=extract_limits(settings),
             )
             embedding = bar.add_task("embedding", total=None)
             report = writer.commit(
@@ -147,7 +153,7 @@ def remove_command(
     index_dir: IndexDir = None,
 ) -> None:
     """Remove documents from the index by id."""
-    from docqa.wiring import load_embedders
+    from docqa.wiring import ann_policy, load_embedders, vector_store
     from index.lifecycle.writer import IndexWriter
 
     settings = _settings(index_dir)
@@ -155,8 +161,8 @@ def remove_command(
         with IndexWriter(
             settings.index_dir,
             load_embedders(settings),
-            ann=settings.ann_policy(),
-            vector_store=settings.open_vector_store(),
+            ann=ann_policy(settings),
+            vector_store=vector_store(settings),
         ) as writer:
             missing = [d for d in document_ids if not writer.remove(d)]
             if missing:
@@ -267,7 +273,7 @@ def serve_command(
 
     import uvicorn
 
-    from api.app import create_app
+    from docqa.server import create_app
 
     settings = _settings(index_dir)
     bind_host, bind_port = host or settings.host, port or settings.port
@@ -283,7 +289,7 @@ def serve_command(
     if index_dir is not None:
         os.environ["DOCQA_INDEX_DIR"] = str(index_dir)
     uvicorn.run(
-        "api.app:create_app",
+        "docqa.server:create_app",
         factory=True,
         workers=workers,
         host=bind_host,

@@ -10,15 +10,9 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from docqa.profiles import PROFILES, Backend, Profile
-from index.encoders.base import DEFAULT_MODEL, SHIPPED_ALIASES
-from index.encoders.e5.engine import E5_NAME
-from index.formats.sandbox import ExtractLimits
-from index.passages.bounds import PassageLimits
-from index.stores.base import VectorStore, open_vector_store
-from index.stores.faiss_index import AnnPolicy
-from retriever.fusion import Fusion
-from retriever.searcher import SearchOptions
-from retriever.types import Mode
+
+# Plain values only: loading the settings loads no engine (faiss, torch, ...). The
+# values become domain objects (Mode, SearchOptions, stores) in docqa.wiring.
 
 
 class Settings(BaseSettings):
@@ -44,13 +38,15 @@ class Settings(BaseSettings):
         "best-sentence signal); roughly doubles encoding work. Fixed when an index is built.",
     )
     model: str = Field(
-        DEFAULT_MODEL,
-        description="Embedding model: the shipped all-MiniLM-L6-v2 by default, "
+        "minilm",
+        description="Encoder model: minilm, the shipped all-MiniLM-L6-v2 (default), "
         "or a local sentence-transformers directory.",
     )
     device: str | None = Field(None, description="torch device for the encoder (cpu, cuda).")
     batch_size: int = Field(32, ge=1, le=1024, description="Passages per encoder batch.")
-    mode: Mode = Field(Mode.HYBRID, description="Default ranking: dense, lexical or hybrid.")
+    mode: Literal["dense", "lexical", "hybrid"] = Field(
+        "hybrid", description="Default ranking: dense, lexical or hybrid."
+    )
     candidates: int = Field(50, ge=1, le=1000, description="Candidates per signal before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     e5: bool = Field(
@@ -68,8 +64,8 @@ class Settings(BaseSettings):
         1.0, ge=0, description="Weight of the e5 encoder in fusion and the second stage."
     )
     lexical_weight: float = Field(1.0, ge=0, description="Fusion weight of BM25.")
-    fusion: Fusion = Field(
-        Fusion.SCORE,
+    fusion: Literal["rrf", "score"] = Field(
+        "score",
         description="How hybrid search combines BM25 and the encoders: rrf (reciprocal-rank "
         "fusion) or score (sum of min-max normalised scores).",
     )
@@ -125,35 +121,6 @@ class Settings(BaseSettings):
             if name not in self.model_fields_set:
                 self.__dict__[name] = getattr(chosen, name)
         return self
-
-    def model_name(self) -> str:
-        """The name the primary encoder is recorded under in the manifest."""
-        return DEFAULT_MODEL if self.model in SHIPPED_ALIASES else self.model
-
-    def open_vector_store(self) -> VectorStore:
-        """The configured vector store (connects to Milvus when that is chosen)."""
-        return open_vector_store(
-            self.vector_store,
-            uri=self.milvus_uri,
-            token=self.milvus_token,
-            collection=self.milvus_collection,
-            index_type=self.milvus_index,
-        )
-
-    def ann_policy(self) -> AnnPolicy:
-        return AnnPolicy(threshold=self.ann_threshold, nprobe=self.nprobe, exact=self.exact_search)
-
-    def search_options(self) -> SearchOptions:
-        return SearchOptions(
-            mode=self.mode,
-            candidates=self.candidates,
-            rrf_k=self.rrf_k,
-            encoder_weights={self.model_name(): self.dense_weight, E5_NAME: self.e5_weight},
-            lexical_weight=self.lexical_weight,
-            fusion=self.fusion,
-            max_query_chars=self.max_query_chars,
-            rerank_depth=self.rerank_depth,
-        )
 
     # --- service (API) settings ---
     # Lists read from the environment as comma-separated values (or a JSON list):
@@ -251,23 +218,6 @@ class Settings(BaseSettings):
     shutdown_timeout_s: float = Field(
         5.0, gt=0, description="On SIGTERM, how long `docqa serve` waits for open requests."
     )
-
-    def extract_limits(self) -> ExtractLimits:
-        """The per-file extraction bounds."""
-        return ExtractLimits(
-            timeout_s=self.extract_timeout_s,
-            memory_mb=self.extract_memory_mb,
-            cpu_s=self.extract_cpu_s,
-            max_file_chars=self.max_file_chars,
-            max_page_chars=self.max_page_chars,
-            max_html_depth=self.max_html_depth,
-            pdf_max_stream_reuse=self.pdf_max_stream_reuse,
-        )
-
-    def passage_limits(self) -> PassageLimits:
-        return PassageLimits(
-            max_paragraph_chars=self.max_paragraph_chars, max_passages=self.max_file_passages
-        )
 
     @field_validator("api_keys_read", "api_keys_write", "cors_origins", mode="before")
     @classmethod

@@ -6,15 +6,83 @@ import logging
 
 from docqa.profiles import Backend
 from docqa.settings import Settings
-from index.encoders.base import SHIPPED_ALIASES, Embedder, SentenceTransformerEmbedder
-from index.encoders.e5.engine import E5Embedder, e5_available
+from index.encoders.base import (
+    DEFAULT_MODEL,
+    SHIPPED_ALIASES,
+    Embedder,
+    SentenceTransformerEmbedder,
+)
+from index.encoders.e5.engine import E5_NAME, E5Embedder, e5_available
 from index.encoders.specs import specs_of
+from index.formats.sandbox import ExtractLimits
 from index.lifecycle.handle import IndexHandle
+from index.passages.bounds import PassageLimits
+from index.stores.base import AnnPolicy, VectorStore
+from index.stores.factory import open_vector_store
 from retriever.answer.loading import Extractor, load_extractor
+from retriever.fusion import Fusion
 from retriever.rerank import CrossEncoderReranker, CrossEncoderScorer, LinearReranker, Reranker
-from retriever.searcher import Retriever
+from retriever.searcher import Retriever, SearchOptions
+from retriever.types import Mode
 
 logger = logging.getLogger(__name__)
+
+
+def model_name(settings: Settings) -> str:
+    """The name the primary encoder is recorded under in the manifest."""
+    return DEFAULT_MODEL if settings.model in SHIPPED_ALIASES else settings.model
+
+
+def vector_store(settings: Settings) -> VectorStore:
+    """The configured vector store (connects to Milvus when that is chosen)."""
+    return open_vector_store(
+        settings.vector_store,
+        uri=settings.milvus_uri,
+        token=settings.milvus_token,
+        collection=settings.milvus_collection,
+        index_type=settings.milvus_index,
+    )
+
+
+def extract_limits(settings: Settings) -> ExtractLimits:
+    """The per-file extraction bounds."""
+    return ExtractLimits(
+        timeout_s=settings.extract_timeout_s,
+        memory_mb=settings.extract_memory_mb,
+        cpu_s=settings.extract_cpu_s,
+        max_file_chars=settings.max_file_chars,
+        max_page_chars=settings.max_page_chars,
+        max_html_depth=settings.max_html_depth,
+        pdf_max_stream_reuse=settings.pdf_max_stream_reuse,
+    )
+
+
+def passage_limits(settings: Settings) -> PassageLimits:
+    """Longest passage and most passages per file."""
+    return PassageLimits(
+        max_paragraph_chars=settings.max_paragraph_chars, max_passages=settings.max_file_passages
+    )
+
+
+def ann_policy(settings: Settings) -> AnnPolicy:
+    """When the FAISS index turns approximate, and how far an approximate search looks."""
+    return AnnPolicy(
+        threshold=settings.ann_threshold, nprobe=settings.nprobe, exact=settings.exact_search
+    )
+
+
+def search_options(settings: Settings) -> SearchOptions:
+    """The ranking settings as the retriever takes them."""
+    return SearchOptions(
+        mode=Mode(settings.mode),
+        candidates=settings.candidates,
+        rrf_k=settings.rrf_k,
+        encoder_weights={model_name(settings): settings.dense_weight, E5_NAME: settings.e5_weight},
+        lexical_weight=settings.lexical_weight,
+        fusion=Fusion(settings.fusion),
+        max_query_chars=settings.max_query_chars,
+        rerank_depth=settings.rerank_depth,
+    )
 
 
 def _primary(settings: Settings) -> Embedder:
@@ -68,7 +136,7 @@ def load_second_stage(settings: Settings) -> Reranker | None:
         return None
     if settings.cross_encoder is not None:
         return CrossEncoderReranker(CrossEncoderScorer(settings.cross_encoder, settings.device))
-    return LinearReranker(encoder_weights=settings.search_options().encoder_weights)
+    return LinearReranker(encoder_weights=search_options(settings).encoder_weights)
 
 
 def load_retriever(settings: Settings, embedders: list[Embedder] | None = None) -> Retriever:
@@ -77,7 +145,7 @@ def load_retriever(settings: Settings, embedders: list[Embedder] | None = None) 
         settings.index_dir,
         specs_of(found),
         mmap=settings.mmap,
-        vector_store=settings.open_vector_store(),
+        vector_store=vector_store(settings),
     )
     stage = load_second_stage(settings)
     if isinstance(stage, LinearReranker) and not handle.current().manifest.sentence_vectors:
@@ -90,7 +158,7 @@ def load_retriever(settings: Settings, embedders: list[Embedder] | None = None) 
             settings.index_dir,
         )
         stage = None
-    return Retriever(handle, found, settings.search_options(), stage)
+    return Retriever(handle, found, search_options(settings), stage)
 
 
 def load_answer_extractor(settings: Settings) -> Extractor | None:

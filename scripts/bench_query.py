@@ -4,7 +4,7 @@
         [--clients 1,8] [--seconds 20] [--workers 1] [--json OUT.json]
 
 For each profile and size it builds (or reuses, from ``.cache/bench-query/``) an index,
-starts ``uvicorn api.app:create_app`` on it with ``DOCQA_PROFILE`` set, and runs
+starts ``uvicorn docqa.server:create_app`` on it with ``DOCQA_PROFILE`` set, and runs
 ``scripts/load_test.py``'s closed-loop clients (one asyncio process; its lean keep-alive
 HTTP/1.1 client by default, ``--client httpx`` for httpx) with SQuAD
 dev questions, ``top_k`` 5, the profile's default mode. The server really encodes
@@ -127,7 +127,7 @@ def build_index(data_dir: Path, profile: str, size: int, real: int) -> Path:
     from rich.console import Console
 
     from docqa.settings import Settings
-    from docqa.wiring import load_embedders
+    from docqa.wiring import ann_policy, load_embedders
     from index.lifecycle.generation import current_generation
     from index.lifecycle.writer import IndexWriter
     from index.models import DocumentInput
@@ -150,7 +150,7 @@ def build_index(data_dir: Path, profile: str, size: int, real: int) -> Path:
         derived,
         rebuild=True,
         batch_size=256,
-        ann=settings.ann_policy(),
+        ann=ann_policy(settings),
         sentence_vectors=settings.sentence_vectors,
     ) as writer:
         for number, (title, texts) in enumerate(docs.items()):
@@ -172,7 +172,7 @@ def serve(index_dir: Path, profile: str, port: int, workers: int) -> subprocess.
         "DOCQA_ANSWERS": "false",
         "HF_HUB_OFFLINE": "1",
     }
-    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
+    command = [sys.executable, "-m", "uvicorn", "docqa.server:create_app", "--factory"]
     command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.monotonic() + 300

@@ -83,8 +83,7 @@ def milvus_rows(
 ) -> dict[str, float | str]:
     """Build time, single-query latency and recall@10 of docqa's Milvus store (Milvus Lite)."""
     from index.encoders.specs import EncoderSpec
-    from index.stores.base import RowFields
-    from index.stores.faiss_index import AnnPolicy
+    from index.stores.base import AnnPolicy, RowFields
     from index.stores.milvus.client import disconnect
     from index.stores.milvus.store import MilvusStore
 
@@ -127,7 +126,8 @@ def run(
     n: int, args: argparse.Namespace, save: Callable[[dict[str, dict[str, float | str]]], None]
 ) -> dict[str, dict[str, float | str]]:
     """Every configured index on ``n`` synthetic vectors, side by side; ``save`` after each."""
-    from index.stores.faiss_index import AnnPolicy, DenseIndex, to_policy
+    from index.stores.base import AnnPolicy
+    from index.stores.faiss_index import DenseIndex, to_policy
 
     seeds, queries = seed_vectors(args.seed_texts, args.queries)
     vectors = synthetic(seeds, n, args.noise, np.random.default_rng(0))

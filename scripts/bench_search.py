@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.api:
         from fastapi.testclient import TestClient
 
-        from api.app import create_app
+        from docqa.server import create_app
 
         app = create_app(settings, lambda _s: embedders, lambda _s: None)
         with TestClient(app) as client:

@@ -4,7 +4,7 @@ Usage::
 
     python scripts/eval_answers.py /work/shared/data/squad-v1.1-dev [--limit N] [--json OUT]
 
-Only the held-out articles of ``retriever.answer.squad_data.split_titles`` are scored: the
+Only the held-out articles of ``scripts/lab/squad_data.split_titles`` are scored: the
 span model was trained on the others.
 """
 
@@ -36,11 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     # Heavy imports inside the command so `--help` stays instant.
     import torch
+    from lab.squad_data import load_squad, questions_for, split_titles
+    from lab.squad_metrics import max_over_ground_truths, normalize_answer
     from tqdm import tqdm
 
-    from retriever.answer import load_default_extractor
-    from retriever.answer.squad_data import load_squad, questions_for, split_titles
-    from retriever.answer.squad_metrics import max_over_ground_truths, normalize_answer
+    from retriever.answer.extractor import load_default_extractor
 
     torch.set_num_threads(args.threads)
     questions = load_squad(args.data_dir)

@@ -117,7 +117,7 @@ def build_index(
 
 
 def answer_scores(extractor: Any, question: str, passage: str, answers: tuple[str, ...]) -> Any:
-    from retriever.answer.squad_metrics import max_over_ground_truths
+    from lab.squad_metrics import max_over_ground_truths
 
     found = extractor.extract(question, passage).answer
     text = found.text if found is not None else ""
@@ -130,6 +130,7 @@ def answer_scores(extractor: Any, question: str, passage: str, answers: tuple[st
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import beir
+    from lab.ranking import all_found_at, evaluate_run, per_query, ranked_ids, recall_curve
     from rich.console import Console
     from rich.progress import track
     from tuning_split import subset
@@ -137,7 +138,6 @@ def main(argv: list[str] | None = None) -> int:
     from docqa.settings import Settings
     from docqa.wiring import load_embedders, load_retriever
     from index.lifecycle.generation import current_generation
-    from retriever.metrics import all_found_at, evaluate_run, per_query, ranked_ids
     from retriever.searcher import Retriever
     from retriever.types import Mode
 
@@ -163,14 +163,14 @@ def main(argv: list[str] | None = None) -> int:
     retriever = load_retriever(settings.model_copy(update={"index_dir": index_dir}), embedders)
     first_stage = Retriever(retriever.handle, retriever.embedders, retriever.options)
     snapshot = retriever.handle.current()
-    runs = args.compare.split(",") if args.compare else [args.mode or settings.mode.value]
+    runs = args.compare.split(",") if args.compare else [args.mode or settings.mode]
     if any(run not in RUNS for run in runs):
         raise SystemExit(f"error: runs must be among {', '.join(RUNS)}, got {runs}")
     texts = [q.text for q in dataset.queries]
     vectors = query_vectors(retriever, texts, args.cache_dir) if runs != ["lexical"] else {}
     extractor = None
     if args.answers:
-        from retriever.answer import load_default_extractor
+        from retriever.answer.extractor import load_default_extractor
 
         extractor = load_default_extractor()
     results: dict[str, dict[str, float | None]] = {}
@@ -201,25 +201,22 @@ def main(argv: list[str] | None = None) -> int:
                 em, f1, answered = em + q_em, f1 + q_f1, answered + 1
                 row.update({"em": q_em, "f1": q_f1})
             if args.per_query:
-                order = ranked_ids(scores)
-                rows.append(
-                    {**row, "top10": order[:10], **per_query(order, dataset.qrels[query.query_id])}
-                )
+                rows.append({**row, "top10": ranked_ids(scores)[:10]})
         elapsed = time.perf_counter() - started
+        if args.per_query:
+            found = per_query(ranked_runs, dataset.qrels)
+            for row in rows:
+                if row["run"] == run:
+                    row.update(found.get(str(row["query_id"]), {}))
         metrics: dict[str, float | None] = dict(evaluate_run(ranked_runs, dataset.qrels))
         several = [q for q, rel in dataset.qrels.items() if sum(r > 0 for r in rel.values()) > 1]
-        metrics["all_found@10"] = (
-            sum(all_found_at(ranked_ids(ranked_runs[q]), dataset.qrels[q], 10) for q in several)
-            / len(several)
-            if several
-            else None
-        )
+        metrics["all_found@10"] = all_found_at(ranked_runs, dataset.qrels, 10)
         metrics["n_several_relevant"] = len(several)
         metrics["em"] = 100 * em / answered if answered else None
         metrics["f1"] = 100 * f1 / answered if answered else None
         metrics["ms_per_query"] = 1000 * elapsed / max(1, len(dataset.queries))
         results[run] = metrics
-        curves[run] = recall_curve(ranked_runs, dataset.qrels)
+        curves[run] = recall_curve(ranked_runs, dataset.qrels, CURVE_DEPTH)
     print_table(dataset, snapshot.manifest.count, results)
     payload: dict[str, object] = {
         "dataset": dataset.name,
@@ -246,18 +243,6 @@ def main(argv: list[str] | None = None) -> int:
         plot_recall(curves, args.plot, f"{dataset.name} ({args.subset}, {len(texts)} questions)")
     emit_json(payload, args.json)
     return 0
-
-
-def recall_curve(run: dict[str, dict[str, float]], qrels: dict[str, dict[str, int]]) -> list[float]:
-    """Mean recall@k for k = 1..CURVE_DEPTH."""
-    from retriever.metrics import ranked_ids, recall_at
-
-    judged = [q for q, rel in qrels.items() if any(r > 0 for r in rel.values())]
-    orders = {q: ranked_ids(run.get(q, {})) for q in judged}
-    return [
-        sum(recall_at(orders[q], qrels[q], k) for q in judged) / max(1, len(judged))
-        for k in range(1, CURVE_DEPTH + 1)
-    ]
 
 
 def print_table(dataset: Any, passages: int, results: dict[str, dict[str, Any]]) -> None:

@@ -4,7 +4,7 @@ Second-stage weights are fitted on the questions of the tuning articles only; th
 held-out articles are never looked at while tuning, so their figures show how the
 method carries over to text it was not tuned on. Sorted titles, every third one (offset
 2) held out: the same rule as the answer extractor's training split
-(``retriever/answer/squad_data.py``), so on SQuAD both models hold out the same articles.
+(``scripts/lab/squad_data.py``), so on SQuAD both models hold out the same articles.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-from api.app import create_app
+from docqa.server import create_app
 from docqa.settings import Settings
 from retriever.answer.loading import Extractor
 from tests.fakes import KeywordEmbedder

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import uvicorn
 
-from api.app import create_app
+from docqa.server import create_app
 from docqa.settings import Settings
 from tests.fakes import KeywordEmbedder, SlowEmbedder
 

@@ -13,10 +13,6 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from tests.fakes import KeywordEmbedder  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SEED = SHARED / "corpus" / "seed" / "industrial-bank-shanxi.txt"
-SQUAD = SHARED / "data" / "squad-v1.1-dev"
-
 
 @pytest.fixture(params=["faiss", "milvus"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
@@ -26,7 +22,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     store, and apps built from Settings get it through ``tests.helpers.STORE_SETTINGS``
     (one Milvus Lite client per file and process is shared by both).
     """
-    from index.stores.base import FaissStore
+    from index.stores.faiss_store import FaissStore
     from tests import helpers
 
     if request.param == "faiss":

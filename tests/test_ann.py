@@ -11,7 +11,8 @@ from index.encoders.specs import specs_of
 from index.lifecycle.ingest import discover, stage_paths
 from index.lifecycle.snapshot import IndexSnapshot
 from index.lifecycle.writer import IndexWriter
-from index.stores.faiss_index import AnnPolicy, DenseIndex, to_policy
+from index.stores.base import AnnPolicy
+from index.stores.faiss_index import DenseIndex, to_policy
 from retriever.types import Mode
 from tests.fakes import KeywordEmbedder
 from tests.helpers import open_retriever

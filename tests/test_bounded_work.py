@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
-from api.app import create_app
+from docqa.server import create_app
 from docqa.settings import Settings
 from index.errors import ExtractionError, IngestCancelledError
 from index.formats.extracted import Extracted, PageSpan

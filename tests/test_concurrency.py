@@ -5,14 +5,16 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from docqa.server import create_app
 from docqa.settings import Settings
 from tests.fakes import KeywordEmbedder
 from tests.test_crash_safety import run_worker, write_version
 
 
+@pytest.mark.slow  # a second process ingests while queries run
 def test_queries_during_ingest_have_no_errors(tmp_path: Path) -> None:
     folder, index_dir = tmp_path / "docs", tmp_path / "idx"
     folder.mkdir()

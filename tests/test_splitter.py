@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from index.passages.splitter import split_paragraphs
-from tests.conftest import SEED
+from tests.shared_data import SEED, needs_shared
 
 GOLDEN = Path(__file__).with_name("golden")
 
@@ -41,7 +41,11 @@ def test_empty_text_has_no_paragraphs(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["seed.json", "mixed.json"], ids=["seed-article", "chinese-curly-quotes"]
+    "name",
+    [
+        pytest.param("seed.json", id="seed-article", marks=needs_shared(SEED)),
+        pytest.param("mixed.json", id="chinese-curly-quotes"),
+    ],
 )
 def test_golden(name: str) -> None:
     golden = json.loads((GOLDEN / name).read_text(encoding="utf-8"))

@@ -274,7 +274,7 @@ class _GatedEmbedder(KeywordEmbedder):
 
 
 def test_queries_are_answered_while_an_upload_is_indexing(index_dir: Path) -> None:
-    from api.app import create_app
+    from docqa.server import create_app
     from docqa.settings import Settings
 
     embedder = _GatedEmbedder()

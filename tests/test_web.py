@@ -21,11 +21,14 @@ ARGS = [
     "--no-first-run",
 ]
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium "
-    "chromium-driver; .ci/run installs it)",
-)
+pytestmark = [
+    pytest.mark.slow,  # starts a browser and a live server
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium "
+        "chromium-driver; .ci/run installs it)",
+    ),
+]
 
 
 def test_question_shows_answer_and_highlighted_citation(tmp_path: Path, corpus_dir: Path) -> None:

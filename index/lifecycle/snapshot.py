@@ -9,7 +9,8 @@ from index.encoders.specs import EncoderSpec
 from index.errors import IndexMismatchError
 from index.lifecycle.generation import require_current
 from index.lifecycle.manifest import Manifest
-from index.stores.base import FaissStore, VectorIndex, VectorStore
+from index.stores.base import VectorIndex, VectorStore
+from index.stores.faiss_store import FaissStore
 from index.stores.lexical import LexicalIndex
 from index.stores.passages import STORE_NAME, Store
 from index.stores.sentence_vectors import SentenceVectors

@@ -28,8 +28,8 @@ from index.lifecycle.manifest import FORMAT_VERSION, Manifest
 from index.lifecycle.version import package_version
 from index.models import DocumentInput, Passage
 from index.passages.bounds import PassageLimits, bounded_paragraphs
-from index.stores.base import FaissStore, RowFields, VectorStore, VectorWriter
-from index.stores.faiss_index import AnnPolicy
+from index.stores.base import AnnPolicy, RowFields, VectorStore, VectorWriter
+from index.stores.faiss_store import FaissStore
 from index.stores.lexical import build_lexical
 from index.stores.passages import STORE_NAME, Store
 from index.stores.sentence_vectors import SentenceVectors, sentences_to_embed

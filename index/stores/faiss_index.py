@@ -9,7 +9,6 @@ query scans ``nprobe`` lists instead of every vector.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +19,9 @@ import numpy.typing as npt
 from index.encoders.base import Vectors
 from index.errors import IndexMismatchError
 from index.filters import MetadataFilter
+from index.stores.base import AnnPolicy
 
 FLAT = "IDMap2,Flat"
-
-
-@dataclass(frozen=True)
-class AnnPolicy:
-    """When and how to switch from exact to approximate search."""
-
-    threshold: int = 200_000  # vectors; below this search stays exact
-    nprobe: int = 32
-    exact: bool = False  # True: always exact, whatever the size
-    train_sample: int = 100_000
 
 
 def drop_missing(

@@ -1,18 +1,5 @@
-"""Answer-span extraction: mark the answer and its sentence inside one passage."""
+"""Answers: mark the answer span in passages, choose the answer, compose the chat reply.
 
-from __future__ import annotations
-
-from retriever.answer.extractor import READERS, SpanExtractor, load_default_extractor, load_reader
-from retriever.answer.types import AnswerExtractor, AnswerSpans, Span
-from retriever.answer.weights_io import WeightsMismatchError
-
-__all__ = [
-    "READERS",
-    "AnswerExtractor",
-    "AnswerSpans",
-    "Span",
-    "SpanExtractor",
-    "WeightsMismatchError",
-    "load_default_extractor",
-    "load_reader",
-]
+Import from the modules; this one imports nothing, so the API's answering code does
+not load the span model's engines until a reader is loaded.
+"""

@@ -48,7 +48,7 @@ class Extractor(Protocol):
 def load_extractor(reader: str) -> Extractor | None:
     """The shipped span extractor ``reader``, or None (logged) when it is unavailable."""
     try:
-        from retriever.answer import load_reader
+        from retriever.answer.extractor import load_reader
     except ImportError as exc:
         logger.warning("answer extractor not installed (%s): answers fall back to sentences", exc)
         return None

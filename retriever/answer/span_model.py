@@ -126,7 +126,7 @@ class SpanModel:
         if manifest["base_sha256"] != base.sha256:
             raise WeightsMismatchError(
                 f"{weights_dir} was trained on another {base.name} than the installed one "
-                f"({base.description}); retrain with `python -m retriever.answer.train_span "
+                f"({base.description}); retrain with `python -m scripts.lab.train_span "
                 f"--base {base.name}`"
             )
         layers = encoder_layers(base.encoder)

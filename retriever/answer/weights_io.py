@@ -115,7 +115,7 @@ def read_manifest(weights_dir: Path) -> dict[str, Any]:
     path = weights_dir / MANIFEST
     if not path.exists():
         raise WeightsMismatchError(
-            f"{path} is missing: train weights with `python -m retriever.answer.train_span`"
+            f"{path} is missing: train weights with `python -m scripts.lab.train_span`"
         )
     manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     if manifest.get("format_version") != FORMAT_VERSION:

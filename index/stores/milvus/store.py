@@ -34,8 +34,7 @@ from index.encoders.base import Vectors
 from index.encoders.specs import EncoderSpec
 from index.errors import DocqaError, IndexMismatchError
 from index.filters import MetadataFilter
-from index.stores.base import Ranked, RowFields
-from index.stores.faiss_index import AnnPolicy
+from index.stores.base import AnnPolicy, Ranked, RowFields
 from index.stores.milvus.client import (
     MAX_LIMIT,
     Collection,

@@ -2,13 +2,14 @@
 
 Usage::
 
-    python -m retriever.answer.train_span /work/shared/data/squad-v1.1-dev [--epochs 3]
+    python -m scripts.lab.train_span ../shared/data/squad-v1.1-dev [--epochs 3]
         [--base minilm|e5] [--frozen-layers N]
 
 The lower ``--frozen-layers`` layers of the base (see ``bases``) are frozen, so their
 outputs are computed once and cached; only the upper layers and the span head run forward
 and backward each step.
-Held-out articles (see ``squad_data.split_titles``) are never read here.
+Held-out articles (see ``squad_data.split_titles``) are never read here. Lab code: it
+lives under ``scripts/`` and is not installed with docqa; run it from the repository root.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ from retriever.answer.bases import (
 )
 from retriever.answer.features import Window, token_targets
 from retriever.answer.span_model import WEIGHTS_DIR, pad_windows, span_log_probs
-from retriever.answer.squad_data import load_squad, questions_for, split_titles
 from retriever.answer.weights_io import (
     HEAD_FILE,
     apply_layer_delta,
@@ -50,6 +50,7 @@ from retriever.answer.weights_io import (
     save_layer_delta,
     write_manifest,
 )
+from scripts.lab.squad_data import load_squad, questions_for, split_titles
 
 logger = logging.getLogger(__name__)
 

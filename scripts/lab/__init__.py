@@ -1,0 +1,1 @@
+"""Lab code: training, SQuAD readers and evaluation metrics (not installed with docqa)."""
