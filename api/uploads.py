@@ -184,6 +184,9 @@ class UploadStore:
                                 vector_store=self._vector_store,
                                 sentence_vectors=self._sentence_vectors,
                                 limits=self._passage_limits,
+                                # One batch per encoder call: a cancelled upload (client
+                                # gone, SIGTERM) stops after at most one batch.
+                                embed_chunk=self._batch_size,
                             )
                         )
                         break
