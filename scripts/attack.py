@@ -54,6 +54,7 @@ class HealthWatch(threading.Thread):
         super().__init__(daemon=True)
         self.url, self.pid = url, pid
         self.worst_s, self.failures, self.polls = 0.0, 0, 0
+        self.current, self.worst_during = "", ""  # the case running, and at the worst poll
         self.rss_start_mb = rss_mb(pid)
         self.rss_peak_mb = self.rss_start_mb
         self._stop_event = threading.Event()
@@ -68,7 +69,8 @@ class HealthWatch(threading.Thread):
                     ok = False
                 took = time.perf_counter() - started
                 self.polls += 1
-                self.worst_s = max(self.worst_s, took)
+                if took > self.worst_s:
+                    self.worst_s, self.worst_during = took, self.current
                 self.failures += (not ok) or took > HEALTH_LIMIT_S
                 self.rss_peak_mb = max(self.rss_peak_mb, rss_mb(self.pid))
 
@@ -182,6 +184,7 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     results.append(Result(case.name, None, 0.0, False, "not run: --max-seconds"))
                     continue
+                watch.current = case.name
                 results.append(run_case(case, url, leaks))
                 print(
                     f"{results[-1].case}: {results[-1].status} in {results[-1].seconds:.2f} s",
@@ -216,6 +219,7 @@ def summarize(results: list[Result], watch: HealthWatch, size: str) -> dict[str,
         "cases_ok": sum(r.ok for r in results),
         "health_polls": watch.polls,
         "health_worst_s": round(watch.worst_s, 3),
+        "health_worst_during": watch.worst_during,
         "health_failures": watch.failures,
         "rss_start_mb": round(watch.rss_start_mb, 1),
         "rss_peak_mb": round(watch.rss_peak_mb, 1),
@@ -234,7 +238,8 @@ def print_table(results: list[Result], report: dict[str, Any]) -> None:
         print(f"{r.case:<{width}}  {status:>6}  {r.seconds:7.2f}  {ok:<3} {r.note}")
     print(
         f"\n{report['cases_ok']}/{report['cases']} cases as expected; /health worst "
-        f"{report['health_worst_s']} s over {report['health_polls']} polls "
+        f"{report['health_worst_s']} s (during {report['health_worst_during']}) over "
+        f"{report['health_polls']} polls "
         f"({report['health_failures']} over 1 s or failed); RSS {report['rss_start_mb']} -> "
         f"peak {report['rss_peak_mb']} MB (growth {report['rss_growth_mb']} MB); "
         f"{'PASSED' if report['passed'] else 'FAILED'}"

@@ -234,7 +234,8 @@ def shared_stream_pdf(stream_bytes: int, pages: int = 5) -> bytes:
 
 def build_cases(size: dict[str, int]) -> list[Case]:
     """Every case, built for ``size`` (the file-shaped ones scale, the others do not)."""
-    paragraph = ("word " * (size["paragraph"] // 5)).encode()
+    # One paragraph of distinct words (identical windows would be stored once).
+    paragraph = " ".join(f"w{i}" for i in range(size["paragraph"] // 8)).encode()
     html_line = (
         b"<html><body><p>" + b"lighthouse " * (size["html_line"] // 11) + b"</p></body></html>"
     )
