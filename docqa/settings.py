@@ -195,6 +195,12 @@ class Settings(BaseSettings):
         description="Wall-clock budget per uploaded file for embedding it (an upload of N "
         "files gets N times this); over it the upload is refused and nothing is committed.",
     )
+    embed_batch_tokens: int = Field(
+        4_096,
+        ge=512,
+        description="Most tokens in one encoder batch: long passages go in smaller batches, "
+        "bounding the encoder's memory (32 windows of 512 tokens cost e5 about 1 GB).",
+    )
     max_html_depth: int = Field(
         512, ge=16, description="Deepest element nesting accepted in an HTML file."
     )

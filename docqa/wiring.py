@@ -60,7 +60,9 @@ def extract_limits(settings: Settings) -> ExtractLimits:
 def passage_limits(settings: Settings) -> PassageLimits:
     """Longest passage and most passages per file."""
     return PassageLimits(
-        max_paragraph_chars=settings.max_paragraph_chars, max_passages=settings.max_file_passages
+        max_paragraph_chars=settings.max_paragraph_chars,
+        max_passages=settings.max_file_passages,
+        max_batch_tokens=settings.embed_batch_tokens,
     )
 
 

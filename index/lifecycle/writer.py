@@ -36,6 +36,7 @@ from index.stores.sentence_vectors import SentenceVectors, sentences_to_embed
 
 Progress = Callable[[int, int], None]
 Check = Callable[[], None]
+_WINDOW_TOKENS = 512  # the longest encoder window (e5); MiniLM's is shorter
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,17 @@ class IndexWriter:
         """``document_id -> source`` of every document in the staged generation."""
         return {info.document_id: info.source for info in self.store.documents()}
 
+    def _batch_for(self, texts: list[str]) -> int:
+        """Texts per encoder batch: fewer when they are long.
+
+        An encoder's memory grows with batch size x window length squared (attention);
+        32 windows of 512 tokens cost e5 close to 1 GB, so a batch holds at most
+        ``max_batch_tokens`` (estimated at 3 characters a token, up to a 512 window).
+        """
+        longest = max((len(t) for t in texts), default=0)
+        tokens = min(_WINDOW_TOKENS, longest // 3 + 2)
+        return max(1, min(self._batch_size, self._limits.max_batch_tokens // tokens))
+
     def _embed_pending(self, progress: Progress | None, check: Check | None) -> None:
         # Identical texts (across documents) are embedded once; longest first keeps
         # padding inside each batch small.
@@ -235,7 +247,8 @@ class IndexWriter:
             by_text.setdefault(text, []).append(vector_id)
         texts = sorted(by_text, key=len, reverse=True)
         step = self._embed_chunk
-        sentences = len(sentences_to_embed(texts)) if self._with_sentences else 0
+        sentence_texts = sentences_to_embed(texts) if self._with_sentences else []
+        sentences = len(sentence_texts)
         total = (len(texts) + sentences) * len(self._embedders)
         done = 0
         embedded: dict[str, dict[str, Vectors]] = {}
@@ -245,7 +258,7 @@ class IndexWriter:
                 if check is not None:
                     check()
                 chunk = texts[start : start + step]
-                vectors = embedder.encode_passages(chunk, batch_size=self._batch_size)
+                vectors = embedder.encode_passages(chunk, batch_size=self._batch_for(chunk))
                 known.update(zip(chunk, vectors, strict=True))
                 ids = [vid for text in chunk for vid in by_text[text]]
                 rows = np.repeat(np.arange(len(chunk)), [len(by_text[t]) for t in chunk])
@@ -267,7 +280,7 @@ class IndexWriter:
             by_text,
             self._embedders,
             embedded,
-            batch_size=self._batch_size,
+            batch_size=self._batch_for(sentence_texts[:1]),  # longest first
             step=self._embed_chunk,
             progress=lambda n: _tick(passages_done + n),
         )

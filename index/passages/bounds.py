@@ -16,15 +16,21 @@ from index.passages.splitter import ParagraphSpan, split_paragraphs
 
 DEFAULT_MAX_PARAGRAPH_CHARS = 4_000
 DEFAULT_MAX_PASSAGES = 5_000
+DEFAULT_MAX_BATCH_TOKENS = 4_096
 _SPACES = (" ", "\n", "\t", "\u3000", "\xa0")
 
 
 @dataclass(frozen=True)
 class PassageLimits:
-    """``max_paragraph_chars``: longest passage; ``max_passages``: most per document."""
+    """What embedding a document may cost.
+
+    ``max_paragraph_chars``: longest passage; ``max_passages``: most per document;
+    ``max_batch_tokens``: most tokens in one encoder batch (bounds its memory).
+    """
 
     max_paragraph_chars: int = DEFAULT_MAX_PARAGRAPH_CHARS
     max_passages: int = DEFAULT_MAX_PASSAGES
+    max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
 
 
 def _last_space(text: str, start: int, end: int) -> int:
