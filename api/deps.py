@@ -12,16 +12,16 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from api.auth import KeyRing, Scope, presented_key
 from api.sources import SourcePaths
-from api.uploads import UploadStore
+from api.uploads import UploadInbox
 from docqa.settings import Settings
-from index.encoders.base import Embedder
+from index.encoders.base import Encoder
 from index.encoders.specs import as_encoders, specs_of
 from index.errors import IndexNotFoundError
 from index.formats.sandbox import ExtractLimits
 from index.lifecycle.handle import IndexHandle
 from index.passages.bounds import PassageLimits
 from index.stores.base import AnnPolicy, VectorStore
-from retriever.answer.loading import Extractor
+from retriever.answer.types import AnswerExtractor
 from retriever.rerank import Reranker
 from retriever.searcher import Retriever, SearchOptions
 
@@ -30,8 +30,8 @@ from retriever.searcher import Retriever, SearchOptions
 class Engines:
     """What the API serves with, loaded from Settings in the lifespan (``docqa.server``)."""
 
-    embedders: Sequence[Embedder]
-    extractor: Extractor | None
+    encoders: Sequence[Encoder]
+    extractor: AnswerExtractor | None
     vector_store: VectorStore
     options: SearchOptions
     ann: AnnPolicy
@@ -52,17 +52,17 @@ class Services:
 
     def __init__(self, settings: Settings, engines: Engines) -> None:
         self.settings = settings
-        self.embedders = as_encoders(engines.embedders)
+        self.encoders = as_encoders(engines.encoders)
         self.extractor = engines.extractor
         self.options = engines.options
         self.keys = KeyRing.of(settings.api_keys_read, settings.api_keys_write)
         roots = [r.resolve() for r in (settings.source_root, settings.upload_dir()) if r]
         self.sources = SourcePaths(tuple(roots), settings.expose_source_paths)
         self.vector_store = engines.vector_store
-        self.uploads = UploadStore(
+        self.uploads = UploadInbox(
             settings.upload_dir(),
             settings.index_dir,
-            self.embedders,
+            self.encoders,
             batch_size=settings.batch_size,
             max_file_bytes=settings.max_upload_bytes,
             wait_seconds=settings.write_wait_seconds,
@@ -91,12 +91,12 @@ class Services:
                 if self._retriever is None:
                     handle = IndexHandle(
                         self.settings.index_dir,
-                        specs_of(self.embedders),
+                        specs_of(self.encoders),
                         mmap=self.settings.mmap,
                         vector_store=self.vector_store,
                     )
                     self._retriever = Retriever(
-                        handle, self.embedders, self.options, self.second_stage
+                        handle, self.encoders, self.options, self.second_stage
                     )
         return self._retriever
 

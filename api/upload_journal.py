@@ -24,7 +24,7 @@ from pathlib import Path
 from index.errors import DocqaError
 from index.fsutil import atomic_write_text
 from index.lifecycle import generation as gen
-from index.stores.passages import STORE_NAME, Store
+from index.stores.passages import STORE_NAME, PassageStore
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def _committed_hashes(index_dir: Path, ids: list[str]) -> dict[str, str | None]:
         current = gen.require_current(index_dir)
     except DocqaError:
         return {}
-    store = Store(current / STORE_NAME, read_only=True)
+    store = PassageStore(current / STORE_NAME, read_only=True)
     try:
         return {i: store.document_hash(i) for i in ids}
     finally:

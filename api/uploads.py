@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from api.upload_journal import STAGING_PREFIX, JournalEntry, alive, move_into_place, recover, settle
-from index.encoders.base import Embedder
+from index.encoders.base import Encoder
 from index.errors import (
     DocqaError,
     DocumentNotFoundError,
@@ -125,14 +125,14 @@ class UploadResult:
     documents: tuple[StoredDocument, ...]
 
 
-class UploadStore:
+class UploadInbox:
     """Writes uploads into ``data_dir`` and the index in ``index_dir``, one writer at a time."""
 
     def __init__(
         self,
         data_dir: Path,
         index_dir: Path,
-        embedders: Sequence[Embedder],
+        encoders: Sequence[Encoder],
         *,
         batch_size: int = 32,
         max_file_bytes: int,
@@ -149,7 +149,7 @@ class UploadStore:
         self._sentence_vectors = sentence_vectors
         self._vector_store = vector_store
         self._index_dir = index_dir
-        self._embedders = embedders
+        self._encoders = encoders
         self._batch_size = batch_size
         self._max_file_bytes = max_file_bytes
         self._wait_seconds = wait_seconds
@@ -178,7 +178,7 @@ class UploadStore:
                         writer = stack.enter_context(
                             IndexWriter(
                                 self._index_dir,
-                                self._embedders,
+                                self._encoders,
                                 batch_size=self._batch_size,
                                 ann=self._ann,
                                 vector_store=self._vector_store,

@@ -69,7 +69,7 @@ def index_command(
     from docqa.wiring import (
         ann_policy,
         extract_limits,
-        load_embedders,
+        load_encoders,
         passage_limits,
         vector_store,
     )
@@ -85,7 +85,7 @@ def index_command(
     runner: BatchRunner | None = None
     cache: BatchCache | None = None
     try:
-        embedders = load_embedders(settings)
+        encoders = load_encoders(settings)
         if parallel:
             from functools import partial
 
@@ -96,13 +96,13 @@ def index_command(
                 parallel_encoders,
             )
 
-            runner = open_runner(partial(load_embedders, settings), workers, ray)
+            runner = open_runner(partial(load_encoders, settings), workers, ray)
             cache = BatchCache(settings.index_dir / CACHE_DIR)
-            embedders = parallel_encoders(embedders, runner, cache, settings.batch_size * 4)
+            encoders = parallel_encoders(encoders, runner, cache, settings.batch_size * 4)
         with (
             IndexWriter(
                 settings.index_dir,
-                embedders,
+                encoders,
                 rebuild=rebuild,
                 batch_size=settings.batch_size,
                 ann=ann_policy(settings),
@@ -153,14 +153,14 @@ def remove_command(
     index_dir: IndexDir = None,
 ) -> None:
     """Remove documents from the index by id."""
-    from docqa.wiring import ann_policy, load_embedders, vector_store
+    from docqa.wiring import ann_policy, load_encoders, vector_store
     from index.lifecycle.writer import IndexWriter
 
     settings = _settings(index_dir)
     try:
         with IndexWriter(
             settings.index_dir,
-            load_embedders(settings),
+            load_encoders(settings),
             ann=ann_policy(settings),
             vector_store=vector_store(settings),
         ) as writer:

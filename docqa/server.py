@@ -13,27 +13,27 @@ from docqa.wiring import (
     ann_policy,
     extract_limits,
     load_answer_extractor,
-    load_embedders,
+    load_encoders,
     load_second_stage,
     passage_limits,
     search_options,
     vector_store,
 )
-from index.encoders.base import Embedder
-from retriever.answer.loading import Extractor
+from index.encoders.base import Encoder
+from retriever.answer.types import AnswerExtractor
 
-EmbedderFactory = Callable[[Settings], Sequence[Embedder]]
-ExtractorFactory = Callable[[Settings], Extractor | None]
+EncoderFactory = Callable[[Settings], Sequence[Encoder]]
+ExtractorFactory = Callable[[Settings], AnswerExtractor | None]
 
 
 def load_engines(
     settings: Settings,
-    embedder_factory: EmbedderFactory = load_embedders,
+    encoder_factory: EncoderFactory = load_encoders,
     extractor_factory: ExtractorFactory = load_answer_extractor,
 ) -> Engines:
     """Everything the API serves with, built from ``settings`` (run in the lifespan)."""
     return Engines(
-        embedders=embedder_factory(settings),
+        encoders=encoder_factory(settings),
         extractor=extractor_factory(settings),
         vector_store=vector_store(settings),
         options=search_options(settings),
@@ -46,12 +46,12 @@ def load_engines(
 
 def create_app(
     settings: Settings | None = None,
-    embedder_factory: EmbedderFactory = load_embedders,
+    encoder_factory: EncoderFactory = load_encoders,
     extractor_factory: ExtractorFactory = load_answer_extractor,
 ) -> FastAPI:
     """The app over ``settings`` (default: the environment); the factories let tests
     inject fake encoders and extractors."""
     return api_app.create_app(
         settings or Settings(),
-        lambda config: load_engines(config, embedder_factory, extractor_factory),
+        lambda config: load_engines(config, encoder_factory, extractor_factory),
     )

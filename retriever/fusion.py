@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
-Ranked = Sequence[tuple[int, float]]
+from index.models import Ranked
 
 
 class Fusion(StrEnum):

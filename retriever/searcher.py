@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from index.encoders.base import Embedder, Vectors
-from index.encoders.specs import as_encoders, specs_of
+from index.encoders.base import Encoder, Vectors
+from index.encoders.specs import as_encoders
 from index.filters import MetadataFilter
 from index.lifecycle.handle import IndexHandle
 from index.lifecycle.snapshot import IndexSnapshot
-from index.models import Passage
+from index.models import Passage, Ranked
 from retriever.errors import QueryError
 from retriever.fusion import Fusion, normalized_score_fusion, reciprocal_rank_fusion
 from retriever.rerank.stage import Reranker
@@ -21,7 +21,6 @@ from retriever.single_query import one_faiss_thread
 from retriever.types import Citation, Hit, Mode, SearchResult
 
 MAX_TOP_K = 100
-Ranked = list[tuple[int, float]]
 
 
 @dataclass(frozen=True)
@@ -61,31 +60,14 @@ class Retriever:
     def __init__(
         self,
         handle: IndexHandle,
-        embedders: Embedder | Sequence[Embedder],
+        encoders: Encoder | Sequence[Encoder],
         options: SearchOptions | None = None,
         second_stage: Reranker | None = None,
     ) -> None:
         self.handle = handle
-        self.embedders = as_encoders(embedders)
+        self.encoders = as_encoders(encoders)
         self.options = options or SearchOptions()
         self.second_stage = second_stage
-
-    @classmethod
-    def open(
-        cls,
-        index_dir: object,
-        embedders: Embedder | Sequence[Embedder],
-        options: SearchOptions | None = None,
-        *,
-        mmap: bool = False,
-        second_stage: Reranker | None = None,
-    ) -> Retriever:
-        """Open the index in ``index_dir`` for these encoders."""
-        from pathlib import Path
-
-        found = as_encoders(embedders)
-        handle = IndexHandle(Path(str(index_dir)), specs_of(found), mmap=mmap)
-        return cls(handle, found, options, second_stage)
 
     def check(self, question: str, k: int) -> str:
         """Validate a question; returns it stripped."""
@@ -102,7 +84,7 @@ class Retriever:
 
     def encode_queries(self, questions: list[str]) -> dict[str, Vectors]:
         """Query vectors of every encoder, for batch evaluation."""
-        return {e.name: e.encode_queries(questions) for e in self.embedders}
+        return {e.name: e.encode_queries(questions) for e in self.encoders}
 
     def rankings(
         self,
@@ -117,13 +99,13 @@ class Retriever:
         """Each signal's ranking (``"bm25"`` and one per encoder) that ``mode`` uses."""
         found: dict[str, Ranked] = {}
         if mode in (Mode.DENSE, Mode.HYBRID):
-            for embedder in self.embedders:
-                vector = (query_vectors or {}).get(embedder.name)
+            for encoder in self.encoders:
+                vector = (query_vectors or {}).get(encoder.name)
                 if vector is None:
-                    vector = embedder.encode_queries([question])
+                    vector = encoder.encode_queries([question])
                 with one_faiss_thread():
-                    hits = snapshot.dense[embedder.name].search(vector, depth, allowed, filters)
-                found[embedder.name] = hits[0]
+                    hits = snapshot.dense[encoder.name].search(vector, depth, allowed, filters)
+                found[encoder.name] = hits[0]
         if mode in (Mode.LEXICAL, Mode.HYBRID):
             found["bm25"] = snapshot.lexical.search(question, depth, allowed)
         return found
@@ -160,9 +142,9 @@ class Retriever:
         depth = max(k, self.options.candidates)
         vectors = dict(query_vectors or {})
         if mode in (Mode.DENSE, Mode.HYBRID):
-            for embedder in self.embedders:
-                if embedder.name not in vectors:
-                    vectors[embedder.name] = embedder.encode_queries([question])
+            for encoder in self.encoders:
+                if encoder.name not in vectors:
+                    vectors[encoder.name] = encoder.encode_queries([question])
         fused = self.fuse(self.rankings(snapshot, question, depth, mode, vectors, allowed, filters))
         if mode != Mode.HYBRID or self.second_stage is None:
             return fused

@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
+import numpy.typing as npt
+
+#: One float per candidate passage (second-stage signals and features).
+Floats = npt.NDArray[np.float64]
+
 
 class Mode(StrEnum):
     """Which signals rank passages."""
@@ -30,11 +36,20 @@ class Citation:
 
 @dataclass(frozen=True)
 class Span:
-    """A span of the document text: ``document_text[char_start:char_end] == text``."""
+    """A span of a text: ``text == source[char_start:char_end]``.
+
+    The one span type: the extractor gives spans of the passage it read; hits and
+    answers carry spans of the document text (the passage's offsets added).
+    """
 
     text: str
     char_start: int
     char_end: int
+
+    @classmethod
+    def of(cls, source: str, char_start: int, char_end: int) -> Span:
+        """The span ``source[char_start:char_end]``."""
+        return cls(source[char_start:char_end], char_start, char_end)
 
 
 @dataclass(frozen=True)

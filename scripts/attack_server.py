@@ -23,11 +23,11 @@ def main() -> None:
     settings = Settings(index_dir=index_dir, api_keys_write=[key], answers=encoder == "real")
     if encoder == "fake":
         sys.path.insert(0, str(ROOT))
-        from tests.fakes import KeywordEmbedder
+        from tests.fakes import KeywordEncoder
 
         app = create_app(
             settings,
-            embedder_factory=lambda _s: [KeywordEmbedder()],
+            encoder_factory=lambda _s: [KeywordEncoder()],
             extractor_factory=lambda _s: None,
         )
     else:

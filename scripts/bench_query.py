@@ -90,7 +90,7 @@ def corpus_texts(data_dir: Path, size: int) -> dict[str, list[str]]:
     return docs
 
 
-class DerivedEmbedder:
+class DerivedEncoder:
     """Stands in for a real encoder at index time: a real vector per hash bucket + noise."""
 
     def __init__(self, name: str, base: Any) -> None:
@@ -127,7 +127,7 @@ def build_index(data_dir: Path, profile: str, size: int, real: int) -> Path:
     from rich.console import Console
 
     from docqa.settings import Settings
-    from docqa.wiring import ann_policy, load_embedders
+    from docqa.wiring import ann_policy, load_encoders
     from index.lifecycle.generation import current_generation
     from index.lifecycle.writer import IndexWriter
     from index.models import DocumentInput
@@ -140,7 +140,7 @@ def build_index(data_dir: Path, profile: str, size: int, real: int) -> Path:
     paragraphs = [t for texts in corpus_texts(data_dir, real).values() for t in texts][:real]
     console.print(f"{profile}: encoding {len(paragraphs)} real paragraphs")
     derived = [
-        DerivedEmbedder(e.name, e.encode_passages(paragraphs)) for e in load_embedders(settings)
+        DerivedEncoder(e.name, e.encode_passages(paragraphs)) for e in load_encoders(settings)
     ]
     docs = corpus_texts(data_dir, size)
     console.print(f"{profile}: building {size} passages in {target}")

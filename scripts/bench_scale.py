@@ -40,7 +40,7 @@ def seed_vectors(n_texts: int, n_queries: int) -> tuple[np.ndarray, np.ndarray]:
     if path.exists():
         data = np.load(path)
         return data["texts"], data["queries"]
-    from index.encoders.base import SentenceTransformerEmbedder
+    from index.encoders.base import SentenceTransformerEncoder
 
     sentences: list[str] = []
     with open(SQUAD / "corpus.jsonl", encoding="utf-8") as handle:
@@ -50,7 +50,7 @@ def seed_vectors(n_texts: int, n_queries: int) -> tuple[np.ndarray, np.ndarray]:
         json.loads(line)["text"]
         for line in open(SQUAD / "queries.jsonl", encoding="utf-8").readlines()[:n_queries]
     ]
-    model = SentenceTransformerEmbedder()
+    model = SentenceTransformerEncoder()
     texts = model.encode_passages(sentences[:n_texts], batch_size=64)
     queries = model.encode_queries(questions)
     np.savez(path, texts=texts, queries=queries)

@@ -63,9 +63,9 @@ def parts(retriever: Any, questions: list[str], mode: Any, k: int) -> dict[str, 
     for question in questions:
         vectors = {}
         clock = time.perf_counter()
-        for embedder in retriever.embedders:
-            vectors[embedder.name] = embedder.encode_queries([question])
-            clock = lap(f"encode[{embedder.name}]", clock)
+        for encoder in retriever.encoders:
+            vectors[encoder.name] = encoder.encode_queries([question])
+            clock = lap(f"encode[{encoder.name}]", clock)
         fused = retriever.fuse(retriever.rankings(snapshot, question, depth, mode, vectors))
         clock = lap("first_stage", clock)
         if retriever.second_stage is not None and mode.value == "hybrid":
@@ -83,21 +83,21 @@ def main(argv: list[str] | None = None) -> int:
     from rich.progress import track
 
     from docqa.settings import Settings
-    from docqa.wiring import load_embedders, load_retriever
+    from docqa.wiring import load_encoders, load_retriever
     from index.lifecycle.generation import current_generation
     from retriever.types import Mode
 
     torch.set_num_threads(args.threads)
     settings = Settings(threads=args.threads, rerank=not args.no_rerank)
     dataset = beir.load(args.data_dir)
-    embedders = load_embedders(settings)
+    encoders = load_encoders(settings)
     index_dir = eval_index_dir(
-        args.cache_dir, args.data_dir, dataset.name, embedders, settings.sentence_vectors
+        args.cache_dir, args.data_dir, dataset.name, encoders, settings.sentence_vectors
     )
     if current_generation(index_dir) is None:
         raise SystemExit(f"error: no index in {index_dir}; run scripts/evaluate.py first")
     settings = settings.model_copy(update={"index_dir": index_dir})
-    retriever = load_retriever(settings, embedders)
+    retriever = load_retriever(settings, encoders)
     mode = Mode(args.mode)
     step = max(1, len(dataset.queries) // max(1, args.queries))
     questions = [q.text for q in dataset.queries[::step]][: args.queries]
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 
         from docqa.server import create_app
 
-        app = create_app(settings, lambda _s: embedders, lambda _s: None)
+        app = create_app(settings, lambda _s: encoders, lambda _s: None)
         with TestClient(app) as client:
 
             def search(question: str) -> object:
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     payload = {
         "dataset": dataset.name,
         "passages": retriever.handle.current().manifest.count,
-        "encoders": [e.name for e in embedders],
+        "encoders": [e.name for e in encoders],
         "mode": mode.value,
         "second_stage": type(served).__name__ if served is not None else None,
         "through": "POST /search" if args.api else "Retriever.search",

@@ -42,16 +42,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def make_encoder(name: str, cache_dir: Path | None) -> Any:
     if name == "engine":
-        from index.encoders.e5.engine import E5Embedder
+        from index.encoders.e5.engine import E5Encoder
 
-        return E5Embedder()
+        return E5Encoder()
     if name == "torch":
-        from index.encoders.e5.torch_encoder import TorchE5Embedder
+        from index.encoders.e5.torch_encoder import E5TorchEncoder
 
-        return TorchE5Embedder(cache_dir=cache_dir)
-    from index.encoders.e5.onnx_encoder import OnnxE5Embedder
+        return E5TorchEncoder(cache_dir=cache_dir)
+    from index.encoders.e5.onnx_encoder import E5OnnxEncoder
 
-    return OnnxE5Embedder(cache_dir=cache_dir, quantized=name == "onnx-int8")
+    return E5OnnxEncoder(cache_dir=cache_dir, quantized=name == "onnx-int8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,12 +39,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def make_encoder(name: str) -> Any:
     if name == "st-fp32":
-        from index.encoders.base import SentenceTransformerEmbedder
+        from index.encoders.base import SentenceTransformerEncoder
 
-        return SentenceTransformerEmbedder()
-    from index.encoders.minilm_onnx import OnnxMiniLMEmbedder, build_fused_int8
+        return SentenceTransformerEncoder()
+    from index.encoders.minilm_onnx import MiniLMOnnxEncoder, build_fused_int8
 
-    return OnnxMiniLMEmbedder(build_fused_int8() if name == "onnx-fused" else None)
+    return MiniLMOnnxEncoder(build_fused_int8() if name == "onnx-fused" else None)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,20 +55,20 @@ def cache_key(data_dir: Path, model: str) -> str:
 #: Encoders whose vectors are cached under the bare model name (caches made before the
 #: faster runtimes existed); any other runtime gets its own cache entries, as its vectors
 #: are close to, not identical with, the reference ones.
-REFERENCE_RUNTIMES = frozenset({"SentenceTransformerEmbedder", "E5Embedder"})
+REFERENCE_RUNTIMES = frozenset({"SentenceTransformerEncoder", "E5Encoder"})
 
 
-def encoder_label(embedder: Any) -> str:
+def encoder_label(encoder: Any) -> str:
     """Model name, plus the runtime when it is not the reference one."""
-    runtime = type(embedder).__name__
-    return embedder.name if runtime in REFERENCE_RUNTIMES else f"{embedder.name}@{runtime}"
+    runtime = type(encoder).__name__
+    return encoder.name if runtime in REFERENCE_RUNTIMES else f"{encoder.name}@{runtime}"
 
 
 def eval_index_dir(
-    cache_dir: Path, data_dir: Path, name: str, embedders: Any, sentence_vectors: bool
+    cache_dir: Path, data_dir: Path, name: str, encoders: Any, sentence_vectors: bool
 ) -> Path:
     """Where the evaluation index of ``data_dir`` for these encoders is cached."""
-    names = "+".join(encoder_label(e) for e in embedders)
+    names = "+".join(encoder_label(e) for e in encoders)
     if not sentence_vectors:
         names += "|no-sentences"
     return cache_dir / f"{name}-{cache_key(data_dir, names)}"
@@ -84,19 +84,19 @@ def query_vectors(retriever: Any, texts: list[str], cache_dir: Path) -> dict[str
     def report(done: int, total: int) -> None:
         console.print(f"  encoded {done}/{total} questions", end="\r")
 
-    def label(embedder: Any) -> str:
+    def label(encoder: Any) -> str:
         # Questions may go through another graph than passages: it keys their vectors.
-        graph = getattr(embedder, "question_graph", None)
-        return encoder_label(embedder) + (f"#{graph}" if graph else "")
+        graph = getattr(encoder, "question_graph", None)
+        return encoder_label(encoder) + (f"#{graph}" if graph else "")
 
     return {
         e.name: cached_vectors(label(e), e.encode_queries, texts, cache_dir, report)
-        for e in retriever.embedders
+        for e in retriever.encoders
     }
 
 
 def build_index(
-    dataset: Any, index_dir: Path, embedders: list[Any], batch_size: int, sentence_vectors: bool
+    dataset: Any, index_dir: Path, encoders: list[Any], batch_size: int, sentence_vectors: bool
 ) -> float:
     """Index the corpus into ``index_dir``; returns the seconds it took."""
     from rich.console import Console
@@ -108,7 +108,7 @@ def build_index(
     console.print(f"indexing {len(dataset.corpus)} passages into {index_dir}")
     started = time.perf_counter()
     with IndexWriter(
-        index_dir, embedders, rebuild=True, batch_size=batch_size, sentence_vectors=sentence_vectors
+        index_dir, encoders, rebuild=True, batch_size=batch_size, sentence_vectors=sentence_vectors
     ) as writer:
         for doc_id, (title, text) in dataset.corpus.items():
             writer.upsert(DocumentInput(doc_id, text, title, f"{dataset.name}:{doc_id}"))
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     from tuning_split import subset
 
     from docqa.settings import Settings
-    from docqa.wiring import load_embedders, load_retriever
+    from docqa.wiring import load_encoders, load_retriever
     from index.lifecycle.generation import current_generation
     from retriever.searcher import Retriever
     from retriever.types import Mode
@@ -151,17 +151,17 @@ def main(argv: list[str] | None = None) -> int:
         dataset = beir.Dataset(
             dataset.name, dataset.corpus, kept, {q: r for q, r in dataset.qrels.items() if q in ids}
         )
-    embedders = load_embedders(settings)
+    encoders = load_encoders(settings)
     index_dir = eval_index_dir(
-        args.cache_dir, args.data_dir, full.name, embedders, settings.sentence_vectors
+        args.cache_dir, args.data_dir, full.name, encoders, settings.sentence_vectors
     )
     build_seconds = 0.0
     if current_generation(index_dir) is None:
         build_seconds = build_index(
-            full, index_dir, embedders, settings.batch_size, settings.sentence_vectors
+            full, index_dir, encoders, settings.batch_size, settings.sentence_vectors
         )
-    retriever = load_retriever(settings.model_copy(update={"index_dir": index_dir}), embedders)
-    first_stage = Retriever(retriever.handle, retriever.embedders, retriever.options)
+    retriever = load_retriever(settings.model_copy(update={"index_dir": index_dir}), encoders)
+    first_stage = Retriever(retriever.handle, retriever.encoders, retriever.options)
     snapshot = retriever.handle.current()
     runs = args.compare.split(",") if args.compare else [args.mode or settings.mode]
     if any(run not in RUNS for run in runs):
@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         "dataset": dataset.name,
         "subset": args.subset,
         "profile": settings.profile.value,
-        "encoders": [encoder_label(e) for e in embedders],
+        "encoders": [encoder_label(e) for e in encoders],
         "sentence_vectors": settings.sentence_vectors,
         "rerank": settings.rerank,
         "passages": snapshot.manifest.count,

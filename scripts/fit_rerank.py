@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     from tuning_split import subset
 
     from docqa.settings import Settings
-    from docqa.wiring import load_embedders, load_retriever
+    from docqa.wiring import load_encoders, load_retriever
     from retriever.rerank import FEATURE_NAMES, LinearModel
 
     try:
@@ -101,11 +101,11 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings(rerank=False)  # the first stage alone produces the candidates
     full = beir.load(args.data_dir)
-    embedders = load_embedders(settings)
+    encoders = load_encoders(settings)
     index_dir = eval_index_dir(
-        args.cache_dir, args.data_dir, full.name, embedders, settings.sentence_vectors
+        args.cache_dir, args.data_dir, full.name, encoders, settings.sentence_vectors
     )
-    retriever = load_retriever(settings.model_copy(update={"index_dir": index_dir}), embedders)
+    retriever = load_retriever(settings.model_copy(update={"index_dir": index_dir}), encoders)
     splits = {}
     for name in ("tune", "held-out"):
         part = subset(full, name)
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         texts = [q.text for q in queries]
         vectors = {
             e.name: cached_vectors(e.name, e.encode_queries, texts, args.cache_dir)
-            for e in embedders
+            for e in encoders
         }
         splits[name] = gather(part, retriever, vectors, args.depth)
     pairs = np.concatenate(

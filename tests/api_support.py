@@ -15,8 +15,8 @@ from fastapi import FastAPI
 
 from docqa.server import create_app
 from docqa.settings import Settings
-from retriever.answer.loading import Extractor
-from tests.fakes import KeywordEmbedder
+from retriever.answer.types import AnswerExtractor
+from tests.fakes import KeywordEncoder
 from tests.helpers import STORE_SETTINGS
 
 
@@ -63,14 +63,16 @@ class FakeExtractor:
 TREATY_ANSWER = "Mayor Alice Brown"
 
 
-def make_app(index_dir: Path, extractor: Extractor | None = None, **settings: object) -> FastAPI:
-    """The app over ``index_dir`` with the keyword embedder and the given extractor."""
+def make_app(
+    index_dir: Path, extractor: AnswerExtractor | None = None, **settings: object
+) -> FastAPI:
+    """The app over ``index_dir`` with the keyword encoder and the given extractor."""
     # The vector store the ``store`` fixture chose (none: the FAISS default).
     chosen = {**STORE_SETTINGS, **settings}
     config = Settings(index_dir=index_dir, **chosen)  # type: ignore[arg-type]
     return create_app(
         config,
-        embedder_factory=lambda _s: [KeywordEmbedder()],
+        encoder_factory=lambda _s: [KeywordEncoder()],
         extractor_factory=lambda _s: extractor,
     )
 

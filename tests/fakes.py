@@ -1,4 +1,4 @@
-"""A deterministic keyword embedder for logic tests (no model, no randomness)."""
+"""A deterministic keyword encoder for logic tests (no model, no randomness)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from index.encoders.base import Embedder, Vectors, as_unit_vectors
+from index.encoders.base import Encoder, Vectors, as_unit_vectors
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-class KeywordEmbedder:
+class KeywordEncoder:
     """Bag of hashed lower-cased words: passages sharing words with a query score higher."""
 
     def __init__(self, dimension: int = 2048, name: str = "fake-keyword") -> None:
@@ -52,7 +52,7 @@ class KeywordEmbedder:
         return self._encode(texts)
 
 
-class CountingEmbedder(KeywordEmbedder):
+class CountingEmbedder(KeywordEncoder):
     """Logs every batch it embeds to a file (one JSON line per batch), across processes.
 
     With ``fail_after`` it raises once that many batches are in the log: an ingest
@@ -79,12 +79,12 @@ def logged_batches(log: Path) -> list[list[str]]:
     return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
 
 
-def counting_embedders(log: str, fail_after: int | None = None) -> list[Embedder]:
+def counting_embedders(log: str, fail_after: int | None = None) -> list[Encoder]:
     """A picklable encoder factory for worker processes and Ray actors."""
     return [CountingEmbedder(Path(log), fail_after)]
 
 
-class SlowEmbedder(KeywordEmbedder):
+class SlowEncoder(KeywordEncoder):
     """The keyword embedder, ``delay`` seconds per text."""
 
     def __init__(self, delay: float) -> None:

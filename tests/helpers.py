@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.encoders.base import Embedder
+from index.encoders.base import Encoder
 from index.encoders.specs import specs_of
 from index.lifecycle.handle import IndexHandle
 from index.lifecycle.ingest import FileError, discover, stage_paths
@@ -29,13 +29,13 @@ def vector_store() -> VectorStore | None:
 
 
 def index_paths(
-    index_dir: Path, embedder: Embedder, *paths: Path, rebuild: bool = False
+    index_dir: Path, encoder: Encoder, *paths: Path, rebuild: bool = False
 ) -> tuple[IngestReport, list[FileError]]:
-    with IndexWriter(index_dir, embedder, rebuild=rebuild, vector_store=_vector_store) as writer:
+    with IndexWriter(index_dir, encoder, rebuild=rebuild, vector_store=_vector_store) as writer:
         errors = stage_paths(writer, discover(paths))
         return writer.commit(), errors
 
 
-def open_retriever(index_dir: Path, embedder: Embedder) -> Retriever:
-    handle = IndexHandle(index_dir, specs_of([embedder]), vector_store=_vector_store)
-    return Retriever(handle, embedder)
+def open_retriever(index_dir: Path, encoder: Encoder) -> Retriever:
+    handle = IndexHandle(index_dir, specs_of([encoder]), vector_store=_vector_store)
+    return Retriever(handle, encoder)

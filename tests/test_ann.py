@@ -14,7 +14,7 @@ from index.lifecycle.writer import IndexWriter
 from index.stores.base import AnnPolicy
 from index.stores.faiss_index import DenseIndex, to_policy
 from retriever.types import Mode
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import open_retriever
 
 
@@ -27,8 +27,8 @@ def _folder(folder: Path, n: int, word: str = "item") -> None:
         )
 
 
-def _index(index_dir: Path, folder: Path, embedder: KeywordEmbedder, policy: AnnPolicy) -> None:
-    with IndexWriter(index_dir, embedder, ann=policy) as writer:
+def _index(index_dir: Path, folder: Path, encoder: KeywordEncoder, policy: AnnPolicy) -> None:
+    with IndexWriter(index_dir, encoder, ann=policy) as writer:
         stage_paths(writer, discover([folder]))
         writer.commit()
 
@@ -36,24 +36,24 @@ def _index(index_dir: Path, folder: Path, embedder: KeywordEmbedder, policy: Ann
 def test_switches_to_ivf_above_threshold_and_back(tmp_path: Path) -> None:
     folder, index_dir = tmp_path / "docs", tmp_path / "idx"
     _folder(folder, 150)
-    embedder = KeywordEmbedder()
-    _index(index_dir, folder, embedder, AnnPolicy(threshold=100, nprobe=64))
-    snapshot = IndexSnapshot.open(index_dir, specs_of([embedder]))
+    encoder = KeywordEncoder()
+    _index(index_dir, folder, encoder, AnnPolicy(threshold=100, nprobe=64))
+    snapshot = IndexSnapshot.open(index_dir, specs_of([encoder]))
     manifest = json.loads((snapshot.directory / "manifest.json").read_text())
-    assert manifest["faiss_index"].startswith("IVF") and manifest["faiss_index"].endswith(",SQ8")
-    retriever = open_retriever(index_dir, embedder)
+    assert manifest["vector_index"].startswith("IVF") and manifest["vector_index"].endswith(",SQ8")
+    retriever = open_retriever(index_dir, encoder)
     top = retriever.search("item42 thing42", 1, Mode.DENSE).hits[0]
     assert "item42" in top.text
 
     # Incremental change on the IVF index: one file edited, one removed. (The fake
-    # embedder is sparse: SQ8 learns each dimension's range at training, so the edit
+    # encoder is sparse: SQ8 learns each dimension's range at training, so the edit
     # reuses words the quantiser has seen, as real dense embeddings always do.)
     (folder / "d042.txt").write_text(
         "Entry 42\n\nThe item142 record describes thing42.\n", encoding="utf-8"
     )
     (folder / "d007.txt").unlink()
-    _index(index_dir, folder, embedder, AnnPolicy(threshold=100, nprobe=64))
-    retriever = open_retriever(index_dir, embedder)
+    _index(index_dir, folder, encoder, AnnPolicy(threshold=100, nprobe=64))
+    retriever = open_retriever(index_dir, encoder)
     top = retriever.search("item142 thing42", 1, Mode.DENSE).hits[0]
     assert top.citation.source.endswith("d042.txt") and "item142" in top.text
     old = retriever.search("item42 thing42", 10, Mode.DENSE).hits
@@ -63,9 +63,9 @@ def test_switches_to_ivf_above_threshold_and_back(tmp_path: Path) -> None:
 
     # exact_search: back to a flat index on the next commit.
     (folder / "d001.txt").write_text("Entry 1\n\nChanged.\n", encoding="utf-8")
-    _index(index_dir, folder, embedder, AnnPolicy(threshold=100, exact=True))
-    snapshot = IndexSnapshot.open(index_dir, specs_of([embedder]))
-    assert snapshot.manifest.faiss_index == "IDMap2,Flat"
+    _index(index_dir, folder, encoder, AnnPolicy(threshold=100, exact=True))
+    snapshot = IndexSnapshot.open(index_dir, specs_of([encoder]))
+    assert snapshot.manifest.vector_index == "IDMap2,Flat"
     assert snapshot.primary.count == snapshot.store.count_passages()
 
 

@@ -11,7 +11,8 @@ from index.passages.sentences import split_sentences as sentence_spans
 from retriever.answer.extractor import SpanExtractor
 from retriever.answer.sentences import covering_sentence
 from retriever.answer.span_model import SpanPrediction
-from retriever.answer.types import AnswerExtractor, AnswerSpans, Span
+from retriever.answer.types import AnswerExtractor, AnswerSpans
+from retriever.types import Span
 from scripts.lab.squad_data import split_titles
 from scripts.lab.squad_metrics import (
     exact_match,
@@ -256,7 +257,7 @@ def e5_windows() -> E5Windows:
 
 @pytest.mark.e2e
 def test_e5_piece_offsets_slice_original_text(e5_windows: E5Windows) -> None:
-    from retriever.answer.e5_windows import METASPACE
+    from index.encoders.e5.tokenizer import METASPACE
 
     text = "Wu  Wei\tsigned \ufb01nal caf\u00e9 deals. \u5c71\u897f\u7701"
     ids, spans = e5_windows.pieces(text)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retriever.answer.choice import AnswerKind, PassageSpans, choose_answer
+from retriever.answer.choice import AnswerKind, choose_answer
+from retriever.answer.types import AnswerSpans
 from retriever.types import Citation, Hit, Span
 
 
@@ -16,9 +17,9 @@ def _hit(rank: int, text: str, start: int) -> Hit:
 def test_best_ranked_passage_with_an_answer_wins() -> None:
     hits = [_hit(1, "Alice signed it.", 10), _hit(2, "Nothing here.", 0), _hit(3, "Bob ran.", 5)]
     spans = [
-        PassageSpans(Span("Alice", 10, 15), None, 0.05),
-        PassageSpans(None, None, 0.0),
-        PassageSpans(Span("Bob", 5, 8), None, 0.9),  # more confident, but ranked lower
+        AnswerSpans(Span("Alice", 10, 15), None, 0.05),
+        AnswerSpans(None, None, 0.0),
+        AnswerSpans(Span("Bob", 5, 8), None, 0.9),  # more confident, but ranked lower
     ]
     answer = choose_answer("Who signed?", hits, spans)
     assert answer is not None and answer.kind is AnswerKind.EXTRACTED
@@ -27,7 +28,7 @@ def test_best_ranked_passage_with_an_answer_wins() -> None:
 
 def test_falls_back_to_a_sentence_when_no_answer() -> None:
     hits = [_hit(1, "The treaty was signed in Paris. It rained.", 0)]
-    answer = choose_answer("Where was the treaty signed?", hits, [PassageSpans(None, None, 0.0)])
+    answer = choose_answer("Where was the treaty signed?", hits, [AnswerSpans(None, None, 0.0)])
     assert answer is not None and answer.fallback
     assert answer.text == "The treaty was signed in Paris."
 
@@ -37,10 +38,10 @@ def test_api_search_uses_the_second_stage(tmp_path: Path, corpus_dir: Path) -> N
 
     from retriever.rerank import LinearReranker
     from tests.api_support import make_app
-    from tests.fakes import KeywordEmbedder
+    from tests.fakes import KeywordEncoder
     from tests.helpers import index_paths
 
-    index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
+    index_paths(tmp_path / "idx", KeywordEncoder(), corpus_dir)
     with TestClient(make_app(tmp_path / "idx")) as client:
         services = client.app.state.services  # type: ignore[attr-defined]
         assert isinstance(services.retriever().second_stage, LinearReranker)

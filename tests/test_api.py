@@ -10,18 +10,18 @@ from fastapi.testclient import TestClient
 
 from docqa.server import create_app
 from docqa.settings import Settings
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 
 def _client(index_dir: Path) -> TestClient:
     settings = Settings(index_dir=index_dir)
-    return TestClient(create_app(settings, embedder_factory=lambda _s: [KeywordEmbedder()]))
+    return TestClient(create_app(settings, encoder_factory=lambda _s: [KeywordEncoder()]))
 
 
 @pytest.fixture
 def client(tmp_path: Path, corpus_dir: Path) -> Iterator[TestClient]:
-    index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
+    index_paths(tmp_path / "idx", KeywordEncoder(), corpus_dir)
     with _client(tmp_path / "idx") as test_client:
         yield test_client
 
@@ -97,5 +97,5 @@ def test_without_index_is_503_then_picks_it_up(tmp_path: Path, corpus_dir: Path)
         assert client.get("/health").json()["status"] == "no_index"
         response = client.post("/search", json={"query": "tea"})
         assert response.status_code == 503 and "docqa index" in response.json()["error"]["message"]
-        index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
+        index_paths(tmp_path / "idx", KeywordEncoder(), corpus_dir)
         assert client.post("/search", json={"query": "tea"}).status_code == 200

@@ -10,13 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api_support import TREATY_ANSWER, FakeExtractor, make_app
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 
 @pytest.fixture
 def index_dir(tmp_path: Path, corpus_dir: Path) -> Path:
-    index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
+    index_paths(tmp_path / "idx", KeywordEncoder(), corpus_dir)
     return tmp_path / "idx"
 
 

@@ -12,7 +12,7 @@ from types import ModuleType
 import pytest
 
 from tests.api_support import live_server, make_app
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
@@ -32,7 +32,7 @@ def test_load_test_reports_throughput_and_percentiles(
     tmp_path: Path, corpus_dir: Path, client: str
 ) -> None:
     load_test = _script("load_test")
-    index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
+    index_paths(tmp_path / "idx", KeywordEncoder(), corpus_dir)
     queries = tmp_path / "queries.jsonl"
     queries.write_text(
         '{"id": "1", "text": "Who signed the treaty?"}\n{"id": "2", "text": "green tea"}\n',

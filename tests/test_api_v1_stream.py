@@ -8,12 +8,12 @@ from pathlib import Path
 import httpx
 
 from tests.api_support import FakeExtractor, live_server, make_app
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 
 def test_disconnect_mid_stream_stops_the_work(tmp_path: Path, corpus_dir: Path) -> None:
-    index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
+    index_paths(tmp_path / "idx", KeywordEncoder(), corpus_dir)
     extractor = FakeExtractor(["Alice Brown"], delay=0.3)
     with live_server(make_app(tmp_path / "idx", extractor)) as url:
         with httpx.Client(base_url=url, timeout=10) as client:

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from api.auth import KeyRing, Scope
 from docqa.settings import Settings
 from tests.api_support import make_app
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 READ, WRITE = "read-key-1", "write-key-1"
@@ -19,7 +19,7 @@ READ, WRITE = "read-key-1", "write-key-1"
 
 @pytest.fixture
 def client(tmp_path: Path, corpus_dir: Path) -> Iterator[TestClient]:
-    index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
+    index_paths(tmp_path / "idx", KeywordEncoder(), corpus_dir)
     app = make_app(
         tmp_path / "idx",
         api_keys_read=[READ],
@@ -90,7 +90,7 @@ def test_health_metrics_and_page_stay_open(client: TestClient) -> None:
 
 
 def test_no_keys_means_open(tmp_path: Path, corpus_dir: Path) -> None:
-    index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
+    index_paths(tmp_path / "idx", KeywordEncoder(), corpus_dir)
     with TestClient(make_app(tmp_path / "idx")) as client:
         assert client.post("/v1/search", json={"query": "tea"}).status_code == 200
         assert _upload(client, {}) == 201

@@ -19,7 +19,7 @@ from index.lifecycle import generation as gen
 from index.lifecycle.ingest import discover, stage_paths
 from index.lifecycle.writer import IndexWriter
 from index.passages.bounds import PassageLimits, bounded_paragraphs
-from tests.fakes import KeywordEmbedder, SlowEmbedder
+from tests.fakes import KeywordEncoder, SlowEncoder
 
 LIMITS = ExtractLimits()
 
@@ -59,7 +59,7 @@ def test_writer_caps_passages_per_file(tmp_path: Path) -> None:
     (folder / "many.txt").write_text("\n\n".join(f"line {i}" for i in range(50)), encoding="utf-8")
     (folder / "few.txt").write_text("One paragraph.\n\nTwo paragraphs.", encoding="utf-8")
     limits = PassageLimits(max_paragraph_chars=4_000, max_passages=20)
-    with IndexWriter(tmp_path / "idx", KeywordEmbedder(), limits=limits) as writer:
+    with IndexWriter(tmp_path / "idx", KeywordEncoder(), limits=limits) as writer:
         errors = stage_paths(writer, discover([folder]), limits=LIMITS)
         report = writer.commit()
     assert [Path(e.path).name for e in errors] == ["many.txt"]
@@ -134,7 +134,7 @@ def test_one_over_budget_file_does_not_stop_the_batch(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "deep.html").write_text("<div>" * 2_000 + "</div>" * 2_000, encoding="utf-8")
     (folder / "good.txt").write_text("A good lighthouse file.", encoding="utf-8")
-    with IndexWriter(tmp_path / "idx", KeywordEmbedder()) as writer:
+    with IndexWriter(tmp_path / "idx", KeywordEncoder()) as writer:
         errors = stage_paths(writer, discover([folder]), limits=LIMITS)
         report = writer.commit()
     assert [(Path(e.path).name, "MAX_HTML_DEPTH" in e.reason) for e in errors] == [
@@ -149,7 +149,7 @@ def test_upload_over_its_embedding_budget_commits_nothing(tmp_path: Path) -> Non
     )
     app = create_app(
         settings,
-        embedder_factory=lambda _s: [SlowEmbedder(0.05)],
+        encoder_factory=lambda _s: [SlowEncoder(0.05)],
         extractor_factory=lambda _s: None,
     )
     text = "\n\n".join(f"Paragraph {i} about lighthouses." for i in range(60)).encode()
@@ -167,7 +167,7 @@ def test_upload_over_its_embedding_budget_commits_nothing(tmp_path: Path) -> Non
 def test_upload_of_a_file_over_a_limit_names_file_and_limit(tmp_path: Path) -> None:
     settings = Settings(index_dir=tmp_path / "idx", answers=False, max_html_depth=64)
     app = create_app(
-        settings, embedder_factory=lambda _s: [KeywordEmbedder()], extractor_factory=lambda _s: None
+        settings, encoder_factory=lambda _s: [KeywordEncoder()], extractor_factory=lambda _s: None
     )
     deep = ("<div>" * 100 + "x" + "</div>" * 100).encode()
     with TestClient(app) as client:

@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from tests.api_support import TREATY_ANSWER, FakeExtractor, live_server, make_app
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 QUESTION = "Who signed the treaty?"
@@ -18,7 +18,7 @@ QUESTION = "Who signed the treaty?"
 
 @pytest.fixture
 def index_dir(tmp_path: Path, corpus_dir: Path) -> Path:
-    index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
+    index_paths(tmp_path / "idx", KeywordEncoder(), corpus_dir)
     return tmp_path / "idx"
 
 

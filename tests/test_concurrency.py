@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from docqa.server import create_app
 from docqa.settings import Settings
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.test_crash_safety import run_worker, write_version
 
 
@@ -33,7 +33,7 @@ def test_queries_during_ingest_have_no_errors(tmp_path: Path) -> None:
         finally:
             done.set()
 
-    app = create_app(Settings(index_dir=index_dir), embedder_factory=lambda _s: [KeywordEmbedder()])
+    app = create_app(Settings(index_dir=index_dir), encoder_factory=lambda _s: [KeywordEncoder()])
     statuses: list[int] = []
     generations: set[int] = set()
     with TestClient(app) as client:

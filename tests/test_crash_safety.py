@@ -15,7 +15,7 @@ import pytest
 from index.encoders.specs import specs_of
 from index.lifecycle.snapshot import IndexSnapshot
 from retriever.types import Mode
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import open_retriever
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,8 +65,8 @@ def run_worker(index_dir: Path, folder: Path, kill_after: float | None) -> bool:
 
 def check_whole(index_dir: Path, versions: dict[str, dict[str, str]]) -> str:
     """Open the index; it must hold exactly version a or b. Returns which."""
-    embedder = KeywordEmbedder()
-    snapshot = IndexSnapshot.open(index_dir, specs_of([embedder]))  # checks counts agree
+    encoder = KeywordEncoder()
+    snapshot = IndexSnapshot.open(index_dir, specs_of([encoder]))  # checks counts agree
     docs = {Path(d.source).name: d for d in snapshot.store.documents()}
     texts = {name: snapshot.store.document_text(doc.document_id) for name, doc in docs.items()}
     matches = [
@@ -77,7 +77,7 @@ def check_whole(index_dir: Path, versions: dict[str, dict[str, str]]) -> str:
     assert len(matches) == 1, f"index holds a mix: {sorted(docs)[:5]}..."
     version = matches[0]
     assert snapshot.store.count_passages() == 3 * len(versions[version])
-    retriever = open_retriever(index_dir, embedder)
+    retriever = open_retriever(index_dir, encoder)
     name, marker = sorted(versions[version].items())[7]
     for mode in (Mode.DENSE, Mode.LEXICAL):
         top = retriever.search(marker, 1, mode).hits[0]

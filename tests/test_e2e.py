@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from docqa.cli import app, sample_corpus
-from index.encoders.base import SentenceTransformerEmbedder
+from index.encoders.base import SentenceTransformerEncoder
 from retriever.types import Mode
 from tests.helpers import index_paths, open_retriever
 from tests.shared_data import SEED, needs_shared
@@ -39,7 +39,7 @@ WHO_SIGNED = [
 @pytest.mark.parametrize(("document", "signing_words", "title"), WHO_SIGNED)
 def test_who_signed(
     tmp_path: Path,
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: SentenceTransformerEncoder,
     mode: Mode,
     document: Path,
     signing_words: str,
@@ -115,7 +115,7 @@ def test_cli_errors_name_the_cause(tmp_path: Path) -> None:
 
 
 def test_sample_corpus_chinese_question(
-    tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+    tmp_path: Path, real_embedder: SentenceTransformerEncoder
 ) -> None:
     index_paths(tmp_path / "idx", real_embedder, sample_corpus())
     hits = open_retriever(tmp_path / "idx", real_embedder).search("谁代表村委会签字？", 1).hits

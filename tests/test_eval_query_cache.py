@@ -30,7 +30,7 @@ def test_question_vectors_are_keyed_by_the_question_graph(
     import evaluate
 
     encoder = CountingEncoder("a.onnx")
-    retriever = SimpleNamespace(embedders=[encoder])
+    retriever = SimpleNamespace(encoders=[encoder])
     first = evaluate.query_vectors(retriever, ["q1", "q2"], tmp_path)["model"]
     assert encoder.encoded == ["q1", "q2"]
     evaluate.query_vectors(retriever, ["q1", "q2"], tmp_path)

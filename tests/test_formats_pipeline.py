@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from docqa.server import create_app
 from docqa.settings import Settings
 from retriever.types import Mode
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths, open_retriever
 from tests.test_formats import PAGE_TWO, _docx, _pdf
 
@@ -35,8 +35,8 @@ def _folder(tmp_path: Path) -> Path:
 
 
 def test_mixed_folder_indexes_good_files_and_reports_bad(tmp_path: Path) -> None:
-    embedder = KeywordEmbedder()
-    report, errors = index_paths(tmp_path / "idx", embedder, _folder(tmp_path))
+    encoder = KeywordEncoder()
+    report, errors = index_paths(tmp_path / "idx", encoder, _folder(tmp_path))
     assert report.documents_total == 4
     assert sorted(Path(e.path).name for e in errors) == [
         "broken.docx",
@@ -46,7 +46,7 @@ def test_mixed_folder_indexes_good_files_and_reports_bad(tmp_path: Path) -> None
     ]
     assert all(e.reason for e in errors)
 
-    retriever = open_retriever(tmp_path / "idx", embedder)
+    retriever = open_retriever(tmp_path / "idx", encoder)
     page_two_words = " ".join(PAGE_TWO.split()[:6])
     pdf_hit = retriever.search(page_two_words, 1, Mode.LEXICAL).hits[0]
     assert pdf_hit.citation.source.endswith("report.pdf") and pdf_hit.citation.page == 2
@@ -56,7 +56,7 @@ def test_mixed_folder_indexes_good_files_and_reports_bad(tmp_path: Path) -> None
     assert all("tracker" not in h.text and "Copyright" not in h.text for h in html_hits)
 
     app = create_app(
-        Settings(index_dir=tmp_path / "idx"), embedder_factory=lambda _s: [KeywordEmbedder()]
+        Settings(index_dir=tmp_path / "idx"), encoder_factory=lambda _s: [KeywordEncoder()]
     )
     with TestClient(app) as client:
         for query in (page_two_words, "survey covered three regions", "high tide pier", "ferry"):

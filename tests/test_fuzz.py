@@ -1,6 +1,6 @@
 """Property-based fuzzing of every operation in the app's own OpenAPI schema (schemathesis).
 
-Runs in-process against the ASGI app with the keyword embedder and a fake extractor:
+Runs in-process against the ASGI app with the keyword encoder and a fake extractor:
 generated requests (valid and invalid) must never get a 5xx, and every response must
 match the schema (status code documented, body shape, content type); with a write key
 configured, requests without it must be refused. All operations are included, uploads
@@ -21,7 +21,7 @@ from schemathesis.checks import positive_data_acceptance
 from schemathesis.core.result import Ok
 
 from tests.api_support import TREATY_ANSWER, FakeExtractor, make_app
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 pytestmark = pytest.mark.slow  # MAX_EXAMPLES generated requests per operation and mode
@@ -39,7 +39,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> schemathesis.BaseSch
         encoding="utf-8",
     )
     (docs / "tea.txt").write_text("Green tea\n\n茶叶在山上种植。\n", encoding="utf-8")
-    index_paths(root / "idx", KeywordEmbedder(), docs)
+    index_paths(root / "idx", KeywordEncoder(), docs)
     app = make_app(
         root / "idx",
         FakeExtractor([TREATY_ANSWER]),

@@ -20,7 +20,7 @@ from docqa.cli import app as cli
 from index.lifecycle.ingest import MAX_NAME_BYTES
 from retriever.answer.chat import escape_markdown
 from tests.api_support import TREATY_ANSWER, FakeExtractor, make_app
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 TXT = "text/plain"
@@ -28,7 +28,7 @@ TXT = "text/plain"
 
 @pytest.fixture
 def root(tmp_path: Path, corpus_dir: Path) -> Path:
-    index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
+    index_paths(tmp_path / "idx", KeywordEncoder(), corpus_dir)
     return tmp_path
 
 

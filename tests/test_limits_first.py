@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.api_support import live_server, make_app
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 KEY = "limits-write-key"
@@ -30,7 +30,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     docs = root / "docs"
     docs.mkdir()
     (docs / "a.txt").write_text("A lighthouse.", encoding="utf-8")
-    index_paths(root / "idx", KeywordEmbedder(), docs)
+    index_paths(root / "idx", KeywordEncoder(), docs)
     app = make_app(root / "idx", api_keys_write=[KEY], max_upload_bytes=50 * 1024 * 1024)
     with live_server(app) as url:
         yield url
@@ -73,7 +73,7 @@ def test_an_upload_with_a_read_only_key_is_refused_before_its_body(tmp_path: Pat
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.txt").write_text("A lighthouse.", encoding="utf-8")
-    index_paths(tmp_path / "idx", KeywordEmbedder(), docs)
+    index_paths(tmp_path / "idx", KeywordEncoder(), docs)
     app = make_app(tmp_path / "idx", api_keys_read=["reader"], api_keys_write=[KEY])
     with live_server(app) as url:
         status = _status_after_headers(url, "/v1/documents", "multipart/form-data; b=x", "reader")

@@ -21,7 +21,7 @@ from index.stores.base import RowFields
 from index.stores.faiss_store import FaissStore
 from index.stores.milvus.filters import to_expression
 from retriever.types import Mode
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths, open_retriever, use_vector_store
 
 pytest.importorskip("pymilvus", reason="Milvus support is not installed (docqa[milvus])")
@@ -74,16 +74,16 @@ def _folder(path: Path, words: list[str]) -> Path:
 
 
 def test_generations_see_exactly_their_rows(tmp_path: Path, milvus: MilvusStore) -> None:
-    embedder, index_dir = KeywordEmbedder(), tmp_path / "idx"
+    encoder, index_dir = KeywordEncoder(), tmp_path / "idx"
     folder = _folder(tmp_path / "docs", ["anchor", "beacon"])
-    index_paths(index_dir, embedder, folder)
-    reader = open_retriever(index_dir, embedder)
+    index_paths(index_dir, encoder, folder)
+    reader = open_retriever(index_dir, encoder)
     pinned = reader.handle.current()  # a reader still on generation 1
     (folder / "beacon.txt").unlink()
     _folder(folder, ["compass"])
-    index_paths(index_dir, embedder, folder)
-    query = embedder.encode_queries(["compass beacon"])
-    name = embedder.name
+    index_paths(index_dir, encoder, folder)
+    query = encoder.encode_queries(["compass beacon"])
+    name = encoder.name
     old = {vid for vid, _ in pinned.dense[name].search(query, 10)[0]}
     new = {vid for vid, _ in reader.handle.current().dense[name].search(query, 10)[0]}
     assert pinned.dense[name].count == 2 and reader.handle.current().dense[name].count == 2
@@ -97,19 +97,19 @@ def test_generations_see_exactly_their_rows(tmp_path: Path, milvus: MilvusStore)
 
 
 def test_crashed_writer_rows_are_rolled_back(tmp_path: Path, milvus: MilvusStore) -> None:
-    embedder, index_dir = KeywordEmbedder(), tmp_path / "idx"
+    encoder, index_dir = KeywordEncoder(), tmp_path / "idx"
     folder = _folder(tmp_path / "docs", ["anchor", "beacon"])
-    index_paths(index_dir, embedder, folder)
-    spec = specs_of([embedder])[0]
+    index_paths(index_dir, encoder, folder)
+    spec = specs_of([encoder])[0]
     # A writer of generation 2 that died after touching Milvus, before publishing.
     staged = milvus.writer(spec, 2, index_dir / "gen-000001")
     staged.remove([0])
-    staged.add([99], embedder.encode_passages(["ghost"]), [RowFields.of("ghost", {})])
+    staged.add([99], encoder.encode_passages(["ghost"]), [RowFields.of("ghost", {})])
     collection = milvus._open(spec, create=False)  # noqa: SLF001 - checking raw rows
     assert collection.count("gen_from == 2") == 1
-    reader = open_retriever(index_dir, embedder)
+    reader = open_retriever(index_dir, encoder)
     assert len(reader.search("anchor beacon ghost", 10, Mode.DENSE).hits) == 2
-    index_paths(index_dir, embedder, folder)  # the next writer cleans up first
+    index_paths(index_dir, encoder, folder)  # the next writer cleans up first
     assert collection.count("vector_id == 99") == 0
     assert collection.count(f"gen_to == {LIVE}") == 2
     assert [h.text for h in reader.search("ghost anchor", 1, Mode.DENSE).hits] == [
@@ -118,36 +118,34 @@ def test_crashed_writer_rows_are_rolled_back(tmp_path: Path, milvus: MilvusStore
 
 
 def test_old_rows_are_collected(tmp_path: Path, milvus: MilvusStore) -> None:
-    embedder, index_dir = KeywordEmbedder(), tmp_path / "idx"
+    encoder, index_dir = KeywordEncoder(), tmp_path / "idx"
     folder = _folder(tmp_path / "docs", ["anchor"])
     for word in ["beacon", "compass", "dinghy"]:
-        index_paths(index_dir, embedder, folder)
+        index_paths(index_dir, encoder, folder)
         (folder / "anchor.txt").write_text(f"All about the {word}.\n", encoding="utf-8")
-    collection = milvus._open(specs_of([embedder])[0], create=False)  # noqa: SLF001
+    collection = milvus._open(specs_of([encoder])[0], create=False)  # noqa: SLF001
     # Generation 3 is current; rows only generation 1 could see are gone.
     assert collection.count("gen_to <= 2") == 0
     assert collection.count("gen_from <= 3 and gen_to > 3") == 1
 
 
 def test_store_mismatch_is_refused(tmp_path: Path, corpus_dir: Path) -> None:
-    embedder = KeywordEmbedder()
-    index_paths(tmp_path / "idx", embedder, corpus_dir)  # the FAISS default
+    encoder = KeywordEncoder()
+    index_paths(tmp_path / "idx", encoder, corpus_dir)  # the FAISS default
     uri = str(tmp_path / "milvus.db")
     try:
         with pytest.raises(IndexMismatchError, match="not in Milvus"):
-            IndexSnapshot.open(
-                tmp_path / "idx", specs_of([embedder]), vector_store=MilvusStore(uri)
-            )
+            IndexSnapshot.open(tmp_path / "idx", specs_of([encoder]), vector_store=MilvusStore(uri))
     finally:
         disconnect(uri)
 
 
 def test_faiss_store_refuses_a_milvus_index(tmp_path: Path, milvus: MilvusStore) -> None:
-    embedder = KeywordEmbedder()
-    index_paths(tmp_path / "idx", embedder, _folder(tmp_path / "docs", ["anchor"]))
+    encoder = KeywordEncoder()
+    index_paths(tmp_path / "idx", encoder, _folder(tmp_path / "docs", ["anchor"]))
     assert not list((tmp_path / "idx").glob("gen-*/dense-*.faiss"))
     with pytest.raises(IndexMismatchError, match="DOCQA_VECTOR_STORE=milvus"):
-        IndexSnapshot.open(tmp_path / "idx", specs_of([embedder]), vector_store=FaissStore())
+        IndexSnapshot.open(tmp_path / "idx", specs_of([encoder]), vector_store=FaissStore())
 
 
 def _free_port() -> int:
@@ -246,7 +244,7 @@ def test_one_setting_switches_the_store(tmp_path: Path, monkeypatch: pytest.Monk
         chosen = vector_store(Settings())
         assert isinstance(chosen, MilvusStore)
         assert (chosen.uri, chosen.collection, chosen.index_type) == (uri, "team_a", "FLAT")
-        spec = specs_of([KeywordEmbedder()])[0]
+        spec = specs_of([KeywordEncoder()])[0]
         assert chosen.collection_name(spec) == "team_a_fake_keyword"
     finally:
         disconnect(uri)
@@ -261,21 +259,21 @@ def test_lite_files_and_servers_are_told_apart() -> None:
 
 def test_a_new_process_reopens_the_collection(tmp_path: Path) -> None:
     """A persisted Milvus Lite collection starts released in a new process; docqa loads it."""
-    uri, embedder = str(tmp_path / "milvus.db"), KeywordEmbedder()
+    uri, encoder = str(tmp_path / "milvus.db"), KeywordEncoder()
     folder = _folder(tmp_path / "docs", ["anchor", "beacon"])
     script = (
         "import sys; from pathlib import Path\n"
         "from index.stores.milvus.store import MilvusStore\n"
-        "from tests.fakes import KeywordEmbedder\n"
+        "from tests.fakes import KeywordEncoder\n"
         "from tests.helpers import index_paths, use_vector_store\n"
         "use_vector_store(MilvusStore(sys.argv[1]))\n"
-        "index_paths(Path(sys.argv[2]), KeywordEmbedder(), Path(sys.argv[3]))\n"
+        "index_paths(Path(sys.argv[2]), KeywordEncoder(), Path(sys.argv[3]))\n"
     )
     args = [sys.executable, "-c", script, uri, str(tmp_path / "idx"), str(folder)]
     subprocess.run(args, cwd=ROOT, check=True, timeout=300)  # the indexing process exits
     use_vector_store(MilvusStore(uri))
     try:
-        hits = open_retriever(tmp_path / "idx", embedder).search("beacon", 1, Mode.DENSE).hits
+        hits = open_retriever(tmp_path / "idx", encoder).search("beacon", 1, Mode.DENSE).hits
         assert [h.text for h in hits] == ["All about the beacon."]
     finally:
         use_vector_store(None)
@@ -285,10 +283,10 @@ def test_a_new_process_reopens_the_collection(tmp_path: Path) -> None:
 def test_milvus_failures_are_domain_errors(tmp_path: Path, milvus: MilvusStore) -> None:
     from index.errors import VectorStoreError
 
-    embedder = KeywordEmbedder()
-    index_paths(tmp_path / "idx", embedder, _folder(tmp_path / "docs", ["anchor"]))
-    retriever = open_retriever(tmp_path / "idx", embedder)
-    collection = milvus._open(specs_of([embedder])[0], create=False)  # noqa: SLF001
+    encoder = KeywordEncoder()
+    index_paths(tmp_path / "idx", encoder, _folder(tmp_path / "docs", ["anchor"]))
+    retriever = open_retriever(tmp_path / "idx", encoder)
+    collection = milvus._open(specs_of([encoder])[0], create=False)  # noqa: SLF001
     collection.client.drop_collection(collection.name)  # the server lost it
     with pytest.raises(VectorStoreError, match="Milvus search"):
         retriever.search("anchor", 1, Mode.DENSE)

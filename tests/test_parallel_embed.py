@@ -11,14 +11,14 @@ from index.encoders.parallel import (
     CACHE_DIR,
     BatchCache,
     BatchRunner,
-    ParallelEmbedder,
+    ParallelEncoder,
     ProcessRunner,
     parallel_encoders,
 )
 from index.lifecycle.ingest import discover, stage_paths
 from index.lifecycle.writer import IndexWriter, IngestReport
 from retriever.types import Mode
-from tests.fakes import KeywordEmbedder, counting_embedders, logged_batches
+from tests.fakes import KeywordEncoder, counting_embedders, logged_batches
 from tests.helpers import index_paths, open_retriever
 
 BATCH = 4  # texts per task: small, so a tiny corpus makes many batches
@@ -37,25 +37,25 @@ def _folder(path: Path, n: int) -> Path:
 
 def _ingest(index_dir: Path, folder: Path, runner: BatchRunner) -> tuple[IngestReport, int, int]:
     cache = BatchCache(index_dir / CACHE_DIR)
-    encoders = parallel_encoders([KeywordEmbedder()], runner, cache, BATCH)
+    encoders = parallel_encoders([KeywordEncoder()], runner, cache, BATCH)
     with IndexWriter(index_dir, encoders, batch_size=BATCH, embed_chunk=BATCH * 8) as writer:
         stage_paths(writer, discover([folder]))
         report = writer.commit()
     wrapped = encoders[0]
-    assert isinstance(wrapped, ParallelEmbedder)
+    assert isinstance(wrapped, ParallelEncoder)
     cache.clear()
     return report, wrapped.reused, wrapped.embedded
 
 
 def _top(index_dir: Path, question: str) -> list[tuple[str, float]]:
-    hits = open_retriever(index_dir, KeywordEmbedder()).search(question, 5, Mode.DENSE).hits
+    hits = open_retriever(index_dir, KeywordEncoder()).search(question, 5, Mode.DENSE).hits
     return [(h.passage_id, round(h.score, 5)) for h in hits]
 
 
 @pytest.mark.slow
 def test_workers_build_the_same_index_as_one_process(tmp_path: Path) -> None:
     folder = _folder(tmp_path / "docs", 12)
-    index_paths(tmp_path / "serial", KeywordEmbedder(), folder)
+    index_paths(tmp_path / "serial", KeywordEncoder(), folder)
     runner = ProcessRunner(partial(counting_embedders, str(tmp_path / "log")), workers=2)
     try:
         report, reused, embedded = _ingest(tmp_path / "parallel", folder, runner)
@@ -92,7 +92,7 @@ def test_interrupted_ingest_resumes_without_re_embedding(tmp_path: Path) -> None
     assert embedded == sum(len(b) for b in again)
     assert not {tuple(b) for b in again} & {tuple(b) for b in finished}
     assert report.passages_total == 36 and not (index_dir / CACHE_DIR).exists()
-    index_paths(tmp_path / "serial", KeywordEmbedder(), folder)
+    index_paths(tmp_path / "serial", KeywordEncoder(), folder)
     assert _top(index_dir, "harbour ledger 3 cargo3") == _top(
         tmp_path / "serial", "harbour ledger 3 cargo3"
     )
@@ -118,5 +118,5 @@ def test_ray_workers_embed_the_batches(tmp_path: Path) -> None:
         ray.shutdown()
     assert report.passages_total == 18
     assert embedded == sum(len(b) for b in logged_batches(tmp_path / "log")) > 0
-    index_paths(tmp_path / "serial", KeywordEmbedder(), folder)
+    index_paths(tmp_path / "serial", KeywordEncoder(), folder)
     assert _top(tmp_path / "idx", "crew2 weather2") == _top(tmp_path / "serial", "crew2 weather2")

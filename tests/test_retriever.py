@@ -1,4 +1,4 @@
-"""Ranking, citations and query validation with the fake embedder."""
+"""Ranking, citations and query validation with the fake encoder."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from retriever.errors import QueryError
 from retriever.fusion import reciprocal_rank_fusion
 from retriever.searcher import Retriever, SearchOptions
 from retriever.types import Mode
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths, open_retriever
 
 # Search, hybrid fusion and citations run against both vector stores (FAISS, Milvus Lite).
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.usefixtures("store")
 
 @pytest.fixture
 def retriever(tmp_path: Path, corpus_dir: Path) -> Retriever:
-    embedder = KeywordEmbedder()
-    index_paths(tmp_path / "idx", embedder, corpus_dir)
-    return open_retriever(tmp_path / "idx", embedder)
+    encoder = KeywordEncoder()
+    index_paths(tmp_path / "idx", encoder, corpus_dir)
+    return open_retriever(tmp_path / "idx", encoder)
 
 
 @pytest.mark.parametrize("mode", list(Mode))
@@ -62,11 +62,11 @@ def test_bad_queries(retriever: Retriever, question: str, k: int, message: str) 
 
 
 def test_max_query_chars_setting(tmp_path: Path, corpus_dir: Path) -> None:
-    embedder = KeywordEmbedder()
-    index_paths(tmp_path / "idx", embedder, corpus_dir)
+    encoder = KeywordEncoder()
+    index_paths(tmp_path / "idx", encoder, corpus_dir)
     short = Retriever(
-        open_retriever(tmp_path / "idx", embedder).handle,
-        embedder,
+        open_retriever(tmp_path / "idx", encoder).handle,
+        encoder,
         SearchOptions(max_query_chars=5),
     )
     with pytest.raises(QueryError, match="limit is 5"):
@@ -81,13 +81,13 @@ def test_rrf_orders_by_weighted_reciprocal_rank() -> None:
 
 
 def test_reader_switches_to_new_generation(tmp_path: Path, corpus_dir: Path) -> None:
-    embedder = KeywordEmbedder()
-    index_paths(tmp_path / "idx", embedder, corpus_dir)
-    retriever = open_retriever(tmp_path / "idx", embedder)
+    encoder = KeywordEncoder()
+    index_paths(tmp_path / "idx", encoder, corpus_dir)
+    retriever = open_retriever(tmp_path / "idx", encoder)
     first = retriever.search("zeppelin", 1, Mode.LEXICAL)
     assert first.hits == ()
     (corpus_dir / "air.txt").write_text("The zeppelin flew over the harbour.", encoding="utf-8")
-    index_paths(tmp_path / "idx", embedder, corpus_dir)
+    index_paths(tmp_path / "idx", encoder, corpus_dir)
     second = retriever.search("zeppelin", 1, Mode.LEXICAL)
     assert second.generation == first.generation + 1
     assert "zeppelin" in second.hits[0].text

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from index.lifecycle import generation as gen
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +35,7 @@ def test_sigterm_during_an_upload_stops_the_server_promptly(tmp_path: Path) -> N
     docs.mkdir()
     (docs / "a.txt").write_text("A lighthouse stood here.", encoding="utf-8")
     index_dir = tmp_path / "idx"
-    index_paths(index_dir, KeywordEmbedder(), docs)
+    index_paths(index_dir, KeywordEncoder(), docs)
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "tests.api_worker", str(index_dir), str(port), str(DELAY)],

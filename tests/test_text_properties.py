@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from index.formats.textcheck import text_problem
 from tests.api_support import TREATY_ANSWER, FakeExtractor, make_app
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 # Any code point, with the troublesome ones drawn often.
@@ -75,7 +75,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         "# The Harbour Treaty\n\nThe treaty was signed by Mayor Alice Brown in 1901.\n",
         encoding="utf-8",
     )
-    index_paths(root / "idx", KeywordEmbedder(), docs)
+    index_paths(root / "idx", KeywordEncoder(), docs)
     with TestClient(make_app(root / "idx", FakeExtractor([TREATY_ANSWER]))) as c:
         yield c
 

@@ -1,6 +1,6 @@
 """kill -9 an upload at random moments, after the CURRENT switch too; files and index agree.
 
-After every kill the next server start (an :class:`UploadStore`) settles what the dead
+After every kill the next server start (an :class:`UploadInbox`) settles what the dead
 upload left: every indexed uploaded document has its file, holding the indexed text,
 no file is left that the index does not hold, and no ``.incoming-*`` folder remains.
 """
@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from api.upload_journal import STAGING_PREFIX
-from api.uploads import UploadStore
+from api.uploads import UploadInbox
 from index.encoders.specs import specs_of
 from index.lifecycle.snapshot import IndexSnapshot
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.upload_crash_worker import upload_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,22 +52,36 @@ class Zygote:
         assert line, "the upload worker died"
         return line.strip()
 
-    def upload(self, round_number: int, kill_after: float | None) -> tuple[list[str], float]:
-        """One upload, killed ``kill_after`` s after it starts; its lines and run time."""
+    def upload(
+        self, round_number: int, kill_after: float | None, after_switch: bool = False
+    ) -> tuple[list[str], float]:
+        """One upload, killed ``kill_after`` s after it starts (or after CURRENT switches,
+        with ``after_switch``); its lines and the time until CURRENT switched."""
         assert self.proc.stdin is not None
         self.proc.stdin.write(f"{round_number}\n")
         self.proc.stdin.flush()
         start = self._line()
         started = time.perf_counter()
         pid = int(start.split()[1])
-        if kill_after is not None:
+        lines: list[str] = []
+        switched = 0.0
+        if after_switch:
+            while (line := self._line()) not in {"published", f"exit {pid}"}:
+                lines.append(line)
+            lines.append(line)
+            switched = time.perf_counter() - started
+        if kill_after is not None and lines[-1:] != [f"exit {pid}"]:
             time.sleep(kill_after)
             with contextlib.suppress(ProcessLookupError):  # it may have finished already
                 os.kill(pid, signal.SIGKILL)
-        lines = []
-        while (line := self._line()) != f"exit {pid}":
-            lines.append(line)
-        return lines, time.perf_counter() - started
+        if lines[-1:] != [f"exit {pid}"]:
+            while (line := self._line()) != f"exit {pid}":
+                lines.append(line)
+                if line == "published":
+                    switched = time.perf_counter() - started
+        else:
+            lines.pop()
+        return lines, switched
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -77,21 +91,16 @@ class Zygote:
 
 def check_consistent(index_dir: Path, data_dir: Path) -> dict[str, str]:
     """Settle as a server start would, then check files against the index; name -> text."""
-    UploadStore(data_dir, index_dir, [KeywordEmbedder()], max_file_bytes=1 << 20)
+    UploadInbox(data_dir, index_dir, [KeywordEncoder()], max_file_bytes=1 << 20)
     assert not [p for p in data_dir.iterdir() if p.name.startswith(STAGING_PREFIX)]
-    snapshot = IndexSnapshot.open(index_dir, specs_of([KeywordEmbedder()]))  # counts agree
+    snapshot = IndexSnapshot.open(index_dir, specs_of([KeywordEncoder()]))  # counts agree
     indexed = {
         Path(d.source).name: snapshot.store.document_text(d.document_id)
         for d in snapshot.store.documents()
     }
     on_disk = {p.name: p.read_text(encoding="utf-8") for p in data_dir.iterdir()}
     assert on_disk == indexed  # every indexed file present with its text, no stray file
-    rounds = {
-        text.split("Round r", 1)[1].split("x")[0]
-        for n, t in indexed.items()
-        if n[0] == "f"
-        for text in [t]
-    }
+    rounds = {t.split("Round r", 1)[1].split("x")[0] for n, t in indexed.items() if n[0] == "f"}
     assert len(rounds) == 1, rounds  # one upload is all in or all out
     return indexed
 
@@ -101,18 +110,22 @@ def test_kill_minus_nine_during_uploads(tmp_path: Path) -> None:
     index_dir, data_dir = tmp_path / "idx", tmp_path / "uploads"
     zygote = Zygote(index_dir, data_dir)
     try:
-        lines, duration = zygote.upload(0, None)
+        lines, until_switch = zygote.upload(0, None)
         assert lines[-1] == "done"
         assert check_consistent(index_dir, data_dir) == upload_files(0)
         rng = random.Random(20261202)
         phases = {"before_switch": 0, "after_switch": 0, "finished": 0}
-        # Stratified: one random moment in each of KILLS equal slices of an upload's run
-        # time, in random order, so every phase (staging, embedding, moving files, the
-        # CURRENT switch and after it) is hit whatever the seed.
-        moments = [duration * (i + rng.random()) / KILLS for i in range(KILLS)]
+        # A third of the kills at a random moment of the pause right after CURRENT
+        # switches; the rest stratified (one random moment in each of equal slices) over
+        # the time until the switch, so every phase is hit whatever the machine's load.
+        post = KILLS // 3
+        moments = [(PAUSE * rng.random(), True) for _ in range(post)]
+        moments += [
+            (until_switch * (i + rng.random()) / (KILLS - post), False) for i in range(KILLS - post)
+        ]
         rng.shuffle(moments)
-        for round_number, kill_at in enumerate(moments, start=1):
-            lines, _ = zygote.upload(round_number, kill_at)
+        for round_number, (kill_at, after_switch) in enumerate(moments, start=1):
+            lines, _ = zygote.upload(round_number, kill_at, after_switch)
             phase = "finished" if "done" in lines else "before_switch"
             if phase == "before_switch" and "published" in lines:
                 phase = "after_switch"

@@ -15,7 +15,7 @@ from api.uploads import UnsafeFilenameError, safe_filename, target_path
 from index.encoders.base import Vectors
 from index.lifecycle import generation as gen
 from tests.api_support import make_app
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import STORE_SETTINGS, index_paths
 
 TXT = "text/plain"
@@ -24,7 +24,7 @@ TXT = "text/plain"
 @pytest.fixture
 def index_dir(tmp_path: Path, corpus_dir: Path, store: str) -> Path:
     # Uploads, re-uploads and deletes run against both vector stores (FAISS, Milvus Lite).
-    index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
+    index_paths(tmp_path / "idx", KeywordEncoder(), corpus_dir)
     return tmp_path / "idx"
 
 
@@ -259,7 +259,7 @@ def test_index_locked_by_another_writer_is_409(index_dir: Path) -> None:
         assert client.post("/v1/search", json={"query": "tea"}).status_code == 200
 
 
-class _GatedEmbedder(KeywordEmbedder):
+class _GatedEmbedder(KeywordEncoder):
     """Blocks passage embedding (i.e. indexing) until released; queries are not blocked."""
 
     def __init__(self) -> None:
@@ -277,10 +277,10 @@ def test_queries_are_answered_while_an_upload_is_indexing(index_dir: Path) -> No
     from docqa.server import create_app
     from docqa.settings import Settings
 
-    embedder = _GatedEmbedder()
+    encoder = _GatedEmbedder()
     app = create_app(
         Settings(index_dir=index_dir, **STORE_SETTINGS),  # type: ignore[arg-type]
-        embedder_factory=lambda _s: [embedder],
+        encoder_factory=lambda _s: [encoder],
         extractor_factory=lambda _s: None,
     )
     with TestClient(app) as client:
@@ -292,12 +292,12 @@ def test_queries_are_answered_while_an_upload_is_indexing(index_dir: Path) -> No
             )
         )
         uploader.start()
-        assert embedder.embedding.wait(30)
+        assert encoder.embedding.wait(30)
         during = client.post("/v1/search", json={"query": "zebras savanna"})
         assert during.status_code == 200 and during.json()["generation"] == before
         assert all("Zebras" not in r["text"] for r in during.json()["results"])
         assert client.get("/health").json()["status"] == "ok"
-        embedder.release.set()
+        encoder.release.set()
         uploader.join(30)
         assert results["upload"].status_code == 201
         after = client.post("/v1/search", json={"query": "zebras savanna"}).json()

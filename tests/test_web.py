@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.api_support import TREATY_ANSWER, FakeExtractor, live_server, make_app
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,7 +34,7 @@ pytestmark = [
 def test_question_shows_answer_and_highlighted_citation(tmp_path: Path, corpus_dir: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    index_paths(tmp_path / "idx", KeywordEmbedder(), corpus_dir)
+    index_paths(tmp_path / "idx", KeywordEncoder(), corpus_dir)
     app = make_app(tmp_path / "idx", FakeExtractor([TREATY_ANSWER]))
     treaty = (corpus_dir / "treaty.md").read_text(encoding="utf-8")
     with live_server(app) as url, sync_playwright() as playwright:

@@ -19,13 +19,13 @@ import time
 from multiprocessing import forkserver
 from pathlib import Path
 
-from api.uploads import IncomingFile, UploadStore
+from api.uploads import IncomingFile, UploadInbox
 from index.formats.sandbox import ExtractLimits, extract_bounded
 from index.lifecycle import generation as gen
-from tests.fakes import KeywordEmbedder
+from tests.fakes import KeywordEncoder
 
 
-class SlowEmbedder(KeywordEmbedder):
+class SlowEncoder(KeywordEncoder):
     def __init__(self, delay: float) -> None:
         super().__init__()
         self._delay = delay
@@ -46,8 +46,8 @@ def upload_files(round_number: int) -> dict[str, str]:
 
 
 def upload(index_dir: Path, data_dir: Path, round_number: int, delay: float) -> None:
-    # A new UploadStore, as at a server start: it settles what an earlier kill left.
-    store = UploadStore(data_dir, index_dir, [SlowEmbedder(delay)], max_file_bytes=1 << 20)
+    # A new UploadInbox, as at a server start: it settles what an earlier kill left.
+    store = UploadInbox(data_dir, index_dir, [SlowEncoder(delay)], max_file_bytes=1 << 20)
     files = [
         IncomingFile(name, io.BytesIO(text.encode()), {})
         for name, text in upload_files(round_number).items()

@@ -22,7 +22,6 @@ from api.schemas import (
     error_responses,
 )
 from api.uploads import IncomingFile, UploadError, UploadTooLargeError
-from index.errors import DocumentNotFoundError
 from index.formats.textcheck import json_problems
 
 router = APIRouter(tags=["documents"])
@@ -88,13 +87,11 @@ def list_documents(services: ServicesDep) -> DocumentList:
 def get_document(document_id: str, services: ServicesDep) -> DocumentText:
     """One document with the exact text that citation offsets point into."""
     store = services.retriever().handle.current().store
-    for info in store.documents():
-        if info.document_id == document_id:
-            return DocumentText(
-                **document_out(info, services.sources).model_dump(),
-                text=store.document_text(document_id),
-            )
-    raise DocumentNotFoundError(f"no document with id {document_id!r}")
+    info = store.document(document_id)  # raises DocumentNotFoundError: a 404
+    return DocumentText(
+        **document_out(info, services.sources).model_dump(),
+        text=store.document_text(document_id),
+    )
 
 
 @router.post(

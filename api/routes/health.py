@@ -18,11 +18,11 @@ def health(services: ServicesDep) -> HealthResponse:
 
     Open without an API key, for load balancers and uptime checks.
     """
-    embedder = services.embedders[0]
+    encoder = services.encoders[0]
     common = {
-        "model": embedder.name,
-        "encoders": [e.name for e in services.embedders],
-        "dimension": embedder.dimension,
+        "model": encoder.name,
+        "encoders": [e.name for e in services.encoders],
+        "dimension": encoder.dimension,
         "answers": "fallback" if services.extractor is None else "extractive",
         "version": package_version(),
     }

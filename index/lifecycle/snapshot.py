@@ -12,7 +12,7 @@ from index.lifecycle.manifest import Manifest
 from index.stores.base import VectorIndex, VectorStore
 from index.stores.faiss_store import FaissStore
 from index.stores.lexical import LexicalIndex
-from index.stores.passages import STORE_NAME, Store
+from index.stores.passages import STORE_NAME, PassageStore
 from index.stores.sentence_vectors import SentenceVectors
 
 
@@ -22,7 +22,7 @@ class IndexSnapshot:
 
     directory: Path
     manifest: Manifest
-    store: Store
+    store: PassageStore
     dense: dict[str, VectorIndex]  # encoder name -> its vectors (FAISS or Milvus)
     lexical: LexicalIndex
     sentences: SentenceVectors  # per-sentence vectors of every encoder
@@ -57,13 +57,13 @@ class IndexSnapshot:
         store_of_vectors = vector_store or FaissStore()
         dense = {
             spec.name: store_of_vectors.reader(
-                directory, spec, manifest.generation, manifest.faiss_index, mmap=mmap
+                directory, spec, manifest.generation, manifest.vector_index, mmap=mmap
             )
             for spec in specs
         }
         lexical = LexicalIndex(directory, mmap=mmap)
         sentences = SentenceVectors.read(directory, specs, mmap=mmap)
-        store = Store(directory / STORE_NAME, read_only=True)
+        store = PassageStore(directory / STORE_NAME, read_only=True)
         counts = {
             "manifest": manifest.count,
             "bm25": lexical.count,

@@ -18,7 +18,7 @@ from types import TracebackType
 
 import numpy as np
 
-from index.encoders.base import Embedder, Vectors
+from index.encoders.base import Encoder, Vectors
 from index.encoders.specs import as_encoders, specs_of
 from index.errors import ExtractionError, IndexMismatchError
 from index.formats.extracted import Extracted, Heading, PageSpan
@@ -31,7 +31,7 @@ from index.passages.bounds import PassageLimits, bounded_paragraphs
 from index.stores.base import AnnPolicy, RowFields, VectorStore, VectorWriter
 from index.stores.faiss_store import FaissStore
 from index.stores.lexical import build_lexical
-from index.stores.passages import STORE_NAME, Store
+from index.stores.passages import STORE_NAME, PassageStore
 from index.stores.sentence_vectors import SentenceVectors, sentences_to_embed
 
 Progress = Callable[[int, int], None]
@@ -81,7 +81,7 @@ class IndexWriter:
     def __init__(
         self,
         index_dir: Path,
-        embedders: Embedder | Sequence[Embedder],
+        encoders: Encoder | Sequence[Encoder],
         *,
         rebuild: bool = False,
         batch_size: int = 32,
@@ -98,8 +98,8 @@ class IndexWriter:
         # sentences for the second stage; an existing index keeps the choice it was
         # built with (its manifest says which), so its files stay in step.
         self.index_dir = index_dir
-        self._embedders = as_encoders(embedders)
-        self._specs = specs_of(self._embedders)
+        self._encoders = as_encoders(encoders)
+        self._specs = specs_of(self._encoders)
         self._rebuild = rebuild
         self._batch_size = batch_size
         self._ann = ann or AnnPolicy()
@@ -115,6 +115,16 @@ class IndexWriter:
         self._counts = {"added": 0, "updated": 0, "unchanged": 0, "removed": 0, "reused": 0}
 
     def __enter__(self) -> IndexWriter:
+        try:
+            self._open()
+        except BaseException:
+            # __exit__ does not run when __enter__ raises: release the lock and remove
+            # the staging folder here (a mismatched manifest, a full disk, ...).
+            self._stack.close()
+            raise
+        return self
+
+    def _open(self) -> None:
         self._stack.enter_context(gen.writer_lock(self.index_dir))
         gen.collect_garbage(self.index_dir)
         committed = gen.current_generation(self.index_dir)
@@ -134,16 +144,15 @@ class IndexWriter:
             manifest.check_compatible(self._specs)
             self._with_sentences = manifest.sentence_vectors
             for spec in self._specs:
-                self._vector_store.check_kind(source, spec, manifest.faiss_index)
+                self._vector_store.check_kind(source, spec, manifest.vector_index)
             shutil.copyfile(source / STORE_NAME, self._staging / STORE_NAME)
             self._dense = [
                 self._vector_store.writer(spec, self._generation, source) for spec in self._specs
             ]
             self._sentences = SentenceVectors.read(source, self._specs)
-        self.store = Store(self._staging / STORE_NAME, read_only=False)
+        self.store = PassageStore(self._staging / STORE_NAME, read_only=False)
         self._stack.callback(self.store.close)
         self._next_vector_id = self.store.next_vector_id()
-        return self
 
     def __exit__(
         self,
@@ -249,16 +258,16 @@ class IndexWriter:
         step = self._embed_chunk
         sentence_texts = sentences_to_embed(texts) if self._with_sentences else []
         sentences = len(sentence_texts)
-        total = (len(texts) + sentences) * len(self._embedders)
+        total = (len(texts) + sentences) * len(self._encoders)
         done = 0
         embedded: dict[str, dict[str, Vectors]] = {}
-        for embedder, dense in zip(self._embedders, self._dense, strict=True):
-            known = embedded.setdefault(embedder.name, {})
+        for encoder, dense in zip(self._encoders, self._dense, strict=True):
+            known = embedded.setdefault(encoder.name, {})
             for start in range(0, len(texts), step):
                 if check is not None:
                     check()
                 chunk = texts[start : start + step]
-                vectors = embedder.encode_passages(chunk, batch_size=self._batch_for(chunk))
+                vectors = encoder.encode_passages(chunk, batch_size=self._batch_for(chunk))
                 known.update(zip(chunk, vectors, strict=True))
                 ids = [vid for text in chunk for vid in by_text[text]]
                 rows = np.repeat(np.arange(len(chunk)), [len(by_text[t]) for t in chunk])
@@ -278,7 +287,7 @@ class IndexWriter:
             return
         self._sentences.add(
             by_text,
-            self._embedders,
+            self._encoders,
             embedded,
             batch_size=self._batch_for(sentence_texts[:1]),  # longest first
             step=self._embed_chunk,
@@ -335,7 +344,7 @@ class IndexWriter:
             documents=documents,
             normalized=True,
             metric="inner_product",
-            faiss_index=";".join(sorted(set(kinds))),  # the vector index, FAISS or Milvus
+            vector_index=";".join(sorted(set(kinds))),  # the vector index, FAISS or Milvus
             lexical=True,
             encoders=[{"name": s.name, "dimension": s.dimension} for s in self._specs],
             sentences=self._sentences.count,

@@ -26,8 +26,7 @@ import numpy.typing as npt
 from index.encoders.base import Vectors
 from index.encoders.specs import EncoderSpec
 from index.filters import MetadataFilter, document_tags
-
-Ranked = list[tuple[int, float]]
+from index.models import Ranked
 
 
 @dataclass(frozen=True)

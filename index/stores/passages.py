@@ -7,6 +7,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from index.errors import DocumentNotFoundError
 from index.models import DocumentInfo, DocumentInput, Passage
@@ -45,11 +46,22 @@ _PASSAGE_COLUMNS = (
 )
 
 
+_DOCUMENT_COLUMNS = (
+    "d.document_id, d.title, d.source, d.content_hash, COUNT(p.vector_id), d.metadata"
+)
+
+
+def _document(row: Sequence[Any]) -> DocumentInfo:
+    return DocumentInfo(
+        str(row[0]), str(row[1]), str(row[2]), str(row[3]), int(row[4]), json.loads(row[5])
+    )
+
+
 def _passage(row: Sequence[object]) -> Passage:
     return Passage(*row)  # type: ignore[arg-type]
 
 
-class Store:
+class PassageStore:
     """Documents and passages in SQLite; a generation's store is written once, then read."""
 
     def __init__(self, path: Path, *, read_only: bool) -> None:
@@ -119,11 +131,6 @@ class Store:
             ),
         )
 
-    def delete_passages(self, vector_ids: Sequence[int]) -> None:
-        self._conn.executemany(
-            "DELETE FROM passages WHERE vector_id = ?", [(int(v),) for v in vector_ids]
-        )
-
     def delete_document(self, document_id: str) -> list[int]:
         """Remove a document and its passages; return the removed vector ids."""
         ids = [
@@ -186,14 +193,28 @@ class Store:
     def documents(self) -> list[DocumentInfo]:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT d.document_id, d.title, d.source, d.content_hash, COUNT(p.vector_id), "
-                "d.metadata FROM documents d LEFT JOIN passages p USING (document_id) "
+                f"SELECT {_DOCUMENT_COLUMNS} FROM documents d "
+                "LEFT JOIN passages p USING (document_id) "
                 "GROUP BY d.document_id ORDER BY d.document_id"
             ).fetchall()
-        return [
-            DocumentInfo(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), json.loads(r[5]))
-            for r in rows
-        ]
+        return [_document(r) for r in rows]
+
+    def document(self, document_id: str) -> DocumentInfo:
+        """One document's listing entry, looked up by its id (no scan of the others).
+
+        Raises:
+            DocumentNotFoundError: no document has this id.
+        """
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_DOCUMENT_COLUMNS} FROM documents d "
+                "LEFT JOIN passages p USING (document_id) "
+                "WHERE d.document_id = ? GROUP BY d.document_id",
+                (document_id,),
+            ).fetchone()
+        if row is None:
+            raise DocumentNotFoundError(f"no document with id {document_id!r}")
+        return _document(row)
 
     def vector_ids_where(self, matches: Callable[[str, dict[str, object]], bool]) -> list[int]:
         """Vector ids of the passages of every document for which ``matches`` holds."""

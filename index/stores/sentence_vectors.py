@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from index.encoders.base import Embedder, Vectors
+from index.encoders.base import Encoder, Vectors
 from index.encoders.specs import EncoderSpec
 from index.errors import IndexMismatchError
 from index.passages.sentences import sentence_spans
@@ -128,7 +128,7 @@ class SentenceVectors:
     def add(
         self,
         passages: Mapping[str, Sequence[int]],
-        embedders: Sequence[Embedder],
+        encoders: Sequence[Encoder],
         passage_vectors: Mapping[str, Mapping[str, Vectors]],
         batch_size: int = 32,
         progress: Callable[[int], None] | None = None,
@@ -138,7 +138,7 @@ class SentenceVectors:
 
         Args:
             passages: Passage text -> the vector ids that carry it.
-            embedders: Every encoder of the index.
+            encoders: Every encoder of the index.
             passage_vectors: Encoder name -> passage text -> its (d,) vector; a one-sentence
                 passage reuses it instead of being embedded twice.
             batch_size: Sentences per encoder batch.
@@ -160,16 +160,16 @@ class SentenceVectors:
         step = step or max(1, batch_size * 4)
         done = 0
         added: dict[str, Vectors] = {}
-        for embedder in embedders:
-            parts = [np.zeros((0, embedder.dimension), dtype=np.float32)]
+        for encoder in encoders:
+            parts = [np.zeros((0, encoder.dimension), dtype=np.float32)]
             for start in range(0, len(fresh), step):
-                parts.append(embedder.encode_passages(fresh[start : start + step], batch_size))
+                parts.append(encoder.encode_passages(fresh[start : start + step], batch_size))
                 done += len(parts[-1])
                 if progress is not None:
                     progress(done)
-            known = passage_vectors[embedder.name]
+            known = passage_vectors[encoder.name]
             parts.extend(known[t][None, :] for t in unique[len(fresh) :])
-            added[embedder.name] = np.concatenate(parts)[order]
+            added[encoder.name] = np.concatenate(parts)[order]
         spans = np.concatenate([self._spans, np.asarray(rows, dtype=np.int64)])
         vectors = {n: np.concatenate([v, added[n]]) for n, v in self._vectors.items()}
         # Sorted by vector id (stable: sentence order within a passage is kept).

@@ -19,8 +19,8 @@ from typing import Any, cast
 
 from torch import nn
 
+from index.fsutil import file_sha256
 from retriever.answer.features import Window, make_windows
-from retriever.answer.weights_io import file_sha256
 
 BASES = ("minilm", "e5")
 #: The base of a manifest that does not name one.

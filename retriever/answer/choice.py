@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from index.passages.sentences import split_sentences
-from retriever.answer.loading import Extractor, SpanLike
+from retriever.answer.types import AnswerExtractor, AnswerSpans
 from retriever.types import Hit, Span
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -26,16 +26,7 @@ class AnswerKind(StrEnum):
     PASSAGE = "passage"  # fallback: the whole top passage
 
 
-@dataclass(frozen=True)
-class PassageSpans:
-    """The extractor's answer and sentence in one passage, in document offsets."""
-
-    answer: Span | None
-    sentence: Span | None
-    score: float
-
-
-NO_SPANS = PassageSpans(answer=None, sentence=None, score=0.0)
+NO_SPANS = AnswerSpans(answer=None, sentence=None, score=0.0)
 
 
 @dataclass(frozen=True)
@@ -54,19 +45,19 @@ class Answer:
         return self.kind is not AnswerKind.EXTRACTED
 
 
-def _to_document(span: SpanLike | None, hit: Hit) -> Span | None:
+def _to_document(span: Span | None, hit: Hit) -> Span | None:
     if span is None:
         return None
     offset = hit.citation.char_start
     return Span(span.text, span.char_start + offset, span.char_end + offset)
 
 
-def passage_spans(extractor: Extractor | None, question: str, hit: Hit) -> PassageSpans:
+def passage_spans(extractor: AnswerExtractor | None, question: str, hit: Hit) -> AnswerSpans:
     """Run the extractor on one hit; no extractor means no spans."""
     if extractor is None:
         return NO_SPANS
     found = extractor.extract(question, hit.text)
-    return PassageSpans(
+    return AnswerSpans(
         answer=_to_document(found.answer, hit),
         sentence=_to_document(found.sentence, hit),
         score=float(found.score),
@@ -74,8 +65,8 @@ def passage_spans(extractor: Extractor | None, question: str, hit: Hit) -> Passa
 
 
 def all_spans(
-    extractor: Extractor | None, question: str, hits: Sequence[Hit]
-) -> list[PassageSpans]:
+    extractor: AnswerExtractor | None, question: str, hits: Sequence[Hit]
+) -> list[AnswerSpans]:
     """Spans of every hit, in one batched model call when the extractor offers one."""
     if extractor is None:
         return [NO_SPANS for _ in hits]
@@ -84,12 +75,12 @@ def all_spans(
         return [passage_spans(extractor, question, hit) for hit in hits]
     found = batch(question, [hit.text for hit in hits])
     return [
-        PassageSpans(_to_document(f.answer, hit), _to_document(f.sentence, hit), float(f.score))
+        AnswerSpans(_to_document(f.answer, hit), _to_document(f.sentence, hit), float(f.score))
         for f, hit in zip(found, hits, strict=True)
     ]
 
 
-def with_spans(hit: Hit, spans: PassageSpans) -> Hit:
+def with_spans(hit: Hit, spans: AnswerSpans) -> Hit:
     """The hit carrying its answer and sentence spans."""
     return Hit(
         hit.rank, hit.score, hit.passage_id, hit.text, hit.citation, spans.answer, spans.sentence
@@ -101,7 +92,9 @@ def with_spans(hit: Hit, spans: PassageSpans) -> Hit:
 MAX_MARKED_HITS = 20
 
 
-def marked_hits(extractor: Extractor | None, question: str, hits: Sequence[Hit]) -> tuple[Hit, ...]:
+def marked_hits(
+    extractor: AnswerExtractor | None, question: str, hits: Sequence[Hit]
+) -> tuple[Hit, ...]:
     """Every hit carrying its answer and sentence spans (one batched extractor call)."""
     spans = all_spans(extractor, question, hits)
     return tuple(with_spans(hit, found) for hit, found in zip(hits, spans, strict=True))
@@ -127,11 +120,11 @@ def _best_sentence(question: str, hits: Sequence[Hit]) -> tuple[int, Span] | Non
 
 
 def choose_answer(
-    question: str, hits: Sequence[Hit], spans: Sequence[PassageSpans]
+    question: str, hits: Sequence[Hit], spans: Sequence[AnswerSpans]
 ) -> Answer | None:
     """The answer of the best-ranked passage that has one; else the best top sentence.
 
-    Extractor scores are normalised within a passage, so they do not compare across
+    AnswerExtractor scores are normalised within a passage, so they do not compare across
     passages (on the sample corpus a confident answer from the 5th passage beat the right
     one in the 1st); the ranking, which the second stage sharpened, decides instead.
     """

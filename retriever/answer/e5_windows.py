@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 
 from index.encoders.e5.checkpoint import E5Vocab
+from index.encoders.e5.tokenizer import unigram_tokenizer
 from retriever.answer.features import MAX_LEN, MAX_QUESTION_TOKENS, STRIDE, Window
 
-METASPACE = "\u2581"
 _SPACE = re.compile(r"\s")
 
 Pieces = tuple[list[int], list[tuple[int, int] | None]]
@@ -29,18 +29,9 @@ class E5Windows:
     """
 
     def __init__(self, vocab: E5Vocab) -> None:
-        from tokenizers import Tokenizer, models, pre_tokenizers
-
         self._vocab = vocab
         self._table = dict(vocab.normalization)
-        fast = Tokenizer(
-            models.Unigram(list(zip(vocab.pieces, vocab.scores, strict=True)), vocab.unk, False)
-        )
-        # As the engine: Viterbi over the whole string, one metaspace per space.
-        fast.pre_tokenizer = pre_tokenizers.Metaspace(
-            replacement=METASPACE, prepend_scheme="always", split=False
-        )
-        self._fast = fast
+        self._fast = unigram_tokenizer(vocab)
 
     @property
     def vocab(self) -> E5Vocab:

@@ -11,8 +11,9 @@ from index.errors import DocqaError
 from retriever.answer.routing import RoutedExtractor
 from retriever.answer.sentences import covering_sentence
 from retriever.answer.span_model import E5_WEIGHTS_DIR, WEIGHTS_DIR, SpanModel, SpanPrediction
-from retriever.answer.types import AnswerExtractor, AnswerSpans, Span
+from retriever.answer.types import AnswerExtractor, AnswerSpans
 from retriever.answer.weights_io import WeightsMismatchError
+from retriever.types import Span
 
 logger = logging.getLogger(__name__)
 

@@ -1,51 +1,20 @@
 """Adapter to the answer-span extractor of ``retriever.answer``, which may be absent.
 
-The API depends only on the small protocols below, so it runs (with a clearly marked
-sentence fallback) when the span model's package or its weights are not installed, and
-tests can inject a fake extractor.
+The API depends only on :class:`~retriever.answer.types.AnswerExtractor`, so it runs
+(with a clearly marked sentence fallback) when the span model's package or its weights
+are not installed, and tests can inject a fake extractor.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+
+from retriever.answer.types import AnswerExtractor
 
 logger = logging.getLogger(__name__)
 
 
-class SpanLike(Protocol):
-    """A span of the passage given to the extractor."""
-
-    @property
-    def text(self) -> str: ...
-
-    @property
-    def char_start(self) -> int: ...
-
-    @property
-    def char_end(self) -> int: ...
-
-
-class SpansLike(Protocol):
-    """What the extractor found in one passage (``retriever.answer.AnswerSpans``)."""
-
-    @property
-    def answer(self) -> SpanLike | None: ...
-
-    @property
-    def sentence(self) -> SpanLike | None: ...
-
-    @property
-    def score(self) -> float: ...
-
-
-class Extractor(Protocol):
-    """Marks the answer to a question inside one passage."""
-
-    def extract(self, question: str, passage: str) -> SpansLike: ...
-
-
-def load_extractor(reader: str) -> Extractor | None:
+def load_extractor(reader: str) -> AnswerExtractor | None:
     """The shipped span extractor ``reader``, or None (logged) when it is unavailable."""
     try:
         from retriever.answer.extractor import load_reader
@@ -53,7 +22,7 @@ def load_extractor(reader: str) -> Extractor | None:
         logger.warning("answer extractor not installed (%s): answers fall back to sentences", exc)
         return None
     try:
-        extractor: Extractor = load_reader(reader)
+        extractor = load_reader(reader)
     except Exception as exc:  # noqa: BLE001 - missing weights must not stop the server
         logger.warning("answer extractor unavailable (%s): answers fall back to sentences", exc)
         return None

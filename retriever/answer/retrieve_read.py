@@ -12,15 +12,8 @@ from dataclasses import dataclass
 from anyio.to_thread import run_sync
 
 from index.filters import MetadataFilter
-from retriever.answer.choice import (
-    Answer,
-    PassageSpans,
-    all_spans,
-    choose_answer,
-    passage_spans,
-    with_spans,
-)
-from retriever.answer.loading import Extractor
+from retriever.answer.choice import Answer, all_spans, choose_answer, passage_spans, with_spans
+from retriever.answer.types import AnswerExtractor, AnswerSpans
 from retriever.searcher import Retriever
 from retriever.types import Hit, Mode, SearchResult
 
@@ -44,23 +37,23 @@ async def retrieve(
     return await run_sync(retriever.search, question, top_k, mode, filters)
 
 
-def _answered(result: SearchResult, spans: list[PassageSpans]) -> Answered:
+def _answered(result: SearchResult, spans: list[AnswerSpans]) -> Answered:
     hits = tuple(with_spans(h, s) for h, s in zip(result.hits, spans, strict=True))
     return Answered(hits, choose_answer(result.query, result.hits, spans))
 
 
-async def read(extractor: Extractor | None, result: SearchResult) -> Answered:
+async def read(extractor: AnswerExtractor | None, result: SearchResult) -> Answered:
     """Extract answer spans from every hit in one batch and choose the answer."""
     spans = await run_sync(all_spans, extractor, result.query, result.hits)
     return _answered(result, spans)
 
 
 async def read_unless_gone(
-    extractor: Extractor | None, result: SearchResult, gone: Callable[[], Awaitable[bool]]
+    extractor: AnswerExtractor | None, result: SearchResult, gone: Callable[[], Awaitable[bool]]
 ) -> Answered | None:
     """Like :func:`read`, passage by passage, stopping (None) once ``gone()`` says the
     client disconnected: a dropped stream costs at most the passage being read."""
-    spans: list[PassageSpans] = []
+    spans: list[AnswerSpans] = []
     for hit in result.hits:
         if await gone():
             return None

@@ -15,6 +15,7 @@ from typing import cast
 import torch
 from torch import nn
 
+from index.encoders.batching import length_sorted_batches
 from retriever.answer.bases import (
     BASES,
     LEGACY_BASE,
@@ -150,10 +151,9 @@ class SpanModel:
         if not keep:
             return results
         windows = self._windows([questions[i] for i in keep], [passages[i] for i in keep])
-        # Sort by length so padded batches waste little compute.
-        order = sorted(range(len(windows)), key=lambda k: len(windows[k].input_ids))
-        for lo in range(0, len(order), batch_size):
-            chunk = [windows[k] for k in order[lo : lo + batch_size]]
+        lengths = [len(w.input_ids) for w in windows]
+        for batch in length_sorted_batches(lengths, batch_size):
+            chunk = [windows[k] for k in batch]
             ids, types, attn, ctx = pad_windows(chunk, self._pad_id)
             start_lp, end_lp = span_log_probs(self.logits(ids, types, attn), ctx)
             for w, (s, e, lp) in zip(chunk, best_spans(start_lp, end_lp), strict=True):

@@ -5,30 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-
-@dataclass(frozen=True)
-class Span:
-    """A piece of a passage.
-
-    Attributes:
-        text: The covered text; always ``passage[char_start:char_end]``.
-        char_start: Start offset in the passage given to the extractor.
-        char_end: End offset (exclusive) in that passage.
-    """
-
-    text: str
-    char_start: int
-    char_end: int
-
-    @classmethod
-    def of(cls, passage: str, char_start: int, char_end: int) -> Span:
-        """Build the span ``passage[char_start:char_end]``."""
-        return cls(passage[char_start:char_end], char_start, char_end)
+from retriever.types import Span
 
 
 @dataclass(frozen=True)
 class AnswerSpans:
-    """The answer found in one passage.
+    """The answer found in one passage (spans of the passage as the extractor returns
+    them; of the document text once :mod:`retriever.answer.choice` adds its offset).
 
     Attributes:
         answer: The short answer (entity or phrase), ``None`` if nothing was found.

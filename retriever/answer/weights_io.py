@@ -9,16 +9,15 @@ reconstruction error stays far below the training noise.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
+
+from index.fsutil import atomic_file, atomic_write_text
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -34,23 +33,9 @@ def layer_file(index: int) -> str:
     return f"layer{index}.safetensors"
 
 
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file (used to pin the base model the deltas apply to)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _atomic_save(tensors: dict[str, torch.Tensor], path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    save_file({k: v.contiguous() for k, v in tensors.items()}, tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; these are package data
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
 
 
 def save_layer_delta(trained: nn.Module, base: nn.Module, path: Path) -> None:
@@ -100,14 +85,8 @@ def load_head(path: Path, hidden: int) -> nn.Linear:
 
 def write_manifest(weights_dir: Path, manifest: dict[str, Any]) -> None:
     """Write ``manifest.json`` atomically."""
-    fd, tmp = tempfile.mkstemp(dir=weights_dir, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"format_version": FORMAT_VERSION, **manifest}, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, weights_dir / MANIFEST)
+    text = json.dumps({"format_version": FORMAT_VERSION, **manifest}, indent=2, sort_keys=True)
+    atomic_write_text(weights_dir / MANIFEST, text + "\n")
 
 
 def read_manifest(weights_dir: Path) -> dict[str, Any]:

@@ -8,11 +8,9 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import numpy.typing as npt
 
 from index.errors import DocqaError
-
-Floats = npt.NDArray[np.float64]
+from retriever.types import Floats
 
 
 class PairScorer(Protocol):

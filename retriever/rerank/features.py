@@ -14,11 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-import numpy.typing as npt
 
 from retriever.rerank.signals import Signals
-
-Floats = npt.NDArray[np.float64]
+from retriever.types import Floats
 
 #: Column order of :func:`feature_matrix`, and the keys of the model's weights.
 FEATURE_NAMES = ("bm25", "dense", "sentence_dense", "coverage", "bigrams")

@@ -6,11 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from retriever.rerank.features import FEATURE_NAMES
-
-Floats = npt.NDArray[np.float64]
+from retriever.types import Floats
 
 
 @dataclass(frozen=True)

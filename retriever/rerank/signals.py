@@ -16,8 +16,8 @@ from index.encoders.base import Vectors
 from index.lifecycle.snapshot import IndexSnapshot
 from retriever.rerank.terms import query_terms, sentence_terms
 from retriever.single_query import one_faiss_thread
+from retriever.types import Floats
 
-Floats = npt.NDArray[np.float64]
 Ids = npt.NDArray[np.int64]
 
 

@@ -9,12 +9,11 @@ import numpy as np
 
 from index.encoders.base import Vectors
 from index.lifecycle.snapshot import IndexSnapshot
+from index.models import Ranked
 from retriever.rerank.cross import PairScorer
 from retriever.rerank.features import feature_matrix
 from retriever.rerank.model import DEFAULT_MODEL, LinearModel
 from retriever.rerank.signals import collect_signals
-
-Ranked = list[tuple[int, float]]
 
 
 class Reranker(Protocol):

