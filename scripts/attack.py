@@ -104,7 +104,7 @@ def start_server(workdir: Path, encoder: str) -> tuple[subprocess.Popen[bytes], 
     command += [str(workdir / "idx"), str(port), encoder, KEY]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180  # loading the shipped models takes a while
+    deadline = time.monotonic() + 600  # loading the shipped models takes a while
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"the server exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
@@ -114,7 +114,7 @@ def start_server(workdir: Path, encoder: str) -> tuple[subprocess.Popen[bytes], 
         except httpx.HTTPError:
             time.sleep(0.3)
     proc.kill()
-    raise SystemExit("the server did not start within 180 s")
+    raise SystemExit("the server did not start within 600 s")
 
 
 def run_case(case: Case, url: str, leaks: tuple[str, ...]) -> Result:
