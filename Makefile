@@ -1,11 +1,13 @@
 # Two commands set everything up: `make run` (install, index the sample corpus, serve)
 # and `make test` (install, lint, type-check, test). Both create .venv on first use.
+# `make test-fast`: the tests without the real models or a browser (markers e2e, slow),
+# for the edit-test loop; `make test` (what .ci/run calls) runs them all.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck evaluate clean
+.PHONY: install run test test-fast lint typecheck evaluate clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +32,9 @@ typecheck: install
 
 test: install lint typecheck
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m pytest
+
+test-fast: install
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m pytest -m "not e2e and not slow"
 
 evaluate: install
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/evaluate.py ../shared/data/squad-v1.1-dev
