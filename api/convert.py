@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from api.schemas import (
     AnswerOut,
@@ -14,7 +15,7 @@ from api.schemas import (
     HitOut,
     SpanOut,
 )
-from api.sources import SourcePaths
+from api.sources import SourceView
 from index.filters import MetadataFilter
 from index.models import DocumentInfo
 from retriever.answer.chat import ChatTurn, Cited
@@ -39,7 +40,9 @@ def _span(span: Span | None) -> SpanOut | None:
     return None if span is None else SpanOut(**vars(span))
 
 
-def hit_out(hit: Hit) -> HitOut:
+def hit_out(hit: Hit, show: SourceView) -> HitOut:
+    """The hit as served; ``show`` turns its stored source into the public one."""
+    citation = replace(hit.citation, source=show(hit.citation.source))
     return HitOut(
         rank=hit.rank,
         score=hit.score,
@@ -47,7 +50,7 @@ def hit_out(hit: Hit) -> HitOut:
         text=hit.text,
         char_start=hit.citation.char_start,
         char_end=hit.citation.char_end,
-        citation=CitationOut(**vars(hit.citation)),  # flat: no deep copy
+        citation=CitationOut(**vars(citation)),  # flat: no deep copy
         answer=_span(hit.answer),
         sentence=_span(hit.sentence),
     )
@@ -68,14 +71,14 @@ def answer_out(answer: Answer | None) -> AnswerOut | None:
     )
 
 
-def chat_citations(cited: Sequence[Cited]) -> list[ChatCitation]:
+def chat_citations(cited: Sequence[Cited], show: SourceView) -> list[ChatCitation]:
     return [
         ChatCitation(
             number=c.number,
             document_id=c.hit.citation.document_id,
             passage_id=c.hit.passage_id,
             title=c.hit.citation.title,
-            source=c.hit.citation.source,
+            source=show(c.hit.citation.source),
             paragraph=c.hit.citation.paragraph,
             page=c.hit.citation.page,
             section=c.hit.citation.section,
@@ -102,11 +105,11 @@ def chat_turns(messages: Sequence[ChatMessageIn]) -> list[ChatTurn]:
     return turns
 
 
-def document_out(info: DocumentInfo, sources: SourcePaths) -> DocumentOut:
+def document_out(info: DocumentInfo, show: SourceView) -> DocumentOut:
     return DocumentOut(
         document_id=info.document_id,
         title=info.title,
-        source=sources.show(info.source),
+        source=show(info.source),  # never the server's absolute path (api/sources.py)
         passages=info.n_passages,
         metadata=info.metadata,
     )

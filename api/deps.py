@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import KeyRing, Scope, presented_key
-from api.sources import SourcePaths
+from api.sources import source_view
 from api.uploads import UploadInbox
 from docqa.settings import Settings
 from index.encoders.base import Encoder
@@ -56,8 +56,10 @@ class Services:
         self.extractor = engines.extractor
         self.options = engines.options
         self.keys = KeyRing.of(settings.api_keys_read, settings.api_keys_write)
-        roots = [r.resolve() for r in (settings.source_root, settings.upload_dir()) if r]
-        self.sources = SourcePaths(tuple(roots), settings.expose_source_paths)
+        root = settings.source_root
+        self.show_source = source_view(
+            None if root is None else str(root.expanduser().resolve()), settings.show_source_paths
+        )
         self.vector_store = engines.vector_store
         self.uploads = UploadInbox(
             settings.upload_dir(),

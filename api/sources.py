@@ -1,39 +1,41 @@
-"""What the API shows of a document's ``source``: never the server's absolute path.
+"""How a citation's ``source`` is shown over HTTP: never the server's file layout by default.
 
-Shown relative to the configured source root or the upload directory when the file lies
-under one, else as its file name; an operator may choose absolute paths instead.
+The index keeps each document's absolute path (re-indexing needs it); an HTTP client
+needs only something to recognise the file by.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from pathlib import PurePath
+from collections.abc import Callable
+from pathlib import PurePosixPath, PureWindowsPath
 
-from retriever.types import SearchResult
+SourceView = Callable[[str], str]
 
 
-@dataclass(frozen=True)
-class SourcePaths:
-    """Turns stored (absolute) sources into the ones responses carry."""
+def public_source(source: str, root: str | None = None, absolute: bool = False) -> str:
+    """``source`` as clients see it.
 
-    roots: tuple[PurePath, ...]
-    expose: bool = False
+    Args:
+        source: The stored source: a local path, or anything else (a URL) kept as it is.
+        root: The folder documents were indexed from; paths under it are shown relative.
+        absolute: The operator chose to show absolute paths.
 
-    def show(self, source: str) -> str:
-        if self.expose:
-            return source
-        path = PurePath(source)
-        for root in self.roots:
-            if path.is_relative_to(root):
-                return path.relative_to(root).as_posix()
-        return path.name
+    Returns:
+        The path relative to ``root``, else the file name; non-paths unchanged.
+    """
+    if absolute:
+        return source
+    for flavour in (PurePosixPath, PureWindowsPath):
+        path = flavour(source)
+        if path.is_absolute():
+            if root is not None:
+                base = flavour(root)
+                if path.is_relative_to(base) and path != base:
+                    return path.relative_to(base).as_posix()
+            return path.name
+    return source
 
-    def result(self, result: SearchResult) -> SearchResult:
-        """``result`` with every hit's citation source shown the public way."""
-        if self.expose:
-            return result
-        hits = tuple(
-            replace(h, citation=replace(h.citation, source=self.show(h.citation.source)))
-            for h in result.hits
-        )
-        return replace(result, hits=hits)
+
+def source_view(root: str | None, absolute: bool) -> SourceView:
+    """The one function every HTTP response applies to citation sources."""
+    return lambda source: public_source(source, root, absolute)

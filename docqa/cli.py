@@ -298,5 +298,28 @@ def serve_command(
     )
 
 
+@app.command("mcp")
+def mcp_command(
+    transport: Annotated[
+        str, typer.Option(help="stdio (the client starts docqa) or http (streamable HTTP).")
+    ] = "stdio",
+    host: Annotated[str | None, typer.Option(help="Bind address (http).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (http); the endpoint is /mcp.")] = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Serve the index as MCP tools: search, ask, list_documents, get_document (docs/mcp.md)."""
+    from docqa.mcp_server import run
+
+    if transport not in ("stdio", "http"):
+        raise _fail(f"--transport must be stdio or http, got {transport!r}")
+    settings = _settings(index_dir)
+    run(
+        settings,
+        "stdio" if transport == "stdio" else "http",
+        host or settings.host,
+        port or settings.port,
+    )
+
+
 def main() -> None:
     app()

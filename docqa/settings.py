@@ -213,16 +213,33 @@ class Settings(BaseSettings):
     max_metadata_depth: int = Field(
         4, ge=1, le=64, description="Deepest nesting of objects/lists in upload metadata."
     )
-    expose_source_paths: bool = Field(
-        False,
-        description="Show documents' absolute server paths in API responses (`source`); "
-        "off: a path relative to source_root or the upload directory, else the file name.",
-    )
-    source_root: Path | None = Field(
-        None, description="Indexed folder that API `source` paths are shown relative to."
-    )
     shutdown_timeout_s: float = Field(
         5.0, gt=0, description="On SIGTERM, how long `docqa serve` waits for open requests."
+    )
+    found_min_score: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="An answer counts as found when the span model extracted it with at "
+        "least this probability; below it, /v1/ask and chat say the documents do not hold "
+        "the answer (found: false) and still list the closest passages.",
+    )
+    source_root: Path | None = Field(
+        None,
+        description="The folder documents were indexed from: citation sources under it are "
+        "shown relative to it over HTTP; other local files show their file name only.",
+    )
+    show_source_paths: bool = Field(
+        False,
+        description="Show citation sources as the server's absolute file paths over HTTP "
+        "(off: relative to source_root, or the file name).",
+    )
+    max_context_paragraphs: int = Field(
+        3,
+        ge=0,
+        le=20,
+        description="Most paragraphs on each side GET /v1/documents/{id}/passages returns "
+        "around a cited one.",
     )
 
     @field_validator("api_keys_read", "api_keys_write", "cors_origins", mode="before")

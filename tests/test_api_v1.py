@@ -113,11 +113,23 @@ def test_ask_without_extractor_falls_back_to_a_marked_sentence(index_dir: Path) 
     assert cited["text"][start : start + len(answer["text"])] == answer["text"]
 
 
-def test_ask_when_nothing_is_extracted_falls_back(index_dir: Path) -> None:
+def test_ask_when_nothing_is_extracted_is_not_found(index_dir: Path) -> None:
+    """The span model found no answer: "not found", with the closest passages listed."""
     with TestClient(make_app(index_dir, FakeExtractor(["no such text"]))) as client:
         body = client.post("/v1/ask", json={"query": "green tea hills"}).json()
-    assert body["answer"]["kind"] == "sentence" and body["answer"]["fallback"] is True
-    assert all(p["answer"] is None for p in body["passages"])
+    assert body["found"] is False and body["answer"] is None
+    assert body["passages"] and all(p["answer"] is None for p in body["passages"])
+
+
+def test_ask_below_found_min_score_is_not_found(index_dir: Path) -> None:
+    """The fake reader's answers score 0.9: a stricter threshold turns them into "not found"."""
+    extractor = FakeExtractor([TREATY_ANSWER])
+    for threshold, found in ((0.5, True), (0.95, False)):
+        app = make_app(index_dir, extractor, found_min_score=threshold)
+        with TestClient(app) as client:
+            body = client.post("/v1/ask", json={"query": "Who signed the treaty?"}).json()
+        assert body["found"] is found
+        assert (body["answer"] is not None) is found
 
 
 def test_ask_stream_sends_passages_then_answer_then_done(client: TestClient) -> None:

@@ -196,7 +196,7 @@ def test_no_index_error_names_no_server_path(tmp_path: Path) -> None:
 
 
 def test_operators_may_expose_absolute_sources(root: Path) -> None:
-    app = make_app(root / "idx", expose_source_paths=True)
+    app = make_app(root / "idx", show_source_paths=True)
     with TestClient(app) as c:
         sources = [d["source"] for d in c.get("/v1/documents").json()["documents"]]
     assert all(Path(s).is_absolute() for s in sources)

@@ -12,16 +12,18 @@ from api import sse
 from api.convert import answer_out, hit_out, to_filter
 from api.deps import ReadAccess, Services, ServicesDep
 from api.errors import error_body
-from api.schemas import AskRequest, AskResponse, error_responses
+from api.schemas import AnswerOut, AskRequest, AskResponse, error_responses
 from index.errors import DocqaError
-from retriever.answer.retrieve_read import read, read_unless_gone, retrieve
+from retriever.answer.chat import ChatTurn
+from retriever.answer.retrieve_read import Answered, read, read_unless_gone, retrieve
+from retriever.conversation import followup_query
 from retriever.types import Hit, SearchResult
 
 router = APIRouter(tags=["ask"], dependencies=[ReadAccess])
 
 _STREAM_DOC = (
     "With `stream: true`: `event: passages` (the ranked passages with citations), then "
-    "`event: answer` (the answer and each passage's answer spans), then `event: done`; "
+    "`event: answer` (`found`, the answer and each passage's answer spans), then `event: done`; "
     "`event: error` with the error shape if reading fails midway."
 )
 
@@ -30,25 +32,38 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
 
 
-def _spans(hit: Hit) -> dict[str, object]:
-    out = hit_out(hit)
+def _spans(hit: Hit, services: Services) -> dict[str, object]:
+    out = hit_out(hit, services.show_source)
     return {"rank": out.rank, **out.model_dump(mode="json", include={"answer", "sentence"})}
 
 
+def _found_answer(answered: Answered) -> AnswerOut | None:
+    return answer_out(answered.answer) if answered.found else None
+
+
 async def _events(
-    request: Request, services: Services, result: SearchResult, started: float
+    request: Request, services: Services, result: SearchResult, question: str, started: float
 ) -> AsyncIterator[bytes]:
     yield sse.event(
         "passages",
         {
-            "query": result.query,
+            "query": question,
+            "search_query": result.query,
             "mode": result.mode.value,
             "generation": result.generation,
-            "passages": [hit_out(h).model_dump(mode="json") for h in result.hits],
+            "passages": [
+                hit_out(h, services.show_source).model_dump(mode="json") for h in result.hits
+            ],
         },
     )
     try:
-        answered = await read_unless_gone(services.extractor, result, request.is_disconnected)
+        answered = await read_unless_gone(
+            services.extractor,
+            result,
+            question,
+            services.settings.found_min_score,
+            request.is_disconnected,
+        )
     except DocqaError as exc:
         _, body = error_body(exc)
         yield sse.event("error", {"error": body})
@@ -58,8 +73,9 @@ async def _events(
     yield sse.event(
         "answer",
         {
-            "answer": (a.model_dump(mode="json") if (a := answer_out(answered.answer)) else None),
-            "spans": [_spans(h) for h in answered.hits],
+            "found": answered.found,
+            "answer": (a.model_dump(mode="json") if (a := _found_answer(answered)) else None),
+            "spans": [_spans(h, services) for h in answered.hits],
         },
     )
     yield sse.event("done", {"took_ms": _ms(started)})
@@ -80,24 +96,27 @@ async def _events(
 async def ask(body: AskRequest, request: Request, services: ServicesDep) -> AskResponse | Response:
     """Answer ``query`` from the top passages, citing the passage the answer comes from."""
     started = time.perf_counter()
+    question = body.query.strip()
+    earlier = [ChatTurn(t.role, t.content) for t in body.conversation]
+    query = followup_query(question, earlier, max_chars=services.settings.max_query_chars)
     # Retrieval errors (no index, bad query) happen before any event, as plain JSON errors.
-    result = services.sources.result(  # no server paths in citations
-        await retrieve(
-            services.retriever(), body.query, body.top_k, body.mode, to_filter(body.filters)
-        )
+    result = await retrieve(
+        services.retriever(), query, body.top_k, body.mode, to_filter(body.filters)
     )
     if body.stream:
         return StreamingResponse(
-            _events(request, services, result, started),
+            _events(request, services, result, question, started),
             media_type=sse.MEDIA_TYPE,
             headers=sse.HEADERS,
         )
-    answered = await read(services.extractor, result)
+    answered = await read(services.extractor, result, question, services.settings.found_min_score)
     return AskResponse(
-        query=result.query,
+        query=question,
+        search_query=result.query,
         mode=result.mode,
         generation=result.generation,
-        answer=answer_out(answered.answer),
-        passages=[hit_out(h) for h in answered.hits],
+        found=answered.found,
+        answer=_found_answer(answered),
+        passages=[hit_out(h, services.show_source) for h in answered.hits],
         took_ms=_ms(started),
     )

@@ -24,6 +24,7 @@ from api.schemas import (
 from index.errors import DocqaError
 from retriever.answer.chat import ChatReply, compose, question_of
 from retriever.answer.retrieve_read import read, read_unless_gone, retrieve
+from retriever.conversation import before_last_question, followup_query
 from retriever.types import SearchResult
 
 router = APIRouter(tags=["chat"], dependencies=[ReadAccess])
@@ -49,7 +50,11 @@ class _Chunks:
         }
 
     def __call__(
-        self, delta: dict[str, str], finish: str | None = None, citations: object = None
+        self,
+        delta: dict[str, str],
+        finish: str | None = None,
+        citations: object = None,
+        found: bool | None = None,
     ) -> bytes:
         chunk: dict[str, object] = {
             **self.base,
@@ -57,27 +62,38 @@ class _Chunks:
         }
         if citations is not None:
             chunk["citations"] = citations
+        if found is not None:
+            chunk["found"] = found
         return sse.event(None, chunk)
 
 
 async def _stream(
-    request: Request, services: Services, result: SearchResult, chunk: _Chunks
+    request: Request, services: Services, result: SearchResult, question: str, chunk: _Chunks
 ) -> AsyncIterator[bytes]:
     yield chunk({"role": "assistant", "content": ""})
     try:
-        answered = await read_unless_gone(services.extractor, result, request.is_disconnected)
+        answered = await read_unless_gone(
+            services.extractor,
+            result,
+            question,
+            services.settings.found_min_score,
+            request.is_disconnected,
+        )
     except DocqaError as exc:
         _, body = error_body(exc)
         yield sse.event(None, {"error": body})
         return
     if answered is None:  # the client left
         return
-    reply: ChatReply = compose(answered.answer, answered.hits)
-    citations = [c.model_dump(mode="json") for c in chat_citations(reply.cited)]
+    reply: ChatReply = compose(
+        answered.answer if answered.found else None, answered.hits, services.show_source
+    )
+    cited = chat_citations(reply.cited, services.show_source)
+    citations = [c.model_dump(mode="json") for c in cited]
     yield chunk({"content": reply.answer}, citations=citations)
     if reply.sources:
         yield chunk({"content": "\n\n" + reply.sources})
-    yield chunk({}, finish="stop", citations=citations)
+    yield chunk({}, finish="stop", citations=citations, found=answered.found)
     yield sse.event(None, "[DONE]")
 
 
@@ -98,29 +114,34 @@ async def chat_completions(
 ) -> ChatCompletion | Response:
     """Answer the last user message from the documents, citing passages as [n].
 
-    The reply text is built only from retrieved passages; `citations` lists them with
-    document offsets (also in the stream's chunks).
+    Earlier turns give a follow-up its context: their key terms join the search query,
+    weighted below the question. The reply text is built only from retrieved passages;
+    `citations` lists them with document offsets (also in the stream's chunks).
     """
-    question = question_of(chat_turns(body.messages), services.settings.max_query_chars)
-    result = services.sources.result(  # no server paths in citations
-        await retrieve(
-            services.retriever(), question, body.top_k, body.mode, to_filter(body.filters)
-        )
+    limit = services.settings.max_query_chars
+    turns = chat_turns(body.messages)
+    question = question_of(turns, limit)
+    query = followup_query(question, before_last_question(turns), max_chars=limit)
+    result = await retrieve(
+        services.retriever(), query, body.top_k, body.mode, to_filter(body.filters)
     )
     ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
         return StreamingResponse(
-            _stream(request, services, result, _Chunks(ident, created, body.model)),
+            _stream(request, services, result, question, _Chunks(ident, created, body.model)),
             media_type=sse.MEDIA_TYPE,
             headers=sse.HEADERS,
         )
-    answered = await read(services.extractor, result)
-    reply = compose(answered.answer, answered.hits)
+    answered = await read(services.extractor, result, question, services.settings.found_min_score)
+    reply = compose(
+        answered.answer if answered.found else None, answered.hits, services.show_source
+    )
     return ChatCompletion(
         id=ident,
         created=created,
         model=body.model,
         choices=[ChatChoice(message=ChatMessageOut(content=reply.content))],
         usage=_usage(question, reply.content),
-        citations=chat_citations(reply.cited),
+        citations=chat_citations(reply.cited, services.show_source),
+        found=answered.found,
     )

@@ -8,15 +8,17 @@ import threading
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from api.convert import document_out
 from api.deps import ReadAccess, ServicesDep, WriteAccess
 from api.schemas import (
+    ContextPassage,
     DeleteResponse,
     DocumentList,
     DocumentText,
+    PassageContext,
     UploadedDocument,
     UploadResponse,
     error_responses,
@@ -74,7 +76,7 @@ def list_documents(services: ServicesDep) -> DocumentList:
     """Every indexed document with its passage count and metadata."""
     docs = services.retriever().handle.current().store.documents()
     return DocumentList(
-        documents=[document_out(d, services.sources) for d in docs], total=len(docs)
+        documents=[document_out(d, services.show_source) for d in docs], total=len(docs)
     )
 
 
@@ -89,8 +91,48 @@ def get_document(document_id: str, services: ServicesDep) -> DocumentText:
     store = services.retriever().handle.current().store
     info = store.document(document_id)  # raises DocumentNotFoundError: a 404
     return DocumentText(
-        **document_out(info, services.sources).model_dump(),
+        **document_out(info, services.show_source).model_dump(),
         text=store.document_text(document_id),
+    )
+
+
+@router.get(
+    "/documents/{document_id}/passages",
+    response_model=PassageContext,
+    dependencies=[ReadAccess],
+    responses=error_responses(401, 403, 404, 422, 503),
+)
+def passage_context(
+    document_id: str,
+    services: ServicesDep,
+    around: Annotated[int, Query(ge=0, description="The cited paragraph number.")],
+    radius: Annotated[
+        int | None,
+        Query(ge=0, description="Paragraphs on each side (at most max_context_paragraphs)."),
+    ] = None,
+) -> PassageContext:
+    """A cited paragraph and its neighbours, to show a citation in its document context."""
+    limit = services.settings.max_context_paragraphs
+    wanted = limit if radius is None else min(radius, limit)
+    store = services.retriever().handle.current().store
+    info = store.document(document_id)  # raises DocumentNotFoundError: a 404
+    found = store.passages_around(document_id, around, wanted)
+    return PassageContext(
+        document_id=document_id,
+        title=info.title,
+        source=services.show_source(info.source),
+        around=around,
+        passages=[
+            ContextPassage(
+                paragraph=p.paragraph,
+                char_start=p.char_start,
+                char_end=p.char_end,
+                text=p.text,
+                section=p.section,
+                page=p.page,
+            )
+            for p in found
+        ],
     )
 
 

@@ -26,9 +26,7 @@ def search(body: SearchRequest, services: ServicesDep) -> Response:
     in document offsets (null where the span model finds none or is not installed).
     """
     started = time.perf_counter()
-    result = services.sources.result(
-        services.retriever().search(body.query, body.top_k, body.mode, to_filter(body.filters))
-    )
+    result = services.retriever().search(body.query, body.top_k, body.mode, to_filter(body.filters))
     hits = (
         marked_hits(services.extractor, result.query, result.hits) if body.answers else result.hits
     )
@@ -36,7 +34,7 @@ def search(body: SearchRequest, services: ServicesDep) -> Response:
         query=result.query,
         mode=result.mode,
         generation=result.generation,
-        results=[hit_out(hit) for hit in hits],
+        results=[hit_out(hit, services.show_source) for hit in hits],
         took_ms=round((time.perf_counter() - started) * 1000, 3),
     )
     # Serialised once, here: returned as a model, FastAPI would validate it against

@@ -14,10 +14,12 @@ from api.schemas.chat import (
 )
 from api.schemas.common import ErrorBody, ErrorResponse, HealthResponse, error_responses
 from api.schemas.documents import (
+    ContextPassage,
     DeleteResponse,
     DocumentList,
     DocumentOut,
     DocumentText,
+    PassageContext,
     UploadedDocument,
     UploadResponse,
 )
@@ -42,6 +44,7 @@ __all__ = [
     "ChatMessageIn",
     "ChatMessageOut",
     "CitationOut",
+    "ContextPassage",
     "DeleteResponse",
     "DocumentList",
     "DocumentOut",
@@ -53,6 +56,7 @@ __all__ = [
     "HitOut",
     "ModelCard",
     "ModelList",
+    "PassageContext",
     "SearchRequest",
     "SearchResponse",
     "SpanOut",

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.inputs import WholeNumber
 from api.schemas.search import HitOut, QuestionIn
 from retriever.types import Mode
 
 ASK_MAX_TOP_K = 20  # every passage goes through the span model: keep the work per question small
+MAX_TURNS = 20  # only the last few turns feed a follow-up (retriever.conversation)
+
+
+class TurnIn(BaseModel):
+    """One earlier message of the conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str = Field(..., max_length=20_000)
 
 
 class AskRequest(QuestionIn):
@@ -23,6 +33,12 @@ class AskRequest(QuestionIn):
         False,
         strict=True,
         description="Answer as Server-Sent Events: passages, then answer, then done.",
+    )
+    conversation: list[TurnIn] = Field(
+        default_factory=list,
+        max_length=MAX_TURNS,
+        description='Earlier turns, oldest first: a follow-up ("When was it signed?") is '
+        "searched with their key terms added, weighted below the question.",
     )
 
 
@@ -42,8 +58,13 @@ class AnswerOut(BaseModel):
 
 class AskResponse(BaseModel):
     query: str
+    search_query: str = Field(description="What was searched: the query plus context terms.")
     mode: Mode
     generation: int
-    answer: AnswerOut | None = Field(description="None when no passage was retrieved.")
+    found: bool = Field(
+        description="False when the documents do not seem to hold the answer; the passages "
+        "are then the closest ones."
+    )
+    answer: AnswerOut | None = Field(description="None when not found.")
     passages: list[HitOut]
     took_ms: float

@@ -102,6 +102,10 @@ class ChatCompletion(BaseModel):
     choices: list[ChatChoice]
     usage: Usage
     citations: list[ChatCitation]
+    found: bool = Field(
+        description="docqa: false when the documents do not seem to hold the answer (the "
+        "reply then says so and cites nothing)."
+    )
 
 
 class ModelCard(BaseModel):

@@ -45,3 +45,22 @@ class DeleteResponse(BaseModel):
     document_id: str
     deleted: bool
     generation: int
+
+
+class ContextPassage(BaseModel):
+    paragraph: int
+    char_start: int = Field(description="Offset of the passage in the document text.")
+    char_end: int
+    text: str
+    section: str | None = None
+    page: int | None = None
+
+
+class PassageContext(BaseModel):
+    """A cited paragraph with its neighbours, in document order."""
+
+    document_id: str
+    title: str
+    source: str
+    around: int = Field(description="The paragraph asked for.")
+    passages: list[ContextPassage]

@@ -1,33 +1,54 @@
-// The docqa chat page: ask /v1/ask, list the cited passages, show a citation's source
-// paragraph from /v1/documents/{id} with the cited span in <mark>. No build step.
+// The docqa chat page: a conversation kept in localStorage, answers streamed from
+// /v1/ask (passages first, then the answer), citations opened in their document context,
+// and a documents panel (upload, list, delete). Plain JS, no build step.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const keyInput = $("api-key");
-keyInput.value = localStorage.getItem("docqa-key") || "";
-keyInput.addEventListener("change", () => localStorage.setItem("docqa-key", keyInput.value));
+const THREAD_KEY = "docqa-thread";
+const KEY_KEY = "docqa-key";
+const CONTEXT_TURNS = 3; // earlier exchanges sent with a follow-up
+const MAX_KEPT = 50; // exchanges kept in localStorage
 
-async function api(path, options = {}) {
-  const headers = { "content-type": "application/json" };
-  if (keyInput.value) headers.authorization = `Bearer ${keyInput.value}`;
-  const response = await fetch(path, { ...options, headers });
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error ? body.error.message : response.statusText);
-  return body;
-}
+let thread = loadThread();
+let controller = null; // the AbortController of the request in flight
+let lastTrigger = null; // the citation button that opened the source panel
+
+// --- small helpers ---------------------------------------------------------------------
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
+  if (text !== undefined && text !== null) node.textContent = text;
   if (className) node.className = className;
   return node;
 }
 
-// `text` is document text starting at document offset `base`; `span` is in document offsets.
+// A lang attribute for text mostly in a script other than Latin (screen readers switch voice).
+const SCRIPTS = [
+  [/[\u3040-\u30ff]/g, "ja"], [/[\uac00-\ud7af]/g, "ko"], [/[\u4e00-\u9fff\u3400-\u4dbf]/g, "zh"],
+  [/[\u0400-\u04ff]/g, "ru"], [/[\u0600-\u06ff]/g, "ar"], [/[\u0590-\u05ff]/g, "he"],
+  [/[\u0370-\u03ff]/g, "el"], [/[\u0e00-\u0e7f]/g, "th"], [/[\u0900-\u097f]/g, "hi"],
+];
+function langOf(text) {
+  const letters = (text.match(/\p{L}/gu) || []).length;
+  if (!letters) return null;
+  for (const [pattern, lang] of SCRIPTS) {
+    if ((text.match(pattern) || []).length / letters > 0.3) return lang;
+  }
+  return null;
+}
+function withLang(node, text) {
+  const lang = langOf(text);
+  if (lang) node.lang = lang;
+  return node;
+}
+
+// `text` starts at document offset `base`; `span` is in document offsets (or null).
 function highlighted(text, base, span) {
-  if (!span) return [document.createTextNode(text)];
-  const from = span.char_start - base;
-  const to = span.char_end - base;
+  if (!span || span.char_end <= base || span.char_start >= base + text.length) {
+    return [document.createTextNode(text)];
+  }
+  const from = Math.max(0, span.char_start - base);
+  const to = Math.min(text.length, span.char_end - base);
   return [
     document.createTextNode(text.slice(0, from)),
     el("mark", text.slice(from, to)),
@@ -35,84 +56,461 @@ function highlighted(text, base, span) {
   ];
 }
 
-function citeLink(number, passage, span) {
-  const link = el("a", `[${number}]`, "cite");
-  link.href = "#source-box";
-  link.dataset.cite = String(number);
-  link.addEventListener("click", (event) => {
-    event.preventDefault();
-    showSource(passage, span).catch((error) => { $("status").textContent = error.message; });
-  });
-  return link;
+function setStatus(text) { $("status").textContent = text; }
+
+function showError(message) {
+  const box = $("error");
+  box.textContent = message;
+  box.hidden = !message;
 }
 
-async function showSource(passage, span) {
-  const cite = passage.citation;
-  const doc = await api(`/v1/documents/${encodeURIComponent(cite.document_id)}`);
-  const paragraph = doc.text.slice(passage.char_start, passage.char_end);
-  // The whole passage is the cited span when no answer span was found in it.
-  const marked = span || { char_start: passage.char_start, char_end: passage.char_end };
-  $("source-title").textContent = doc.title;
-  const where = [`¶${cite.paragraph}`, `characters ${marked.char_start}–${marked.char_end}`];
-  if (cite.page !== null) where.push(`page ${cite.page}`);
-  $("source-meta").textContent = `${where.join(" · ")} · ${doc.source}`;
-  $("source-text").replaceChildren(...highlighted(paragraph, passage.char_start, marked));
-  $("source-box").hidden = false;
+// --- talking to the server -------------------------------------------------------------
+
+class ApiError extends Error {}
+
+function headers(json) {
+  const out = json ? { "content-type": "application/json" } : {};
+  const key = $("api-key").value.trim();
+  if (key) out.authorization = `Bearer ${key}`;
+  return out;
 }
 
-function showAnswer(body) {
-  const answer = body.answer;
-  const box = $("answer");
-  box.replaceChildren();
-  $("answer-note").textContent = "";
-  if (!answer) {
-    box.textContent = "No passage matched the question.";
-    return;
+// Plain words for what went wrong; the HTTP status is checked before any JSON parsing.
+async function failure(response) {
+  const type = response.headers.get("content-type") || "";
+  let detail = "";
+  if (type.includes("application/json")) {
+    try {
+      const body = await response.json();
+      detail = body.error ? body.error.message : "";
+    } catch (_) { /* a broken error body: the status says enough */ }
   }
-  const passage = body.passages[answer.citation - 1];
-  const span = { char_start: answer.char_start, char_end: answer.char_end };
-  box.append(el("span", answer.text, "answer-text"), " ", citeLink(answer.citation, passage, span));
-  if (answer.fallback) {
-    $("answer-note").textContent = "No exact answer was extracted: this is the closest "
-      + (answer.kind === "sentence" ? "sentence." : "passage.");
+  if (response.status === 401) {
+    return new ApiError("This server needs an API key: enter it under Documents.");
+  }
+  if (response.status === 403) return new ApiError(`Not allowed with this API key. ${detail}`);
+  if (response.status === 503 && detail) return new ApiError(detail);
+  if (detail) return new ApiError(`The server refused the request: ${detail}`);
+  return new ApiError(`The docqa server answered with an error (HTTP ${response.status}). `
+    + "If a proxy sits in front of it, check that it is running.");
+}
+
+async function send(path, options) {
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    throw new ApiError("Can't reach the docqa server. Check that it is running, then try again.");
+  }
+  if (!response.ok) throw await failure(response);
+  return response;
+}
+
+async function getJson(path, options = {}) {
+  const response = await send(path, { ...options, headers: headers(true) });
+  if (!(response.headers.get("content-type") || "").includes("application/json")) {
+    throw new ApiError("The server sent something other than JSON: is a proxy in the way?");
+  }
+  return response.json();
+}
+
+// Server-Sent Events from a fetch body: calls onEvent(name, data) per event.
+async function readEvents(response, onEvent) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      let name = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+      }
+      if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+    }
   }
 }
 
-function showPassages(passages) {
-  const list = $("passages");
-  list.replaceChildren();
-  for (const passage of passages) {
+// --- the thread ------------------------------------------------------------------------
+
+function loadThread() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(THREAD_KEY) || "[]");
+    return Array.isArray(saved) ? saved : [];
+  } catch (_) {
+    return [];
+  }
+}
+
+function saveThread() {
+  thread = thread.slice(-MAX_KEPT);
+  try {
+    localStorage.setItem(THREAD_KEY, JSON.stringify(thread));
+  } catch (_) { /* storage full or blocked: the conversation still works until reload */ }
+}
+
+function conversation() {
+  const turns = [];
+  for (const turn of thread.slice(-CONTEXT_TURNS)) {
+    if (turn.state !== "done") continue;
+    turns.push({ role: "user", content: turn.question });
+    if (turn.found && turn.answer) turns.push({ role: "assistant", content: turn.answer.text });
+  }
+  return turns;
+}
+
+function passageTitle(turn, number) {
+  const passage = turn.passages[number - 1];
+  return passage ? passage.citation.title : "";
+}
+
+function citeButton(turn, number, span) {
+  const button = el("button", String(number), "cite");
+  button.type = "button";
+  button.setAttribute("aria-label", `Source ${number}: ${passageTitle(turn, number)}`);
+  const passage = turn.passages[number - 1];
+  button.addEventListener("click", () => openSource(passage, span, button));
+  button.addEventListener("mouseenter", () => showPreview(button, passage, span));
+  button.addEventListener("focus", () => showPreview(button, passage, span));
+  button.addEventListener("mouseleave", hidePreview);
+  button.addEventListener("blur", hidePreview);
+  return button;
+}
+
+// The answer's span, in document offsets, when the passage holds it.
+function answerSpan(turn, number) {
+  const answer = turn.answer;
+  if (!turn.found || !answer || answer.citation !== number) return null;
+  return { char_start: answer.char_start, char_end: answer.char_end };
+}
+
+function isHeadingOnly(passage) {
+  return /^#{1,6}\s/.test(passage.text.trim()) && !passage.text.trim().includes("\n");
+}
+
+function renderPassages(turn) {
+  const box = el("details", undefined, "passages");
+  const shown = turn.passages
+    .map((p, i) => [p, i + 1])
+    .filter(([p, n]) => !isHeadingOnly(p) || (turn.answer && turn.answer.citation === n));
+  box.append(el("summary", turn.found === false
+    ? `Closest passages (${shown.length})` : `Passages (${shown.length})`));
+  const list = el("ol");
+  for (const [passage, number] of shown) {
     const item = el("li");
+    item.dataset.rank = String(number);
     const head = el("div", undefined, "passage-head");
-    head.append(citeLink(passage.rank, passage, passage.answer), " ",
-      el("strong", passage.citation.title), " ", el("span", passage.score.toFixed(3), "score"));
-    const text = el("p", undefined, "passage-text");
-    text.append(...highlighted(passage.text, passage.char_start, passage.answer));
+    const span = answerSpan(turn, number);
+    head.append(citeButton(turn, number, span), withLang(el("strong", passage.citation.title),
+      passage.citation.title), el("span", `score ${passage.score.toFixed(3)}`, "score"));
+    const text = withLang(el("p", undefined, "passage-text"), passage.text);
+    text.append(...highlighted(passage.text, passage.char_start, span));
     item.append(head, text);
     list.append(item);
   }
+  box.append(list);
+  return box;
 }
 
-$("ask-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const query = $("question").value.trim();
-  if (!query) return;
-  $("status").textContent = "Searching…";
-  $("ask").disabled = true;
+function renderAnswer(turn) {
+  if (turn.state === "error") return el("p", turn.error, "error turn-error");
+  if (turn.state === "stopped") return el("p", "Stopped before an answer.", "note");
+  if (turn.state === "pending") {
+    return el("p", turn.passages.length ? "Reading the passages…" : "Searching…", "note");
+  }
+  if (!turn.found || !turn.answer) {
+    return el("p", "I could not find the answer in the indexed documents. "
+      + "The closest passages are listed below.", "answer not-found");
+  }
+  const answer = turn.answer;
+  const line = withLang(el("p", undefined, "answer"), answer.text);
+  line.append(el("span", answer.text, "answer-text"), " ",
+    citeButton(turn, answer.citation, answerSpan(turn, answer.citation)));
+  if (!answer.fallback) return line;
+  const box = el("div");
+  box.append(el("p", "No exact answer was extracted: this is the closest "
+    + (answer.kind === "sentence" ? "sentence." : "passage."), "note"), line);
+  return box;
+}
+
+function renderTurn(turn) {
+  const item = el("li", undefined, "turn");
+  item.append(withLang(el("p", turn.question, "question"), turn.question), renderAnswer(turn));
+  if (turn.passages.length) item.append(renderPassages(turn));
+  return item;
+}
+
+function render() {
+  const list = $("thread");
+  list.replaceChildren(...thread.map(renderTurn));
+  $("intro").hidden = thread.length > 0;
+}
+
+function updateLast() {
+  const list = $("thread");
+  const fresh = renderTurn(thread[thread.length - 1]);
+  if (list.children.length === thread.length) list.replaceChild(fresh, list.lastElementChild);
+  else list.append(fresh);
+  $("intro").hidden = true;
+}
+
+// --- asking ----------------------------------------------------------------------------
+
+function setBusy(busy) {
+  $("chat").setAttribute("aria-busy", String(busy));
+  $("ask").disabled = busy;
+  $("stop").hidden = !busy;
+  for (const item of $("thread").children) item.classList.remove("pending-old");
+  if (busy) {
+    const items = [...$("thread").children];
+    for (const item of items.slice(0, -1)) item.classList.add("pending-old");
+  }
+}
+
+async function ask(question) {
+  showError("");
+  const context = conversation();
+  const turn = { question, state: "pending", passages: [], found: null, answer: null };
+  thread.push(turn);
+  updateLast();
+  setBusy(true);
+  setStatus("Searching…");
+  controller = new AbortController();
   try {
-    const body = await api("/v1/ask", {
+    const response = await send("/v1/ask", {
       method: "POST",
-      body: JSON.stringify({ query, top_k: 5 }),
+      headers: headers(true),
+      signal: controller.signal,
+      body: JSON.stringify({ query: question, top_k: 5, stream: true, conversation: context }),
     });
-    showAnswer(body);
-    showPassages(body.passages);
-    $("answer-box").hidden = false;
-    $("passages-box").hidden = body.passages.length === 0;
-    $("source-box").hidden = true;
-    $("status").textContent = `${body.passages.length} passages in ${Math.round(body.took_ms)} ms`;
+    await readEvents(response, (name, data) => {
+      if (name === "passages") {
+        turn.passages = data.passages;
+        setStatus("Reading the passages…");
+      } else if (name === "answer") {
+        turn.found = data.found;
+        turn.answer = data.answer;
+        for (const spans of data.spans) {
+          const passage = turn.passages[spans.rank - 1];
+          if (passage) passage.answer = spans.answer;
+        }
+        turn.state = "done";
+      } else if (name === "error") {
+        throw new ApiError(data.error.message);
+      } else if (name === "done") {
+        setStatus(`Answered in ${(data.took_ms / 1000).toFixed(1)} s.`);
+      }
+      updateLast();
+    });
+    if (turn.state !== "done") throw new ApiError("The answer stopped halfway: try again.");
+    if (!turn.found) setStatus("Not found in the indexed documents.");
+    $("announce").textContent = turn.found && turn.answer ? `Answer: ${turn.answer.text}`
+      : "I could not find the answer in the indexed documents.";
   } catch (error) {
-    $("status").textContent = error.message;
+    if (error.name === "AbortError") {
+      turn.state = "stopped";
+      setStatus("Stopped.");
+    } else {
+      turn.state = "error";
+      turn.error = error instanceof ApiError ? error.message : `Something went wrong: ${error}`;
+      showError(turn.error);
+      setStatus("");
+    }
   } finally {
-    $("ask").disabled = false;
+    controller = null;
+    saveThread();
+    updateLast();
+    setBusy(false);
+  }
+}
+
+$("ask-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const question = $("question").value.trim();
+  if (!question || controller) return;
+  $("question").value = "";
+  ask(question);
+});
+$("question").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey) {
+    event.preventDefault();
+    $("ask-form").requestSubmit();
   }
 });
+$("stop").addEventListener("click", () => { if (controller) controller.abort(); });
+$("new-chat").addEventListener("click", () => {
+  if (controller) controller.abort();
+  thread = [];
+  saveThread();
+  render();
+  closeSource();
+  showError("");
+  setStatus("New conversation.");
+  $("question").focus();
+});
+
+// --- citations -------------------------------------------------------------------------
+
+function showPreview(anchor, passage, span) {
+  if (!passage) return;
+  const box = $("preview");
+  const text = span ? passage.text.slice(Math.max(0, span.char_start - passage.char_start - 80),
+    span.char_end - passage.char_start + 120) : passage.text.slice(0, 240);
+  box.replaceChildren(withLang(el("strong", passage.citation.title), passage.citation.title),
+    withLang(el("p", `${text}${text.length < passage.text.length ? "…" : ""}`), text));
+  box.hidden = false;
+  const rect = anchor.getBoundingClientRect();
+  const width = Math.min(448, document.documentElement.clientWidth - 16);
+  const left = Math.max(8, Math.min(rect.left, document.documentElement.clientWidth - width - 8));
+  box.style.left = `${left + window.scrollX}px`;
+  box.style.top = `${rect.bottom + window.scrollY + 6}px`;
+}
+
+function hidePreview() { $("preview").hidden = true; }
+
+async function openSource(passage, span, trigger) {
+  hidePreview();
+  lastTrigger = trigger;
+  const cite = passage.citation;
+  $("docs").hidden = true;
+  $("docs-toggle").setAttribute("aria-expanded", "false");
+  try {
+    const path = `/v1/documents/${encodeURIComponent(cite.document_id)}/passages`
+      + `?around=${cite.paragraph}&radius=2`;
+    const context = await getJson(path);
+    const marked = span || { char_start: passage.char_start, char_end: passage.char_end };
+    $("source-title").textContent = context.title;
+    withLang($("source-title"), context.title);
+    const where = [`paragraph ${cite.paragraph}`];
+    if (cite.page !== null && cite.page !== undefined) where.push(`page ${cite.page}`);
+    if (cite.section) where.push(cite.section);
+    $("source-meta").textContent = where.join(" · ");
+    let cited = null;
+    const paragraphs = context.passages.map((p) => {
+      const node = withLang(el("p"), p.text);
+      if (p.char_start === passage.char_start) {
+        node.className = "cited";
+        node.tabIndex = -1;
+        cited = node;
+        node.append(...highlighted(p.text, p.char_start, marked));
+      } else {
+        node.textContent = p.text;
+      }
+      return node;
+    });
+    $("source-text").replaceChildren(...paragraphs);
+    $("source").hidden = false;
+    const target = cited || $("source-title");
+    target.scrollIntoView({ block: "center" });
+    target.focus({ preventScroll: true });
+  } catch (error) {
+    showError(error instanceof ApiError ? error.message : `Could not open the source: ${error}`);
+  }
+}
+
+function closeSource() {
+  $("source").hidden = true;
+  if (lastTrigger && document.contains(lastTrigger)) lastTrigger.focus();
+  lastTrigger = null;
+}
+$("source-close").addEventListener("click", closeSource);
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  hidePreview();
+  if (!$("source").hidden) closeSource();
+});
+
+// --- documents -------------------------------------------------------------------------
+
+const keyInput = $("api-key");
+keyInput.value = localStorage.getItem(KEY_KEY) || "";
+keyInput.addEventListener("change", () => localStorage.setItem(KEY_KEY, keyInput.value.trim()));
+
+function docsStatus(text) { $("docs-status").textContent = text; }
+
+async function listDocuments() {
+  const list = $("doc-list");
+  try {
+    const body = await getJson("/v1/documents");
+    list.replaceChildren(...body.documents.map((doc) => {
+      const item = el("li");
+      const name = withLang(el("span", doc.title), doc.title);
+      const remove = el("button", "Delete", "secondary");
+      remove.type = "button";
+      remove.setAttribute("aria-label", `Delete ${doc.title}`);
+      remove.addEventListener("click", () => deleteDocument(doc));
+      item.append(name, remove);
+      return item;
+    }));
+    docsStatus(`${body.total} document${body.total === 1 ? "" : "s"} indexed.`);
+  } catch (error) {
+    list.replaceChildren();
+    docsStatus(error instanceof ApiError ? error.message : String(error));
+  }
+}
+
+async function deleteDocument(doc) {
+  if (!window.confirm(`Delete “${doc.title}” from the index?`)) return;
+  try {
+    await getJson(`/v1/documents/${encodeURIComponent(doc.document_id)}`,
+      { method: "DELETE" });
+    docsStatus(`Deleted ${doc.title}.`);
+    await listDocuments();
+    docsStatus(`Deleted ${doc.title}.`);
+  } catch (error) {
+    docsStatus(error instanceof ApiError ? error.message : String(error));
+  }
+}
+
+async function upload(files) {
+  if (!files.length) return;
+  const form = new FormData();
+  for (const file of files) form.append("files", file, file.name);
+  docsStatus(`Uploading and indexing ${files.length} file${files.length === 1 ? "" : "s"}…`);
+  try {
+    const response = await send("/v1/documents", { method: "POST", headers: headers(false),
+      body: form });
+    const body = await response.json();
+    await listDocuments();
+    docsStatus(`Indexed ${body.documents.map((d) => d.title).join(", ")}.`);
+  } catch (error) {
+    docsStatus(error instanceof ApiError ? error.message : String(error));
+  }
+}
+
+$("files").addEventListener("change", (event) => {
+  upload([...event.target.files]);
+  event.target.value = "";
+});
+const drop = $("drop");
+drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (event) => {
+  event.preventDefault();
+  drop.classList.remove("over");
+  upload([...event.dataTransfer.files]);
+});
+
+function toggleDocs(open) {
+  $("docs").hidden = !open;
+  $("docs-toggle").setAttribute("aria-expanded", String(open));
+  if (open) {
+    $("source").hidden = true;
+    listDocuments();
+    $("docs-title").scrollIntoView({ block: "nearest" });
+  }
+}
+$("docs-toggle").addEventListener("click", () => toggleDocs($("docs").hidden));
+$("docs-close").addEventListener("click", () => { toggleDocs(false); $("docs-toggle").focus(); });
+
+// A reload during a request leaves a pending turn: it did not finish.
+for (const turn of thread) if (turn.state === "pending") turn.state = "stopped";
+render();

@@ -190,6 +190,17 @@ class PassageStore:
             ).fetchall()
         return (_passage(row) for row in rows)
 
+    def passages_around(self, document_id: str, paragraph: int, radius: int) -> list[Passage]:
+        """The document's passages whose paragraph is within ``radius`` of ``paragraph``."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d "
+                "USING (document_id) WHERE p.document_id = ? AND p.paragraph BETWEEN ? AND ? "
+                "ORDER BY p.char_start",
+                (document_id, paragraph - radius, paragraph + radius),
+            ).fetchall()
+        return [_passage(row) for row in rows]
+
     def documents(self) -> list[DocumentInfo]:
         with self._lock:
             rows = self._conn.execute(

@@ -7,7 +7,7 @@ so every claim can be traced to ``citations[n].text``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from index.errors import DocqaError
@@ -77,8 +77,13 @@ def _normal(text: str) -> str:
     return _SPACE.sub(" ", text).strip().lower()
 
 
-def compose(answer: Answer | None, hits: Sequence[Hit]) -> ChatReply:
+def compose(
+    answer: Answer | None, hits: Sequence[Hit], show: Callable[[str], str] = str
+) -> ChatReply:
     """Answer text with ``[n]`` markers and a "Sources:" list.
+
+    ``show`` turns a stored source into the one the reader sees (the HTTP API hides
+    server paths).
 
     The answer's own passage is ``[1]``; other passages whose extracted answer is the
     same text corroborate it and are cited too.
@@ -105,7 +110,7 @@ def compose(answer: Answer | None, hits: Sequence[Hit]) -> ChatReply:
     for c in cited:
         cite = c.hit.citation
         where = f"¶{cite.paragraph}" + (f", p. {cite.page}" if cite.page is not None else "")
-        title, source = escape_markdown(cite.title), escape_markdown(cite.source)
+        title, source = escape_markdown(cite.title), escape_markdown(show(cite.source))
         lines.append(f"[{c.number}] {title} — {source} ({where})")
     sources = "Sources:\n" + "\n".join(lines)
     return ChatReply(f"{text}\n\n{sources}", text, sources, cited)

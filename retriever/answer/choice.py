@@ -151,3 +151,9 @@ def choose_answer(
     top = hits[0]
     whole = Span(top.text, top.citation.char_start, top.citation.char_end)
     return Answer(top.text, AnswerKind.PASSAGE, 0.0, 0, top.citation.document_id, whole)
+
+
+def is_found(answer: Answer | None, min_score: float) -> bool:
+    """Whether ``answer`` answers the question: an extracted span the span model gives at
+    least ``min_score``. Fallback sentences are the closest text, never a found answer."""
+    return answer is not None and answer.kind is AnswerKind.EXTRACTED and answer.score >= min_score

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from anyio.to_thread import run_sync
 
 from index.filters import MetadataFilter
-from retriever.answer.choice import Answer, all_spans, choose_answer, passage_spans, with_spans
+from retriever.answer.choice import (
+    Answer,
+    all_spans,
+    choose_answer,
+    is_found,
+    passage_spans,
+    with_spans,
+)
 from retriever.answer.types import AnswerExtractor, AnswerSpans
 from retriever.searcher import Retriever
 from retriever.types import Hit, Mode, SearchResult
@@ -20,10 +27,14 @@ from retriever.types import Hit, Mode, SearchResult
 
 @dataclass(frozen=True)
 class Answered:
-    """Hits carrying their answer spans, and the chosen answer."""
+    """Hits carrying their answer spans, the chosen answer, and whether it answers.
+
+    ``answer`` is kept when not ``found``: the closest text, for callers that show it.
+    """
 
     hits: tuple[Hit, ...]
     answer: Answer | None
+    found: bool
 
 
 async def retrieve(
@@ -37,19 +48,40 @@ async def retrieve(
     return await run_sync(retriever.search, question, top_k, mode, filters)
 
 
-def _answered(result: SearchResult, spans: list[AnswerSpans]) -> Answered:
+def _answered(
+    extractor: AnswerExtractor | None,
+    result: SearchResult,
+    question: str,
+    spans: list[AnswerSpans],
+    min_score: float,
+) -> Answered:
     hits = tuple(with_spans(h, s) for h, s in zip(result.hits, spans, strict=True))
-    return Answered(hits, choose_answer(result.query, result.hits, spans))
+    answer = choose_answer(question, result.hits, spans)
+    # Without a span model nothing can judge the answer: the fallback sentence is shown,
+    # marked as the closest text (kind "sentence"), rather than hidden as not found.
+    found = is_found(answer, min_score) if extractor is not None else answer is not None
+    return Answered(hits, answer, found)
 
 
-async def read(extractor: AnswerExtractor | None, result: SearchResult) -> Answered:
-    """Extract answer spans from every hit in one batch and choose the answer."""
-    spans = await run_sync(all_spans, extractor, result.query, result.hits)
-    return _answered(result, spans)
+async def read(
+    extractor: AnswerExtractor | None, result: SearchResult, question: str, min_score: float
+) -> Answered:
+    """Extract answer spans from every hit in one batch and choose the answer.
+
+    ``question`` is what the user asked; ``result.query`` may carry a follow-up's
+    context terms, which help finding passages but would confuse the span model.
+    ``min_score`` is the answer score below which the answer is not ``found``.
+    """
+    spans = await run_sync(all_spans, extractor, question, result.hits)
+    return _answered(extractor, result, question, spans, min_score)
 
 
 async def read_unless_gone(
-    extractor: AnswerExtractor | None, result: SearchResult, gone: Callable[[], Awaitable[bool]]
+    extractor: AnswerExtractor | None,
+    result: SearchResult,
+    question: str,
+    min_score: float,
+    gone: Callable[[], Awaitable[bool]],
 ) -> Answered | None:
     """Like :func:`read`, passage by passage, stopping (None) once ``gone()`` says the
     client disconnected: a dropped stream costs at most the passage being read."""
@@ -57,5 +89,5 @@ async def read_unless_gone(
     for hit in result.hits:
         if await gone():
             return None
-        spans.append(await run_sync(passage_spans, extractor, result.query, hit))
-    return _answered(result, spans)
+        spans.append(await run_sync(passage_spans, extractor, question, hit))
+    return _answered(extractor, result, question, spans, min_score)
