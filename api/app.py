@@ -15,12 +15,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import KeyRing
 from api.deps import EngineLoader, Services
 from api.errors import install_error_handlers
+from api.gate import EarlyAuthMiddleware
 from api.limits import BodyLimitMiddleware
 from api.metrics import IndexSize, Metrics, MetricsMiddleware
 from api.routes import ask, chat, documents, health, metrics, models, pages, search, web
 from api.routes.web import STATIC_DIR
+from api.shutdown import stop_on_signals
 from docqa.settings import Settings
 from index.errors import DocqaError
 from index.lifecycle.version import package_version
@@ -66,8 +69,11 @@ def create_app(config: Settings, load: EngineLoader) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engines = await run_in_threadpool(load, config)
-        app.state.services = Services(config, engines)
-        yield
+        services = Services(config, engines)
+        app.state.services = services
+        with stop_on_signals(services.stopping):
+            yield
+        services.stopping.set()
 
     app = FastAPI(
         title="docqa",
@@ -90,6 +96,11 @@ def create_app(config: Settings, load: EngineLoader) -> FastAPI:
     # Added innermost first: metrics see every response (413s and CORS preflights too).
     app.add_middleware(
         BodyLimitMiddleware, max_body=config.max_body_bytes, max_upload=config.max_upload_bytes
+    )
+    # Outside the body limit: a request without a valid key is refused before any of its
+    # body is read, whatever its size.
+    app.add_middleware(
+        EarlyAuthMiddleware, keys=KeyRing.of(config.api_keys_read, config.api_keys_write)
     )
     if config.cors_origins:
         app.add_middleware(

@@ -116,11 +116,11 @@ def chat_turns(messages: Sequence[ChatMessageIn]) -> list[ChatTurn]:
     return turns
 
 
-def document_out(info: DocumentInfo) -> DocumentOut:
+def document_out(info: DocumentInfo, show: SourceView) -> DocumentOut:
     return DocumentOut(
         document_id=info.document_id,
         title=info.title,
-        source=info.source,
+        source=show(info.source),  # never the server's absolute path (api/sources.py)
         passages=info.n_passages,
         metadata=info.metadata,
     )

@@ -17,7 +17,9 @@ from docqa.settings import Settings
 from index.encoders.base import Encoder
 from index.encoders.specs import as_encoders, specs_of
 from index.errors import IndexNotFoundError
+from index.formats.sandbox import ExtractLimits
 from index.lifecycle.handle import IndexHandle
+from index.passages.bounds import PassageLimits
 from index.stores.base import AnnPolicy, VectorStore
 from retriever.answer.types import AnswerExtractor
 from retriever.rerank import Reranker
@@ -34,6 +36,8 @@ class Engines:
     options: SearchOptions
     ann: AnnPolicy
     second_stage: Reranker | None
+    extract_limits: ExtractLimits = ExtractLimits()
+    passage_limits: PassageLimits = PassageLimits()
 
 
 EngineLoader = Callable[[Settings], Engines]
@@ -67,7 +71,12 @@ class Services:
             ann=engines.ann,
             sentence_vectors=settings.sentence_vectors,
             vector_store=self.vector_store,
+            extract_limits=engines.extract_limits,
+            passage_limits=engines.passage_limits,
+            embed_timeout_s=settings.embed_timeout_s,
         )
+        # Set on SIGTERM/SIGINT and at shutdown: running uploads stop and commit nothing.
+        self.stopping = threading.Event()
         # Loaded here, in the lifespan, once: a cross-encoder is a model like the others.
         self.second_stage = engines.second_stage
         self._retriever: Retriever | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
@@ -11,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.auth import ForbiddenError, InvalidKeyError, MissingKeyError
-from api.uploads import UnsafeFilenameError, UploadError, UploadTooLargeError
+from api.uploads import UnsafeFilenameError, UploadBudgetError, UploadError, UploadTooLargeError
 from index.errors import (
     DocqaError,
     DocumentNotFoundError,
@@ -19,6 +20,7 @@ from index.errors import (
     IndexLockedError,
     IndexMismatchError,
     IndexNotFoundError,
+    IngestCancelledError,
     UnsupportedFormatError,
     VectorStoreError,
 )
@@ -26,6 +28,16 @@ from retriever.answer.chat import ChatRequestError
 from retriever.errors import QueryError
 
 logger = logging.getLogger(__name__)
+# An absolute path of two or more parts ("/srv/docqa/index", not "/v1" or "a/b"); only
+# its last part is kept. Domain errors name files and folders for the CLI's sake; a
+# client must not learn the server's layout from them.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])(?!/v1/)(?:/[^\s/'\"():;,]+){2,}")
+
+
+def without_paths(message: str) -> str:
+    """``message`` with every absolute server path cut to its final name."""
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(0).rsplit("/", 1)[-1], message)
+
 
 # First match wins, so subclasses come before their bases.
 _STATUS: list[tuple[type[DocqaError], int, str]] = [
@@ -40,6 +52,8 @@ _STATUS: list[tuple[type[DocqaError], int, str]] = [
     (ExtractionError, 422, "unreadable_file"),
     (UnsafeFilenameError, 422, "unsafe_filename"),
     (UploadTooLargeError, 413, "too_large"),
+    (UploadBudgetError, 422, "over_budget"),
+    (IngestCancelledError, 503, "cancelled"),
     (UploadError, 422, "invalid_upload"),
     (MissingKeyError, 401, "missing_api_key"),
     (InvalidKeyError, 401, "invalid_api_key"),
@@ -65,8 +79,8 @@ def error_body(exc: DocqaError) -> tuple[int, dict[str, object]]:
     """Status and error body of a domain error (also sent as an SSE ``error`` event)."""
     for kind, status, code in _STATUS:
         if isinstance(exc, kind):
-            return status, {"code": code, "message": str(exc)}
-    return 500, {"code": "internal_error", "message": str(exc)}
+            return status, {"code": code, "message": without_paths(str(exc))}
+    return 500, {"code": "internal_error", "message": "internal server error; see the server log"}
 
 
 def _readable(errors: list[dict[str, object]]) -> tuple[str, list[dict[str, object]]]:
@@ -74,8 +88,9 @@ def _readable(errors: list[dict[str, object]]) -> tuple[str, list[dict[str, obje
     parts: list[str] = []
     for error in errors:
         loc = [str(p) for p in error.get("loc", ()) if p != "body"]  # type: ignore[attr-defined]
-        field = ".".join(loc) or "body"
-        message = str(error.get("msg", "invalid"))
+        # A field name can be a client's dict key: escape what JSON cannot carry.
+        field = (".".join(loc) or "body").encode("utf-8", "backslashreplace").decode()
+        message = str(error.get("msg", "invalid")).encode("utf-8", "backslashreplace").decode()
         parts.append(f"{field}: {message}")
         details.append({"field": field, "message": message})
     return "; ".join(parts), details

@@ -1,4 +1,8 @@
-"""Refuse request bodies over the configured size with 413, before and while reading them."""
+"""Refuse request bodies over the configured size with 413, before and while reading them.
+
+The limit is chosen by route, never by what the client declares: only an upload to
+``/documents`` may send ``max_upload`` bytes; every other request gets ``max_body``.
+"""
 
 from __future__ import annotations
 
@@ -35,8 +39,15 @@ def _too_large(limit: int) -> tuple[Message, Message]:
     return start, {"type": "http.response.body", "body": body}
 
 
+UPLOAD_PATHS = frozenset({"/documents", "/v1/documents"})
+
+
+def is_upload(scope: Scope) -> bool:
+    return scope.get("method") == "POST" and scope.get("path", "").rstrip("/") in UPLOAD_PATHS
+
+
 class BodyLimitMiddleware:
-    """``max_upload`` for multipart bodies, ``max_body`` for everything else."""
+    """``max_upload`` for ``POST /documents``, ``max_body`` for everything else."""
 
     def __init__(self, app: ASGIApp, *, max_body: int, max_upload: int) -> None:
         self.app = app
@@ -44,11 +55,10 @@ class BodyLimitMiddleware:
         self.max_upload = max_upload
 
     def _limit(self, scope: Scope) -> tuple[int, int | None]:
-        limit, declared = self.max_body, None
+        limit = self.max_upload if is_upload(scope) else self.max_body
+        declared = None
         for name, value in scope.get("headers", ()):
-            if name == b"content-type" and value.lower().startswith(b"multipart/"):
-                limit = self.max_upload
-            elif name == b"content-length":
+            if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:

@@ -6,29 +6,39 @@ path is checked to lie directly inside the data directory before anything is wri
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
+from api.upload_journal import STAGING_PREFIX, JournalEntry, alive, move_into_place, recover, settle
 from index.encoders.base import Encoder
-from index.errors import DocqaError, DocumentNotFoundError, IndexLockedError, UnsupportedFormatError
+from index.errors import (
+    DocqaError,
+    DocumentNotFoundError,
+    ExtractionError,
+    IndexLockedError,
+    IngestCancelledError,
+    UnsupportedFormatError,
+)
 from index.formats import supported_suffixes
+from index.formats.sandbox import ExtractLimits
+from index.formats.textcheck import text_problem
 from index.ids import document_id_for_path
-from index.lifecycle.ingest import load_document
+from index.lifecycle.ingest import MAX_NAME_BYTES, load_document
 from index.lifecycle.writer import IndexWriter, IngestReport
+from index.models import DocumentInput
+from index.passages.bounds import PassageLimits
 from index.stores.base import AnnPolicy, VectorStore
 
 _CHUNK = 1 << 16
 _DRIVE = re.compile(r"^[A-Za-z]:")
-_MAX_NAME_BYTES = 255
+Cancelled = Callable[[], bool]
 
 
 class UploadError(DocqaError):
@@ -43,6 +53,14 @@ class UploadTooLargeError(UploadError):
     """A file (or the number of files) exceeds the configured limit."""
 
 
+class UploadBudgetError(UploadError):
+    """Embedding the upload took longer than its time budget; nothing was committed."""
+
+
+def _never() -> bool:
+    return False
+
+
 def safe_filename(raw: str) -> str:
     """The base name to store an upload under.
 
@@ -52,6 +70,8 @@ def safe_filename(raw: str) -> str:
     """
     if not raw or not raw.strip():
         raise UnsafeFilenameError("file name is empty")
+    if problem := text_problem(raw):
+        raise UnsafeFilenameError(f"file name {ascii(raw)[:120]} {problem}")
     if any(ord(c) < 32 or ord(c) == 127 for c in raw):
         raise UnsafeFilenameError(f"file name {raw!r} contains control characters")
     path = raw.replace("\\", "/")
@@ -63,8 +83,11 @@ def safe_filename(raw: str) -> str:
     name = parts[-1].strip()
     if not name or name.startswith("."):
         raise UnsafeFilenameError(f"file name {raw!r} is empty or hidden")
-    if len(name.encode("utf-8")) > _MAX_NAME_BYTES:
-        raise UnsafeFilenameError(f"file name is longer than {_MAX_NAME_BYTES} bytes")
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        # The store writes NAME.meta.json beside it, which must fit in 255 bytes too.
+        raise UnsafeFilenameError(
+            f"file name is longer than {MAX_NAME_BYTES} bytes (255 with the .meta.json sidecar)"
+        )
     return name
 
 
@@ -117,8 +140,11 @@ class UploadInbox:
         ann: AnnPolicy | None = None,
         vector_store: VectorStore | None = None,
         sentence_vectors: bool = True,
+        extract_limits: ExtractLimits | None = None,
+        passage_limits: PassageLimits | None = None,
+        embed_timeout_s: float = 30.0,
     ) -> None:
-        self.data_dir = data_dir
+        self.data_dir = data_dir.resolve()
         self._ann = ann
         self._sentence_vectors = sentence_vectors
         self._vector_store = vector_store
@@ -130,30 +156,48 @@ class UploadInbox:
         # Writers of this process queue here; the index's file lock only guards
         # against other processes (and would make a second writer here fail at once).
         self._lock = threading.Lock()
+        self._extract_limits = extract_limits or ExtractLimits()
+        self._passage_limits = passage_limits or PassageLimits()
+        self._embed_timeout_s = embed_timeout_s
+        # Uploads a kill -9 interrupted: finish or undo their file moves, drop staging.
+        recover(self.data_dir, index_dir)
 
     @contextmanager
-    def _writer(self) -> Iterator[IndexWriter]:
-        with self._lock, ExitStack() as stack:
-            deadline = time.monotonic() + self._wait_seconds
-            while True:
-                try:
-                    writer = stack.enter_context(
-                        IndexWriter(
-                            self._index_dir,
-                            self._encoders,
-                            batch_size=self._batch_size,
-                            ann=self._ann,
-                            vector_store=self._vector_store,
-                            sentence_vectors=self._sentence_vectors,
+    def _writer(self, cancelled: Cancelled) -> Iterator[IndexWriter]:
+        deadline = time.monotonic() + self._wait_seconds
+        # Wait in short steps, so a cancelled upload stops waiting at once.
+        while not self._lock.acquire(timeout=0.1):
+            if cancelled():
+                raise IngestCancelledError("the upload was cancelled")
+            if time.monotonic() > deadline:
+                raise IndexLockedError("another upload is being indexed; try again shortly")
+        try:
+            with ExitStack() as stack:
+                while True:
+                    try:
+                        writer = stack.enter_context(
+                            IndexWriter(
+                                self._index_dir,
+                                self._encoders,
+                                batch_size=self._batch_size,
+                                ann=self._ann,
+                                vector_store=self._vector_store,
+                                sentence_vectors=self._sentence_vectors,
+                                limits=self._passage_limits,
+                                # One batch per encoder call: a cancelled upload (client
+                                # gone, SIGTERM) stops after at most one batch.
+                                embed_chunk=self._batch_size,
+                            )
                         )
-                    )
-                    break
-                except IndexLockedError:
-                    # Another process (e.g. `docqa index`) is committing: wait a little.
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
-            yield writer
+                        break
+                    except IndexLockedError:
+                        # Another process (e.g. `docqa index`) is committing: wait a little.
+                        if time.monotonic() > deadline or cancelled():
+                            raise
+                        time.sleep(0.1)
+                yield writer
+        finally:
+            self._lock.release()
 
     def _check(self, files: Sequence[IncomingFile]) -> list[str]:
         names = [safe_filename(f.filename) for f in files]
@@ -182,13 +226,19 @@ class UploadInbox:
                     )
                 out.write(chunk)
 
-    def add(self, files: Sequence[IncomingFile]) -> UploadResult:
+    def add(self, files: Sequence[IncomingFile], cancelled: Cancelled = _never) -> UploadResult:
         """Store and index ``files`` in one commit; all or nothing.
+
+        ``cancelled`` is polled while the upload works (the client left, the server is
+        stopping); once it says True the upload stops, commits nothing and releases the
+        writer.
 
         Raises:
             UnsafeFilenameError, UnsupportedFormatError, UploadTooLargeError, UploadError:
                 the upload was refused before anything was indexed.
-            ExtractionError: a file could not be read as its type.
+            ExtractionError: a file could not be read as its type, or went over a limit.
+            UploadBudgetError: embedding took longer than the upload's time budget.
+            IngestCancelledError: ``cancelled()`` turned true.
             IndexLockedError: another process kept the index locked too long.
         """
         names = self._check(files)
@@ -196,37 +246,74 @@ class UploadInbox:
         finals = [target_path(self.data_dir, name) for name in names]
         # A hidden staging folder inside the data dir: same file system (os.replace is
         # atomic), same base names (titles and types come out as for the final file).
-        staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=self.data_dir))
-        try:
-            docs = []
-            for incoming, name, final in zip(files, names, finals, strict=True):
-                staged = staging / name
-                self._copy(incoming.stream, staged, name)
-                doc = load_document(staged)
-                meta = dict(incoming.metadata)
-                title = meta.get("title")
-                docs.append(
-                    replace(
-                        doc,
-                        document_id=document_id_for_path(final),
-                        source=str(final),
-                        title=str(title) if title else doc.title,
-                        metadata=meta,
-                    )
-                )
-            with self._writer() as writer:
-                states = [writer.upsert(doc) for doc in docs]
-                infos = {i.document_id: i for i in writer.store.documents()}
-                report = writer.commit()
-                for name, final in zip(names, finals, strict=True):
-                    os.replace(staging / name, final)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.data_dir))
+        with alive(staging):
+            try:
+                docs = [
+                    self._stage(incoming, staging / name, final, cancelled)
+                    for incoming, name, final in zip(files, names, finals, strict=True)
+                ]
+                report, states, infos = self._index(docs, names, staging, cancelled)
+            finally:
+                settle(staging, self.data_dir, self._index_dir)
         stored = tuple(
-            StoredDocument(d.document_id, n, d.title, s, infos[d.document_id].n_passages)
+            StoredDocument(d.document_id, n, d.title, s, infos[d.document_id])
             for d, n, s in zip(docs, names, states, strict=True)
         )
         return UploadResult(report=report, documents=stored)
+
+    def _stage(
+        self, incoming: IncomingFile, staged: Path, final: Path, cancelled: Cancelled
+    ) -> DocumentInput:
+        self._copy(incoming.stream, staged, staged.name)
+        try:
+            doc = load_document(staged, self._extract_limits, cancelled)
+        except ExtractionError as exc:  # name the file, never the server's staging path
+            raise ExtractionError(staged.name, exc.reason) from None
+        meta = dict(incoming.metadata)
+        title = meta.get("title")
+        return replace(
+            doc,
+            document_id=document_id_for_path(final),
+            source=str(final),
+            title=str(title) if title else doc.title,
+            metadata=meta,
+        )
+
+    def _index(
+        self, docs: list[DocumentInput], names: list[str], staging: Path, cancelled: Cancelled
+    ) -> tuple[IngestReport, list[str], dict[str, int]]:
+        budget = self._embed_timeout_s * len(docs)
+        deadline = time.monotonic() + budget
+
+        def check() -> None:
+            if cancelled():
+                raise IngestCancelledError("the upload was cancelled; nothing was indexed")
+            if time.monotonic() > deadline:
+                raise UploadBudgetError(
+                    f"embedding took longer than the budget of {self._embed_timeout_s:g} s "
+                    f"per file (DOCQA_EMBED_TIMEOUT_S); nothing was indexed"
+                )
+
+        with self._writer(cancelled) as writer:
+            states = []
+            for doc, name in zip(docs, names, strict=True):
+                try:
+                    states.append(writer.upsert(doc))
+                except ExtractionError as exc:
+                    raise ExtractionError(name, exc.reason) from None
+            infos = {i.document_id: i.n_passages for i in writer.store.documents()}
+            entries = [
+                JournalEntry(
+                    name, doc.document_id, writer.store.document_hash(doc.document_id) or ""
+                )
+                for doc, name in zip(docs, names, strict=True)
+            ]
+            report = writer.commit(
+                check=check,
+                before_publish=lambda: move_into_place(staging, self.data_dir, entries),
+            )
+        return report, states, infos
 
     def remove(self, document_id: str) -> IngestReport:
         """Remove a document from the index, and its file when it was uploaded here.
@@ -234,7 +321,7 @@ class UploadInbox:
         Raises:
             DocumentNotFoundError: no such document.
         """
-        with self._writer() as writer:
+        with self._writer(_never) as writer:
             source = writer.indexed_sources().get(document_id)
             if source is None or not writer.remove(document_id):
                 raise DocumentNotFoundError(f"no document with id {document_id!r}")

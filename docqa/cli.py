@@ -66,7 +66,13 @@ def index_command(
     """
     from rich.progress import Progress
 
-    from docqa.wiring import ann_policy, load_encoders, vector_store
+    from docqa.wiring import (
+        ann_policy,
+        extract_limits,
+        load_encoders,
+        passage_limits,
+        vector_store,
+    )
     from index.lifecycle.ingest import discover, stage_paths
     from index.lifecycle.writer import IndexWriter
 
@@ -105,11 +111,17 @@ def index_command(
                 vector_store=vector_store(settings),
                 # Enough texts per encoder call to keep every worker busy.
                 embed_chunk=settings.batch_size * 4 * workers * 4 if parallel else None,
+                limits=passage_limits(settings),
             ) as writer,
             Progress(console=err, transient=False) as bar,
         ):
             reading = bar.add_task("reading files", total=len(discovery.files))
-            errors = stage_paths(writer, discovery, on_file=lambda _p: bar.advance(reading))
+            errors = stage_paths(
+                writer,
+                discovery,
+                on_file=lambda _p: bar.advance(reading),
+                limits=extract_limits(settings),
+            )
             embedding = bar.add_task("embedding", total=None)
             report = writer.commit(
                 progress=lambda done, total: bar.update(embedding, completed=done, total=total)
@@ -353,13 +365,23 @@ def serve_command(
     settings = _settings(index_dir)
     bind_host, bind_port = host or settings.host, port or settings.port
     if workers == 1:
-        uvicorn.run(create_app(settings), host=bind_host, port=bind_port)
+        uvicorn.run(
+            create_app(settings),
+            host=bind_host,
+            port=bind_port,
+            timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_s)),
+        )
         return
     # Each worker process builds its own app (encoders, index) from the environment.
     if index_dir is not None:
         os.environ["DOCQA_INDEX_DIR"] = str(index_dir)
     uvicorn.run(
-        "docqa.server:create_app", factory=True, workers=workers, host=bind_host, port=bind_port
+        "docqa.server:create_app",
+        factory=True,
+        workers=workers,
+        host=bind_host,
+        port=bind_port,
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_s)),
     )
 
 

@@ -125,7 +125,8 @@ def build_server(loaded: Services) -> MCPServer[None]:
         with _told():
             docs = await run_sync(lambda: found.retriever().handle.current().store.documents())
             return DocumentList(
-                documents=[_public(document_out(d), found) for d in docs], total=len(docs)
+                documents=[_public(document_out(d, found.show_source), found) for d in docs],
+                total=len(docs),
             )
 
     @server.tool(
@@ -140,7 +141,7 @@ def build_server(loaded: Services) -> MCPServer[None]:
             store = found.retriever().handle.current().store
             info = await run_sync(store.document, document_id)  # or DocumentNotFoundError
             text = await run_sync(store.document_text, document_id)
-            public = _public(document_out(info), found)
+            public = _public(document_out(info, found.show_source), found)
             return DocumentText(**public.model_dump(), text=text)
 
     return server

@@ -11,9 +11,11 @@ from api.deps import Engines
 from docqa.settings import Settings
 from docqa.wiring import (
     ann_policy,
+    extract_limits,
     load_answer_extractor,
     load_encoders,
     load_second_stage,
+    passage_limits,
     search_options,
     vector_store,
 )
@@ -43,6 +45,8 @@ def load_engines(
         options=search_options(settings),
         ann=ann_policy(settings),
         second_stage=load_second_stage(settings),
+        extract_limits=extract_limits(settings),
+        passage_limits=passage_limits(settings),
     )
 
 

@@ -186,6 +186,65 @@ class Settings(BaseSettings):
         10.0, ge=0, description="How long an upload waits for another index writer to finish."
     )
 
+    # --- bounds on the work one file or request may cause (docs/limits.md) ---
+    extract_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="Wall-clock budget to extract one file (in a worker process); over it, "
+        "that file gets an error naming this limit and the rest of the batch goes on.",
+    )
+    extract_memory_mb: int = Field(
+        1024, ge=64, description="Memory (address space) one file's extraction may add."
+    )
+    extract_cpu_s: int = Field(
+        60, ge=1, description="CPU seconds one file's extraction process may use."
+    )
+    max_file_chars: int = Field(
+        2_000_000, ge=1_000, description="Most characters extracted from one file."
+    )
+    max_page_chars: int = Field(
+        200_000, ge=1_000, description="Most characters extracted from one PDF page."
+    )
+    max_paragraph_chars: int = Field(
+        4_000,
+        ge=200,
+        description="Longest passage: longer paragraphs are split at sentence ends (else at "
+        "spaces, else every this many characters), keeping exact offsets.",
+    )
+    max_file_passages: int = Field(
+        5_000,
+        ge=1,
+        description="Most passages one file may yield; with each passage cut to the encoder's "
+        "window this bounds the tokens embedded per file.",
+    )
+    embed_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="Wall-clock budget per uploaded file for embedding it (an upload of N "
+        "files gets N times this); over it the upload is refused and nothing is committed.",
+    )
+    embed_batch_tokens: int = Field(
+        4_096,
+        ge=512,
+        description="Most tokens in one encoder batch: long passages go in smaller batches, "
+        "bounding the encoder's memory (32 windows of 512 tokens cost e5 about 1 GB).",
+    )
+    max_html_depth: int = Field(
+        512, ge=16, description="Deepest element nesting accepted in an HTML file."
+    )
+    pdf_max_stream_reuse: int = Field(
+        4, ge=1, description="Most PDF pages that may share one content stream."
+    )
+    max_metadata_bytes: int = Field(
+        65_536, ge=2, description="Largest upload `metadata` form field (JSON)."
+    )
+    max_metadata_depth: int = Field(
+        4, ge=1, le=64, description="Deepest nesting of objects/lists in upload metadata."
+    )
+    shutdown_timeout_s: float = Field(
+        5.0, gt=0, description="On SIGTERM, how long `docqa serve` waits for open requests."
+    )
     found_min_score: float = Field(
         0.5,
         ge=0,

@@ -15,7 +15,9 @@ from index.encoders.base import (
 )
 from index.encoders.e5.engine import E5_NAME, E5Encoder, e5_available
 from index.encoders.specs import specs_of
+from index.formats.sandbox import ExtractLimits
 from index.lifecycle.handle import IndexHandle
+from index.passages.bounds import PassageLimits
 from index.stores.base import AnnPolicy, VectorStore
 from index.stores.factory import open_vector_store
 from retriever.answer.loading import load_extractor
@@ -41,6 +43,28 @@ def vector_store(settings: Settings) -> VectorStore:
         token=settings.milvus_token,
         collection=settings.milvus_collection,
         index_type=settings.milvus_index,
+    )
+
+
+def extract_limits(settings: Settings) -> ExtractLimits:
+    """The per-file extraction bounds."""
+    return ExtractLimits(
+        timeout_s=settings.extract_timeout_s,
+        memory_mb=settings.extract_memory_mb,
+        cpu_s=settings.extract_cpu_s,
+        max_file_chars=settings.max_file_chars,
+        max_page_chars=settings.max_page_chars,
+        max_html_depth=settings.max_html_depth,
+        pdf_max_stream_reuse=settings.pdf_max_stream_reuse,
+    )
+
+
+def passage_limits(settings: Settings) -> PassageLimits:
+    """Longest passage and most passages per file."""
+    return PassageLimits(
+        max_paragraph_chars=settings.max_paragraph_chars,
+        max_passages=settings.max_file_passages,
+        max_batch_tokens=settings.embed_batch_tokens,
     )
 
 

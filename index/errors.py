@@ -38,3 +38,7 @@ class DocumentNotFoundError(DocqaError):
 
 class VectorStoreError(DocqaError):
     """The vector store (a Milvus server) failed or cannot be reached."""
+
+
+class IngestCancelledError(DocqaError):
+    """An ingest was stopped on purpose (client gone, server shutting down); nothing committed."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -80,3 +82,15 @@ def logged_batches(log: Path) -> list[list[str]]:
 def counting_embedders(log: str, fail_after: int | None = None) -> list[Encoder]:
     """A picklable encoder factory for worker processes and Ray actors."""
     return [CountingEmbedder(Path(log), fail_after)]
+
+
+class SlowEncoder(KeywordEncoder):
+    """The keyword embedder, ``delay`` seconds per text."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    def encode_passages(self, texts: Sequence[str], batch_size: int = 32) -> Vectors:
+        time.sleep(self.delay * len(texts))
+        return super().encode_passages(list(texts), batch_size)

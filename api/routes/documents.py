@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from api.convert import document_out
 from api.deps import ReadAccess, ServicesDep, WriteAccess
@@ -21,8 +24,10 @@ from api.schemas import (
     error_responses,
 )
 from api.uploads import IncomingFile, UploadError, UploadTooLargeError
+from index.formats.textcheck import json_problems
 
 router = APIRouter(tags=["documents"])
+_WATCH_S = 0.2
 
 MetadataForm = Annotated[
     str | None,
@@ -34,13 +39,24 @@ MetadataForm = Annotated[
 ]
 
 
-def _metadata(raw: str | None, count: int) -> list[dict[str, object]]:
+def _metadata(
+    raw: str | None, count: int, max_bytes: int, max_depth: int
+) -> list[dict[str, object]]:
     if raw is None or not raw.strip():
         return [{} for _ in range(count)]
+    if len(raw.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise UploadTooLargeError(
+            f"metadata: larger than the limit of {max_bytes} bytes (DOCQA_MAX_METADATA_BYTES)"
+        )
     try:
         value = json.loads(raw)
+    except RecursionError:
+        raise UploadError(f"metadata: nested deeper than {max_depth} levels") from None
     except ValueError as exc:
         raise UploadError(f"metadata: not valid JSON ({exc})") from exc
+    for item in value if isinstance(value, list) else [value]:  # a list: one per file
+        for problem in json_problems(item, max_depth):
+            raise UploadError(f"metadata: {problem}")
     if isinstance(value, dict):
         return [dict(value) for _ in range(count)]
     if isinstance(value, list) and all(isinstance(v, dict) for v in value):
@@ -59,7 +75,9 @@ def _metadata(raw: str | None, count: int) -> list[dict[str, object]]:
 def list_documents(services: ServicesDep) -> DocumentList:
     """Every indexed document with its passage count and metadata."""
     docs = services.retriever().handle.current().store.documents()
-    return DocumentList(documents=[document_out(d) for d in docs], total=len(docs))
+    return DocumentList(
+        documents=[document_out(d, services.show_source) for d in docs], total=len(docs)
+    )
 
 
 @router.get(
@@ -72,7 +90,10 @@ def get_document(document_id: str, services: ServicesDep) -> DocumentText:
     """One document with the exact text that citation offsets point into."""
     store = services.retriever().handle.current().store
     info = store.document(document_id)  # raises DocumentNotFoundError: a 404
-    return DocumentText(**document_out(info).model_dump(), text=store.document_text(document_id))
+    return DocumentText(
+        **document_out(info, services.show_source).model_dump(),
+        text=store.document_text(document_id),
+    )
 
 
 @router.get(
@@ -120,10 +141,11 @@ def passage_context(
     status_code=201,
     response_model=UploadResponse,
     dependencies=[WriteAccess],
-    responses=error_responses(400, 401, 403, 409, 413, 415, 422),
+    responses=error_responses(400, 401, 403, 409, 413, 415, 422, 503),
 )
-def upload_documents(
+async def upload_documents(
     files: Annotated[list[UploadFile], File(min_length=1, description="Files to index.")],
+    request: Request,
     services: ServicesDep,
     metadata: MetadataForm = None,
 ) -> UploadResponse:
@@ -132,16 +154,30 @@ def upload_documents(
     Only new or changed paragraphs are embedded; uploading a file with the same name again
     updates that document. Searches keep answering from the previous generation meanwhile.
     """
-    # A plain `def`: FastAPI runs it in a worker thread, so indexing never blocks the loop.
     started = time.perf_counter()
-    limit = services.settings.max_upload_files
-    if len(files) > limit:
-        raise UploadTooLargeError(f"{len(files)} files in one upload; the limit is {limit}")
-    metas = _metadata(metadata, len(files))
+    settings = services.settings
+    if len(files) > settings.max_upload_files:
+        raise UploadTooLargeError(
+            f"{len(files)} files in one upload; the limit is {settings.max_upload_files}"
+        )
+    metas = _metadata(
+        metadata, len(files), settings.max_metadata_bytes, settings.max_metadata_depth
+    )
     incoming = [
         IncomingFile(f.filename or "", f.file, meta) for f, meta in zip(files, metas, strict=True)
     ]
-    result = services.uploads.add(incoming)
+    # Indexing runs in a worker thread (never blocking the loop); this task watches the
+    # client, so a dropped upload stops working and frees the writer within moments.
+    gone = threading.Event()
+    watcher = asyncio.create_task(_watch(request, gone))
+    try:
+        result = await run_in_threadpool(
+            services.uploads.add,
+            incoming,
+            lambda: gone.is_set() or services.stopping.is_set(),
+        )
+    finally:
+        watcher.cancel()
     report = result.report
     return UploadResponse(
         generation=report.generation,
@@ -160,6 +196,12 @@ def upload_documents(
         passages_embedded=report.passages_embedded,
         took_ms=round((time.perf_counter() - started) * 1000, 3),
     )
+
+
+async def _watch(request: Request, gone: threading.Event) -> None:
+    while not await request.is_disconnected():
+        await asyncio.sleep(_WATCH_S)
+    gone.set()
 
 
 @router.delete(

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.inputs import WholeNumber
 from api.schemas.search import HitOut, QuestionIn
 from retriever.types import Mode
 
@@ -25,9 +26,13 @@ class TurnIn(BaseModel):
 class AskRequest(QuestionIn):
     """Body of ``POST /v1/ask``."""
 
-    top_k: int = Field(5, ge=1, le=ASK_MAX_TOP_K, description="Passages to read the answer from.")
+    top_k: WholeNumber = Field(
+        5, ge=1, le=ASK_MAX_TOP_K, description="Passages to read the answer from."
+    )
     stream: bool = Field(
-        False, description="Answer as Server-Sent Events: passages, then answer, then done."
+        False,
+        strict=True,
+        description="Answer as Server-Sent Events: passages, then answer, then done.",
     )
     conversation: list[TurnIn] = Field(
         default_factory=list,

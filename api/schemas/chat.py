@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from api.schemas.ask import ASK_MAX_TOP_K
+from api.schemas.inputs import REQUIRED_TEXT_PATTERN, CleanText, WholeNumber
 from api.schemas.search import FiltersIn, SpanOut
 from retriever.types import Mode
 
@@ -19,22 +20,25 @@ from retriever.types import Mode
 _USER_QUESTION: JsonDict = {
     "type": "object",
     "required": ["role", "content"],
-    "properties": {"role": {"const": "user"}, "content": {"type": "string", "pattern": r"\S"}},
+    "properties": {
+        "role": {"const": "user"},
+        "content": {"type": "string", "pattern": REQUIRED_TEXT_PATTERN},
+    },
 }
 
 
 class ContentPart(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    type: str
-    text: str | None = None
+    type: CleanText
+    text: CleanText | None = None
 
 
 class ChatMessageIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[ContentPart] | None = None
+    content: CleanText | list[ContentPart] | None = None
 
 
 class ChatCompletionRequest(BaseModel):
@@ -43,7 +47,7 @@ class ChatCompletionRequest(BaseModel):
     # temperature, max_tokens, n, user, ... are accepted and ignored: the answer is extractive.
     model_config = ConfigDict(extra="ignore")
 
-    model: str = Field("docqa", max_length=200)
+    model: CleanText = Field("docqa", max_length=200)
     messages: list[ChatMessageIn] = Field(
         ...,
         min_length=1,
@@ -51,8 +55,8 @@ class ChatCompletionRequest(BaseModel):
         description="The conversation; it must hold a user message with text (the question).",
         json_schema_extra={"contains": _USER_QUESTION},
     )
-    stream: bool = False
-    top_k: int = Field(5, ge=1, le=ASK_MAX_TOP_K, description="docqa: passages to read.")
+    stream: bool = Field(False, strict=True)
+    top_k: WholeNumber = Field(5, ge=1, le=ASK_MAX_TOP_K, description="docqa: passages to read.")
     mode: Mode | None = Field(None, description="docqa: dense, lexical or hybrid.")
     filters: FiltersIn | None = Field(None, description="docqa: restrict to these documents.")
 

@@ -28,7 +28,7 @@ _WHY = {
     413: "The request body, upload or file list is too large.",
     415: "The file type is not supported.",
     422: "The request is invalid (the message names the field).",
-    503: "No index yet, or the index does not match the model.",
+    503: "No index yet, the index does not match the model, or the server is stopping.",
 }
 
 

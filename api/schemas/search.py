@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.schemas.inputs import CleanText, RequiredText, WholeNumber
 from retriever.answer.choice import MAX_MARKED_HITS
 from retriever.searcher import MAX_TOP_K
 from retriever.types import Mode
 
-_ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?"
-NON_BLANK = r"\S"  # at least one non-space character
-Scalar = str | int | float | bool
+_ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+Scalar = CleanText | int | float | bool
 
 
 class FiltersIn(BaseModel):
@@ -18,11 +18,13 @@ class FiltersIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tags: str | list[str] | None = Field(None, description="At least one of these tags.")
+    tags: CleanText | list[CleanText] | None = Field(
+        None, description="At least one of these tags."
+    )
     date_from: str | None = Field(None, pattern=_ISO_DATE, description="date >= this (ISO).")
     date_to: str | None = Field(None, pattern=_ISO_DATE, description="date <= this (ISO).")
-    document_ids: list[str] | None = Field(None, max_length=1000)
-    metadata: dict[str, Scalar] | None = Field(
+    document_ids: list[CleanText] | None = Field(None, max_length=1000)
+    metadata: dict[CleanText, Scalar] | None = Field(
         None, description="Other metadata fields that must equal these values."
     )
 
@@ -32,11 +34,10 @@ class QuestionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(
+    query: RequiredText = Field(
         ...,
         min_length=1,
         max_length=20_000,  # the served schema shows the configured limit (max_query_chars)
-        pattern=NON_BLANK,
         description="The question.",
     )
     mode: Mode | None = Field(None, description="dense, lexical or hybrid (default: setting).")
@@ -55,9 +56,11 @@ class SearchRequest(QuestionIn):
         },
     )
 
-    top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="How many passages to return.")
+    # strict: "5" or true is not a number of hits, "yes" not a boolean.
+    top_k: WholeNumber = Field(5, ge=1, le=MAX_TOP_K, description="How many passages to return.")
     answers: bool = Field(
         False,
+        strict=True,
         description="Mark the answer span and its sentence inside every hit (runs the span "
         "model on each returned passage: about 50 ms per passage on one CPU core); "
         f"allowed with top_k up to {MAX_MARKED_HITS}.",

@@ -9,11 +9,16 @@ from pathlib import Path
 
 from index.errors import DocqaError, ExtractionError
 from index.formats import extract, supported_suffixes
+from index.formats.sandbox import ExtractLimits, extract_bounded
+from index.formats.textcheck import json_problems
 from index.ids import document_id_for_path
 from index.lifecycle.writer import IndexWriter
 from index.models import DocumentInput
 
 SIDECAR_SUFFIX = ".meta.json"
+# Most file systems cap a name at 255 bytes; the sidecar's name must fit too.
+MAX_NAME_BYTES = 255 - len(SIDECAR_SUFFIX.encode())
+_MAX_SIDECAR_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -61,21 +66,44 @@ def discover(paths: Iterable[Path]) -> Discovery:
 
 def read_sidecar(path: Path) -> dict[str, object]:
     """Metadata from ``NAME.meta.json`` beside the file, if there is one."""
+    check_name_length(path.name)
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
     if not sidecar.exists():
         return {}
     try:
         data = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise ExtractionError(str(sidecar), f"unreadable metadata sidecar: {exc}") from exc
     if not isinstance(data, dict):
         raise ExtractionError(str(sidecar), "metadata sidecar must hold a JSON object")
+    for problem in json_problems(data, _MAX_SIDECAR_DEPTH):
+        raise ExtractionError(str(sidecar), f"metadata sidecar: {problem}")
     return data
 
 
-def load_document(path: Path) -> DocumentInput:
-    """Extract one file into a document with a stable id and its metadata."""
-    extracted = extract(path)
+def check_name_length(name: str) -> None:
+    """Refuse names whose metadata sidecar name would be too long for the file system."""
+    size = len(name.encode("utf-8", "surrogateescape"))
+    if size > MAX_NAME_BYTES:
+        raise ExtractionError(
+            name,
+            f"file name is {size} bytes; the limit is {MAX_NAME_BYTES} (255 with the "
+            f"{SIDECAR_SUFFIX} sidecar)",
+        )
+
+
+def load_document(
+    path: Path,
+    limits: ExtractLimits | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> DocumentInput:
+    """Extract one file into a document with a stable id and its metadata.
+
+    With ``limits`` the file is read in a worker process held to them (see
+    :mod:`index.formats.sandbox`); without, in this process.
+    """
+    check_name_length(path.name)
+    extracted = extract(path) if limits is None else extract_bounded(path, limits, cancelled)
     metadata = read_sidecar(path)
     title = str(metadata.get("title") or extracted.title or path.stem)
     return DocumentInput(
@@ -97,6 +125,7 @@ def stage_paths(
     writer: IndexWriter,
     discovery: Discovery,
     on_file: Callable[[Path], None] | None = None,
+    limits: ExtractLimits | None = None,
 ) -> list[FileError]:
     """Upsert every discovered file and drop documents whose files left a scanned folder.
 
@@ -106,11 +135,14 @@ def stage_paths(
     seen: set[str] = set()
     for path in discovery.files:
         try:
-            doc = load_document(path)
+            doc = load_document(path, limits)
             seen.add(doc.document_id)
             writer.upsert(doc)
         except DocqaError as exc:
             errors.append(FileError(str(path), getattr(exc, "reason", str(exc))))
+            seen.add(document_id_for_path(path))  # a broken file is not a deleted one
+        except OSError as exc:  # e.g. a name the file system refuses, a vanished file
+            errors.append(FileError(str(path), f"cannot read file: {exc.strerror or exc}"))
             seen.add(document_id_for_path(path))  # a broken file is not a deleted one
         if on_file is not None:
             on_file(path)

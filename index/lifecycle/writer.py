@@ -21,7 +21,7 @@ import numpy as np
 from index.encoders.base import Encoder, Vectors
 from index.encoders.sentence_pooling import SentencePooling
 from index.encoders.specs import as_encoders, specs_of
-from index.errors import IndexMismatchError
+from index.errors import ExtractionError, IndexMismatchError
 from index.formats.dehyphenate import search_text
 from index.formats.extracted import Extracted, Heading, PageSpan
 from index.ids import content_hash, passage_id
@@ -29,6 +29,7 @@ from index.lifecycle import generation as gen
 from index.lifecycle.manifest import FORMAT_VERSION, Manifest
 from index.lifecycle.version import package_version
 from index.models import DocumentInput, Passage
+from index.passages.bounds import PassageLimits, bound_spans
 from index.passages.sentences import sentence_spans
 from index.passages.splitter import ParagraphSpan, split_paragraphs
 from index.stores.base import AnnPolicy, RowFields, VectorStore, VectorWriter
@@ -38,6 +39,8 @@ from index.stores.passages import STORE_NAME, PassageStore
 from index.stores.sentence_vectors import SentenceVectors, sentences_to_embed
 
 Progress = Callable[[int, int], None]
+Check = Callable[[], None]
+_WINDOW_TOKENS = 512  # the longest encoder window (e5); MiniLM's is shorter
 
 
 @dataclass(frozen=True)
@@ -76,16 +79,6 @@ def _document_hash(doc: DocumentInput) -> str:
     )
 
 
-# Attention memory grows with batch size x length squared: long passages (a PDF's run to
-# 1,500 characters) go in smaller batches, so that indexing keeps to its memory bound.
-_BATCH_CHARS = 8_000
-
-
-def _batch_for(longest: str, batch_size: int) -> int:
-    """Texts per encoder batch when the longest of them is ``longest``."""
-    return max(1, min(batch_size, _BATCH_CHARS // max(len(longest), 1)))
-
-
 def _paragraphs(doc: DocumentInput) -> list[ParagraphSpan]:
     """The reader's passage spans when it chose them, else the text cut at blank lines."""
     if not doc.passages:
@@ -117,9 +110,10 @@ class IndexWriter:
         batch_size: int = 32,
         ann: AnnPolicy | None = None,
         sentence_vectors: bool = True,
-        sentence_pooling: bool = True,
+        sentence_pooling: bool = False,
         vector_store: VectorStore | None = None,
         embed_chunk: int | None = None,
+        limits: PassageLimits | None = None,
     ) -> None:
         # ``vector_store``: where passage vectors live (default: FAISS files in each
         # generation). ``embed_chunk``: texts per encoder call (default four batches); a
@@ -142,6 +136,7 @@ class IndexWriter:
         self._retag: dict[int, RowFields] = {}  # kept vector id -> its document's new fields
         self._with_sentences = sentence_vectors
         self._sentence_pooling = sentence_pooling
+        self._limits = limits or PassageLimits()
         self._stack = ExitStack()
         self._pending: dict[int, str] = {}  # vector id -> text still to embed
         self._removed_vectors: list[int] = []
@@ -198,6 +193,13 @@ class IndexWriter:
     def upsert(self, doc: DocumentInput) -> str:
         """Stage a document; returns ``"added"``, ``"updated"`` or ``"unchanged"``."""
         doc_hash = _document_hash(doc)
+        paragraphs = bound_spans(doc.text, _paragraphs(doc), self._limits.max_paragraph_chars)
+        if len(paragraphs) > self._limits.max_passages:
+            raise ExtractionError(
+                doc.source,
+                f"{len(paragraphs)} passages; the limit per file is "
+                f"{self._limits.max_passages} (DOCQA_MAX_FILE_PASSAGES)",
+            )
         old_hash = self.store.document_hash(doc.document_id)
         if old_hash == doc_hash:
             self._counts["unchanged"] += 1
@@ -208,7 +210,7 @@ class IndexWriter:
         layout = _layout(doc)
         fields = RowFields.of(doc.document_id, doc.metadata)
         seen: set[str] = set()
-        for paragraph in _paragraphs(doc):
+        for paragraph in paragraphs:
             digest = content_hash(paragraph.text)
             if digest in seen:  # identical paragraphs are stored once per document
                 continue
@@ -263,7 +265,18 @@ class IndexWriter:
         """``document_id -> source`` of every document in the staged generation."""
         return {info.document_id: info.source for info in self.store.documents()}
 
-    def _embed_pending(self, progress: Progress | None) -> None:
+    def _batch_for(self, texts: list[str]) -> int:
+        """Texts per encoder batch: fewer when they are long.
+
+        An encoder's memory grows with batch size x window length squared (attention);
+        32 windows of 512 tokens cost e5 close to 1 GB, so a batch holds at most
+        ``max_batch_tokens`` (estimated at 3 characters a token, up to a 512 window).
+        """
+        longest = max((len(t) for t in texts), default=0)
+        tokens = min(_WINDOW_TOKENS, longest // 3 + 2)
+        return max(1, min(self._batch_size, self._limits.max_batch_tokens // tokens))
+
+    def _embed_pending(self, progress: Progress | None, check: Check | None) -> None:
         # Identical texts (across documents) are embedded once; longest first keeps
         # padding inside each batch small.
         by_text: dict[str, list[int]] = {}
@@ -277,7 +290,8 @@ class IndexWriter:
             and self._sentence_pooling
             and all(isinstance(e, SentencePooling) for e in self._encoders)
         )
-        sentences = len(sentences_to_embed(texts)) if self._with_sentences and not pooled else 0
+        sentence_texts = sentences_to_embed(texts) if self._with_sentences and not pooled else []
+        sentences = len(sentence_texts)
         total = (len(texts) + sentences) * len(self._encoders)
         done = 0
         embedded: dict[str, dict[str, Vectors]] = {}
@@ -285,6 +299,8 @@ class IndexWriter:
         for encoder, dense in zip(self._encoders, self._dense, strict=True):
             known = embedded.setdefault(encoder.name, {})
             for start in range(0, len(texts), step):
+                if check is not None:
+                    check()
                 chunk = texts[start : start + step]
                 if pooled:
                     # Pooled sentence rows are raw-text offsets, so this pass embeds the
@@ -292,7 +308,7 @@ class IndexWriter:
                     assert isinstance(encoder, SentencePooling)
                     spans = [sentence_spans(t) for t in chunk]
                     vectors, flat = encoder.encode_passages_pooled(
-                        chunk, spans, batch_size=_batch_for(chunk[0], self._batch_size)
+                        chunk, spans, batch_size=self._batch_for(chunk)
                     )
                     ends = np.cumsum([len(found) for found in spans])[:-1]
                     found_sentences = in_sentences.setdefault(encoder.name, {})
@@ -300,7 +316,7 @@ class IndexWriter:
                 else:
                     vectors = encoder.encode_passages(
                         [search_text(text) for text in chunk],
-                        batch_size=_batch_for(chunk[0], self._batch_size),
+                        batch_size=self._batch_for(chunk),
                     )
                 known.update(zip(chunk, vectors, strict=True))
                 ids = [vid for text in chunk for vid in by_text[text]]
@@ -313,19 +329,39 @@ class IndexWriter:
         if pooled:
             self._sentences.add_pooled(by_text, in_sentences, embedded)
             return
+
+        def _tick(done: int) -> None:
+            if check is not None:
+                check()  # the sentence stage reports once per chunk: a place to stop
+            if progress is not None:
+                progress(done, total)
+
         if not self._with_sentences:
             return
         self._sentences.add(
             by_text,
             self._encoders,
             embedded,
-            batch_size=self._batch_size,
+            batch_size=self._batch_for(sentence_texts[:1]),  # longest first
             step=self._embed_chunk,
-            progress=None if progress is None else lambda n: progress(passages_done + n, total),
+            progress=lambda n: _tick(passages_done + n),
         )
 
-    def commit(self, progress: Progress | None = None) -> IngestReport:
-        """Embed what changed, write every file of the generation, publish it."""
+    def commit(
+        self,
+        progress: Progress | None = None,
+        check: Check | None = None,
+        before_publish: Callable[[], None] | None = None,
+    ) -> IngestReport:
+        """Embed what changed, write every file of the generation, publish it.
+
+        Args:
+            progress: Called with (done, total) texts embedded.
+            check: Called between encoder chunks; it raises to stop the commit (a
+                cancelled upload, a spent time budget), and nothing is published.
+            before_publish: Called once every file of the generation is written, just
+                before it becomes ``CURRENT`` (uploads move their files into place here).
+        """
         by_document: dict[str, tuple[RowFields, list[int]]] = {}
         for vector_id, fields in self._retag.items():
             by_document.setdefault(fields.document_id, (fields, []))[1].append(vector_id)
@@ -334,7 +370,7 @@ class IndexWriter:
             for fields, ids in by_document.values():
                 dense.retag(ids, fields)
         self._sentences.remove(self._removed_vectors)
-        self._embed_pending(progress)
+        self._embed_pending(progress, check)
         self.store.set_next_vector_id(self._next_vector_id)
         self.store.commit()
         count = self.store.count_passages()
@@ -368,6 +404,8 @@ class IndexWriter:
             sentence_vectors=self._with_sentences,
         ).write(self._staging)
         self.store.close()
+        if before_publish is not None:
+            before_publish()
         gen.publish(self.index_dir, self._staging, self._generation)
         gen.collect_garbage(self.index_dir)
         self._vector_store.collect_garbage(self.index_dir, self._specs, self._generation)

@@ -16,6 +16,15 @@ from retriever.types import Hit
 
 NO_ANSWER = "I could not find an answer in the indexed documents."
 _SPACE = re.compile(r"\s+")
+# Document text is data, not markup: chat frontends render `content` as Markdown (with
+# inline HTML), so a passage holding "<script>" or "[x](javascript:...)" must show as
+# text. CommonMark treats a backslash before any ASCII punctuation as that character.
+_MARKUP = re.compile(r"([\\`*_\[\]<>#|~&])")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` with every Markdown/HTML control character backslash-escaped."""
+    return _MARKUP.sub(r"\\\1", text)
 
 
 class ChatRequestError(DocqaError):
@@ -91,15 +100,17 @@ def compose(
         ]
     cited = tuple(Cited(n, hits[i]) for n, i in enumerate(order, start=1))
     marks = "".join(f"[{c.number}]" for c in cited)
+    said = escape_markdown(answer.text)
     if answer.kind is AnswerKind.EXTRACTED:
-        text = f"{answer.text} {marks}"
+        text = f"{said} {marks}"
     else:
         # Clearly marked: this is the closest text found, not an extracted answer.
-        text = f"No exact answer was extracted; the closest passage says: “{answer.text}” {marks}"
+        text = f"No exact answer was extracted; the closest passage says: “{said}” {marks}"
     lines = []
     for c in cited:
         cite = c.hit.citation
         where = f"¶{cite.paragraph}" + (f", p. {cite.page}" if cite.page is not None else "")
-        lines.append(f"[{c.number}] {cite.title} — {show(cite.source)} ({where})")
+        title, source = escape_markdown(cite.title), escape_markdown(show(cite.source))
+        lines.append(f"[{c.number}] {title} — {source} ({where})")
     sources = "Sources:\n" + "\n".join(lines)
     return ChatReply(f"{text}\n\n{sources}", text, sources, cited)
