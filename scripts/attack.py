@@ -159,6 +159,12 @@ def main() -> None:
     )
     parser.add_argument("--max-seconds", type=float, default=900.0, help="bound on the whole run")
     parser.add_argument(
+        "--timing-advisory",
+        action="store_true",
+        help="report /health latency but do not fail on it (CI: a wall-clock gate on a "
+        "shared machine is a flaky test; 5xx, budgets and RSS still fail the run)",
+    )
+    parser.add_argument(
         "--json", type=Path, nargs="?", const=Path("-"), help="JSON report (- for stdout)"
     )
     args = parser.parse_args()
@@ -195,7 +201,7 @@ def main() -> None:
             if proc is not None:
                 proc.terminate()
                 proc.wait(timeout=30)
-    report = summarize(results, watch, args.size)
+    report = summarize(results, watch, args.size, gate_timing=not args.timing_advisory)
     print_table(results, report)
     if args.json is not None:
         emit_json(
@@ -205,7 +211,9 @@ def main() -> None:
     sys.exit(0 if report["passed"] else 1)
 
 
-def summarize(results: list[Result], watch: HealthWatch, size: str) -> dict[str, Any]:
+def summarize(
+    results: list[Result], watch: HealthWatch, size: str, *, gate_timing: bool = True
+) -> dict[str, Any]:
     growth = watch.rss_peak_mb - watch.rss_start_mb
     checks: dict[str, bool] = {
         "no_5xx": not any(r.status is not None and r.status >= 500 for r in results),
@@ -225,7 +233,9 @@ def summarize(results: list[Result], watch: HealthWatch, size: str) -> dict[str,
         "rss_peak_mb": round(watch.rss_peak_mb, 1),
         "rss_growth_mb": round(growth, 1),
         "checks": checks,
-        "passed": all(checks.values()),
+        "passed": all(
+            ok for name, ok in checks.items() if gate_timing or name != "health_within_1s"
+        ),
     }
 
 
