@@ -206,13 +206,17 @@ def docx_bomb(text_chars: int) -> bytes:
 
 
 def shared_stream_pdf(stream_bytes: int, pages: int = 5) -> bytes:
+    """A PDF whose ``pages`` all draw one content stream of about ``stream_bytes`` bytes.
+
+    The stream holds at least one line: ``Shared lighthouse text``.
+    """
     from pypdf import PdfWriter
     from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
     writer = PdfWriter()
-    line = b"BT /F1 9 Tf 20 700 Td (Shared lighthouse stream text) Tj ET\n"
+    line = b"BT /F1 9 Tf 20 700 Td (Shared lighthouse text) Tj ET\n"
     stream = DecodedStreamObject()
-    stream.set_data(line * (stream_bytes // len(line)))
+    stream.set_data(line * max(1, stream_bytes // len(line)))
     ref = writer._add_object(stream)
     font = DictionaryObject(
         {

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from docqa.server import create_app
 from docqa.settings import Settings
@@ -19,6 +17,7 @@ from index.lifecycle import generation as gen
 from index.lifecycle.ingest import discover, stage_paths
 from index.lifecycle.writer import IndexWriter
 from index.passages.bounds import PassageLimits, bounded_paragraphs
+from scripts.attack_cases import shared_stream_pdf
 from tests.fakes import KeywordEncoder, SlowEncoder
 
 LIMITS = ExtractLimits()
@@ -67,31 +66,9 @@ def test_writer_caps_passages_per_file(tmp_path: Path) -> None:
     assert report.documents_total == 1 and report.passages_total == 2
 
 
-def _shared_stream_pdf(path: Path, pages: int) -> None:
-    writer = PdfWriter()
-    stream = DecodedStreamObject()
-    stream.set_data(b"BT /F1 12 Tf 72 720 Td (Shared lighthouse text) Tj ET")
-    ref = writer._add_object(stream)
-    font = DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/Type1"),
-            NameObject("/BaseFont"): NameObject("/Helvetica"),
-        }
-    )
-    for _ in range(pages):
-        page = writer.add_blank_page(612, 792)
-        page[NameObject("/Contents")] = ref
-        page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
-        )
-    with open(path, "wb") as out:
-        writer.write(out)
-
-
 def test_pdf_pages_sharing_one_content_stream_are_limited(tmp_path: Path) -> None:
     pdf = tmp_path / "shared.pdf"
-    _shared_stream_pdf(pdf, 5)
+    pdf.write_bytes(shared_stream_pdf(0, pages=5))  # one line of text per page
     with pytest.raises(ExtractionError, match="5 pages share one content stream.*REUSE"):
         extract_bounded(pdf, ExtractLimits(pdf_max_stream_reuse=4))
     allowed = extract_bounded(pdf, ExtractLimits(pdf_max_stream_reuse=5))
