@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from index.encoders.pooling import mean_pool_torch
 from index.errors import DocqaError
-from index.fsutil import fsync_path
+from index.fsutil import atomic_file, fsync_path
 
 if TYPE_CHECKING:
     import torch
@@ -241,8 +241,6 @@ def with_token_states(graph: Path) -> Path:
     )
     model.graph.output.append(output)
     model.graph.node.append(onnx.helper.make_node("Identity", [states], [STATES]))
-    staging = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    onnx.save(model, str(staging))
-    fsync_path(staging)
-    os.replace(staging, target)
+    with atomic_file(target) as staging:
+        onnx.save(model, str(staging))
     return target

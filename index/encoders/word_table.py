@@ -12,14 +12,13 @@ vectors are unchanged.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from index.errors import DocqaError
-from index.fsutil import fsync_path
+from index.fsutil import atomic_file
 
 #: The table's tensor name in a Hugging Face BERT ``model.safetensors``.
 WEIGHTS_KEY = "embeddings.word_embeddings.weight"
@@ -39,13 +38,8 @@ def ensure_word_table(weights: Path, target: Path) -> Path:
 
     with safe_open(str(weights), framework="np") as handle:
         table = np.ascontiguousarray(handle.get_tensor(WEIGHTS_KEY), dtype=np.float32)
-    staging = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    with open(staging, "wb") as out:
-        table.tofile(out)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(staging, target)
-    fsync_path(target.parent)
+    with atomic_file(target) as staging:
+        table.tofile(staging)
     return target
 
 
@@ -95,8 +89,6 @@ def share_word_table(graph: Path, table: Path) -> Path:
     for key, value in (("location", table.name), ("offset", "0"), ("length", str(own.nbytes))):
         entry = init.external_data.add()
         entry.key, entry.value = key, value
-    staging = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    onnx.save(model, str(staging))
-    fsync_path(staging)
-    os.replace(staging, target)
+    with atomic_file(target) as staging:
+        onnx.save(model, str(staging))
     return target
