@@ -40,9 +40,10 @@ def per_query(
     run: Run, qrels: Qrels, measures: Mapping[str, object] = MEASURES
 ) -> dict[str, dict[str, float]]:
     """``measures`` (name -> ir-measures measure) of every judged query."""
-    found = {q: dict.fromkeys(measures, 0.0) for q in judged(qrels)}
+    relevant = judged(qrels)
+    found = {q: dict.fromkeys(measures, 0.0) for q in relevant}
     names = {measure: name for name, measure in measures.items()}
-    evaluator = ir_measures.evaluator(list(measures.values()), judged(qrels))
+    evaluator = ir_measures.evaluator(list(measures.values()), relevant)
     for metric in evaluator.iter_calc({q: dict(s) for q, s in run.items() if q in found}):
         found[metric.query_id][names[metric.measure]] = float(metric.value)
     return found
