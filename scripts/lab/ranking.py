@@ -52,9 +52,9 @@ def per_query(
 def evaluate_run(run: Run, qrels: Qrels) -> dict[str, float]:
     """Mean of every measure over judged queries, plus ``n_queries``."""
     rows = per_query(run, qrels)
-    result = {name: sum(r[name] for r in rows.values()) / len(rows) for name in MEASURES}
-    if not rows:
-        result = {}
+    result: dict[str, float] = {}
+    if rows:
+        result = {name: sum(r[name] for r in rows.values()) / len(rows) for name in MEASURES}
     result["n_queries"] = len(rows)
     return result
 
