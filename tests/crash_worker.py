@@ -10,29 +10,18 @@ every phase: staging, embedding, writing files, fsync, rename, CURRENT switch.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 from index.lifecycle.ingest import discover, stage_paths
 from index.lifecycle.writer import IndexWriter
-from tests.fakes import KeywordEncoder
-
-
-class SlowEmbedder(KeywordEncoder):
-    def __init__(self, delay: float) -> None:
-        super().__init__()
-        self._delay = delay
-
-    def encode_passages(self, texts: list[str], batch_size: int = 32):  # type: ignore[no-untyped-def]
-        time.sleep(self._delay * len(texts))
-        return super().encode_passages(texts, batch_size)
+from tests.fakes import SlowEncoder
 
 
 def main() -> None:
     index_dir, folder = Path(sys.argv[1]), Path(sys.argv[2])
     delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
     print("ready", flush=True)
-    with IndexWriter(index_dir, SlowEmbedder(delay), batch_size=8) as writer:
+    with IndexWriter(index_dir, SlowEncoder(delay), batch_size=8) as writer:
         stage_paths(writer, discover([folder]))
         report = writer.commit()
     print(f"committed {report.generation}", flush=True)

@@ -22,17 +22,7 @@ from pathlib import Path
 from api.uploads import IncomingFile, UploadInbox
 from index.formats.sandbox import ExtractLimits, extract_bounded
 from index.lifecycle import generation as gen
-from tests.fakes import KeywordEncoder
-
-
-class SlowEncoder(KeywordEncoder):
-    def __init__(self, delay: float) -> None:
-        super().__init__()
-        self._delay = delay
-
-    def encode_passages(self, texts: list[str], batch_size: int = 32):  # type: ignore[no-untyped-def]
-        time.sleep(self._delay * len(texts))
-        return super().encode_passages(texts, batch_size)
+from tests.fakes import SlowEncoder
 
 
 def upload_files(round_number: int) -> dict[str, str]:
