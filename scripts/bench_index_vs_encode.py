@@ -21,14 +21,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench_ingest import write_corpus
-from common import DEFAULT_DATA, ROOT, emit_json
+from common import DEFAULT_DATA, ROOT, emit_json, timed_run
 
 _BARE = """
 import sys
@@ -40,12 +38,6 @@ texts = [p.strip() for f in sorted(Path(sys.argv[1]).glob("*.txt"))
 SentenceTransformer(str(shipped_model_path()), device="cpu").encode(texts, batch_size=32)
 print(len(texts))
 """
-
-
-def _timed(command: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, env=env, check=True, capture_output=True)
-    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -66,9 +58,9 @@ def main() -> None:
     for round_ in range(args.repeat):
         target = work / f"index-{round_}"
         seconds["docqa index"].append(
-            _timed([*docqa, "--index-dir", str(target), "--rebuild"], env)
+            timed_run([*docqa, "--index-dir", str(target), "--rebuild"], env)
         )
-        seconds["bare encode"].append(_timed(bare, env))
+        seconds["bare encode"].append(timed_run(bare, env))
         load.append(os.getloadavg()[0])
     docqa_s, bare_s = (statistics.median(seconds[k]) for k in ("docqa index", "bare encode"))
     emit_json(

@@ -24,7 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import ROOT, emit_json
+from common import ROOT, emit_json, timed_run
 
 _CLI = [sys.executable, "-c", "from docqa.cli import main; main()"]
 QUESTION = "Who signed the transit agreement for the city?"
@@ -82,12 +82,6 @@ def _wait_health(url: str, proc: subprocess.Popen[bytes], limit: float) -> float
     raise SystemExit(f"/health not ok after {limit} s")
 
 
-def _timed(command: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, env=env, check=True, capture_output=True)
-    return time.perf_counter() - started
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--index-dir", type=Path, required=True)
@@ -111,8 +105,8 @@ def main() -> None:
         rss = {pid: _kib(pid, "status", "VmRSS") for pid in pids}
         pss = {pid: _kib(pid, "smaps_rollup", "Pss") for pid in pids}
         search = [*_CLI, "search", QUESTION, "--json", "--index-dir", str(args.index_dir)]
-        cold = [_timed(search, env) for _ in range(args.repeat)]
-        served = [_timed([*search, "--server", url], env) for _ in range(args.repeat)]
+        cold = [timed_run(search, env) for _ in range(args.repeat)]
+        served = [timed_run([*search, "--server", url], env) for _ in range(args.repeat)]
         health_after = _get(url + "/health")
     finally:
         proc.send_signal(signal.SIGINT)

@@ -1,4 +1,4 @@
-"""What the evaluation and benchmark scripts share: paths and the JSON report writer.
+"""What the evaluation and benchmark scripts share: paths, a timed run, the JSON report writer.
 
 Scripts run as ``python scripts/NAME.py`` have ``scripts/`` on ``sys.path`` already; this
 module also puts the repository root there, so they run from a checkout not installed.
@@ -7,7 +7,9 @@ module also puts the repository root there, so they run from a checkout not inst
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,3 +30,10 @@ def emit_json(payload: Any, path: Path | None) -> None:
     if path is not None:
         write_json(path, payload)
     print(json.dumps(payload, indent=2))
+
+
+def timed_run(command: list[str], env: dict[str, str]) -> float:
+    """Seconds ``command`` takes to run to a zero exit status (its output captured)."""
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    return time.perf_counter() - started
