@@ -12,8 +12,9 @@ import json
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.auth import AuthError, ForbiddenError, KeyRing, MissingKeyError, presented_key
+from api.auth import AuthError, KeyRing, presented_key
 from api.auth import Scope as KeyScope
+from api.errors import error_body
 from api.limits import is_upload
 
 
@@ -54,12 +55,8 @@ class EarlyAuthMiddleware:
 
 
 async def _refuse(send: Send, exc: AuthError) -> None:
-    # The same codes as the routes' own checks (api/errors.py).
-    status = 403 if isinstance(exc, ForbiddenError) else 401
-    code = {403: "insufficient_scope", 401: "invalid_api_key"}[status]
-    if isinstance(exc, MissingKeyError):
-        code = "missing_api_key"
-    body = json.dumps({"error": {"code": code, "message": str(exc)}}).encode()
+    status, error = error_body(exc)  # the same status and code as the routes' own checks
+    body = json.dumps({"error": error}).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
