@@ -24,7 +24,6 @@ from api.schemas import (
     ASK_MAX_TOP_K,
     AskResponse,
     DocumentList,
-    DocumentOut,
     DocumentText,
     SearchResponse,
 )
@@ -125,7 +124,7 @@ def build_server(loaded: Services) -> MCPServer[None]:
         with _told():
             docs = await run_sync(lambda: found.retriever().handle.current().store.documents())
             return DocumentList(
-                documents=[_public(document_out(d, found.show_source), found) for d in docs],
+                documents=[document_out(d, found.show_source) for d in docs],
                 total=len(docs),
             )
 
@@ -141,14 +140,10 @@ def build_server(loaded: Services) -> MCPServer[None]:
             store = found.retriever().handle.current().store
             info = await run_sync(store.document, document_id)  # or DocumentNotFoundError
             text = await run_sync(store.document_text, document_id)
-            public = _public(document_out(info, found.show_source), found)
+            public = document_out(info, found.show_source)
             return DocumentText(**public.model_dump(), text=text)
 
     return server
-
-
-def _public(doc: DocumentOut, services: Services) -> DocumentOut:
-    return doc.model_copy(update={"source": services.show_source(doc.source)})
 
 
 def run(settings: Settings, transport: Transport, host: str, port: int) -> None:
