@@ -98,7 +98,14 @@ def encode(
         [w.ids for w in found], batch_size, tokenizer.vocab.pad
     ):
         pooled[chosen] = forward(ids, mask)
-    summed = np.zeros((len(texts), dimension), dtype=np.float64)
+    return _text_vectors(found, pooled, len(texts), dimension)
+
+
+def _text_vectors(
+    found: list[Window], pooled: npt.NDArray[np.float32], count: int, dimension: int
+) -> Vectors:
+    """Each text's unit vector: the weighted sum of its windows' pooled vectors."""
+    summed = np.zeros((count, dimension), dtype=np.float64)
     for window, vector in zip(found, pooled, strict=True):
         summed[window.text] += window.weight * vector
     # Dividing by the total weight is skipped: normalisation makes it irrelevant.
@@ -127,15 +134,12 @@ def encode_pooled(
     states = [np.zeros((len(c), dimension), dtype=np.float32) for c in contents]
     pooled = np.zeros((len(found), dimension), dtype=np.float32)
     rows = [window.ids for window in found]
-    for chosen, ids, mask in padded_batches(rows, max(batch_size, 1), tokenizer.vocab.pad):
+    for chosen, ids, mask in padded_batches(rows, batch_size, tokenizer.vocab.pad):
         vectors, hidden = forward(ids, mask)
         pooled[chosen] = vectors
         for row, k in enumerate(chosen):
             size = len(found[k].ids) - 2
             states[found[k].text][starts[k] : starts[k] + size] = hidden[row, 1 : 1 + size]
-    summed = np.zeros((len(texts), dimension), dtype=np.float64)
-    for window, vector in zip(found, pooled, strict=True):
-        summed[window.text] += window.weight * vector
     means: list[npt.NDArray[np.float32]] = []
     missing: list[list[int]] = []
     for i, text in enumerate(texts):
@@ -147,7 +151,7 @@ def encode_pooled(
         mean, lost = pool_sentences(states[i], tokens, sentences[i])
         means.append(mean)
         missing.append(lost)
-    return as_unit_vectors(summed, dimension), means, missing
+    return _text_vectors(found, pooled, len(texts), dimension), means, missing
 
 
 class PipelineEncoder:
