@@ -62,11 +62,8 @@ def load_services(settings: Settings) -> Services:
     return Services(settings, load_engines(settings))
 
 
-def build_server(loaded: Services) -> MCPServer[None]:
-    """The MCP server over ``loaded`` (built by :func:`load_services`, or by tests)."""
-
-    def services() -> Services:
-        return loaded
+def build_server(services: Services) -> MCPServer[None]:
+    """The MCP server over ``services`` (built by :func:`load_services`, or by tests)."""
 
     server: MCPServer[None] = MCPServer("docqa", instructions=INSTRUCTIONS)
 
@@ -75,14 +72,13 @@ def build_server(loaded: Services) -> MCPServer[None]:
         query: Annotated[str, Field(min_length=1, description="What to look for.")],
         top_k: Annotated[int, Field(ge=1, le=MAX_TOP_K, description="Passages to return.")] = 5,
     ) -> SearchResponse:
-        found = services()
         with _told():
-            result = await retrieve(found.retriever(), query, top_k, None, None)
+            result = await retrieve(services.retriever(), query, top_k, None, None)
             return SearchResponse(
                 query=result.query,
                 mode=result.mode,
                 generation=result.generation,
-                results=[hit_out(h, found.show_source) for h in result.hits],
+                results=[hit_out(h, services.show_source) for h in result.hits],
                 took_ms=0.0,
             )
 
@@ -98,14 +94,13 @@ def build_server(loaded: Services) -> MCPServer[None]:
             list[TurnIn] | None, Field(max_length=MAX_TURNS, description="Earlier turns.")
         ] = None,
     ) -> AskResponse:
-        found = services()
         with _told():
-            limit = found.settings.max_query_chars
+            limit = services.settings.max_query_chars
             earlier = [ChatTurn(t.role, t.content) for t in conversation or []]
             query = followup_query(question.strip(), earlier, max_chars=limit)
-            result = await retrieve(found.retriever(), query, top_k, None, None)
+            result = await retrieve(services.retriever(), query, top_k, None, None)
             answered = await read(
-                found.extractor, result, question.strip(), found.settings.found_min_score
+                services.extractor, result, question.strip(), services.settings.found_min_score
             )
             return AskResponse(
                 query=question.strip(),
@@ -114,17 +109,16 @@ def build_server(loaded: Services) -> MCPServer[None]:
                 generation=result.generation,
                 found=answered.found,
                 answer=answer_out(answered.answer) if answered.found else None,
-                passages=[hit_out(h, found.show_source) for h in answered.hits],
+                passages=[hit_out(h, services.show_source) for h in answered.hits],
                 took_ms=0.0,
             )
 
     @server.tool(description="Every indexed document with its id, title and passage count.")
     async def list_documents() -> DocumentList:
-        found = services()
         with _told():
-            docs = await run_sync(lambda: found.retriever().handle.current().store.documents())
+            docs = await run_sync(lambda: services.retriever().handle.current().store.documents())
             return DocumentList(
-                documents=[document_out(d, found.show_source) for d in docs],
+                documents=[document_out(d, services.show_source) for d in docs],
                 total=len(docs),
             )
 
@@ -135,12 +129,11 @@ def build_server(loaded: Services) -> MCPServer[None]:
     async def get_document(
         document_id: Annotated[str, Field(min_length=1, description="From a citation.")],
     ) -> DocumentText:
-        found = services()
         with _told():
-            store = found.retriever().handle.current().store
+            store = services.retriever().handle.current().store
             info = await run_sync(store.document, document_id)  # or DocumentNotFoundError
             text = await run_sync(store.document_text, document_id)
-            public = document_out(info, found.show_source)
+            public = document_out(info, services.show_source)
             return DocumentText(**public.model_dump(), text=text)
 
     return server
