@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from index.stores.lexical import tokenize
+from index.stores.lexical import CJK, tokenize
 from retriever.answer.chat import ChatTurn
 
 #: Most context terms added to a follow-up: beyond this the context outweighs the question.
@@ -19,8 +19,8 @@ MAX_CONTEXT_TERMS = 8
 #: Turns looked back over (user and assistant messages count alike).
 MAX_CONTEXT_TURNS = 6
 
-_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_WORD = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}][\w'’-]*", re.UNICODE)
+_WORD = re.compile(rf"[{CJK}]+|[^\W_{CJK}][\w'’-]*", re.UNICODE)
+_CJK_START = re.compile(rf"[{CJK}]")
 _CITE = re.compile(r"\[\d+\]")
 # Words that point back at something said before, or ask: never context themselves.
 # Written out because BM25's stop list (33 words) keeps the pronouns, question words and
@@ -64,7 +64,7 @@ def key_terms(text: str) -> list[str]:
             run.append(word)
             continue
         close_run()
-        if re.match(rf"[{_CJK}]", word) or tokenize(word):
+        if _CJK_START.match(word) or tokenize(word):
             terms.append(word)
     close_run()
     return list(dict.fromkeys(terms))

@@ -21,9 +21,10 @@ from index.models import Passage
 
 LEXICAL_DIR = "lexical"
 _IDS_NAME = "vector_ids.npy"
-_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+", re.UNICODE)
-_CJK_RUN = re.compile(rf"^[{_CJK}]+$")
+#: The CJK scripts (kana, ideographs, hangul) as a regex character-class body.
+CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{CJK}]+|[^\W_{CJK}]+", re.UNICODE)
+_CJK_RUN = re.compile(rf"^[{CJK}]+$")
 
 
 @lru_cache(maxsize=1)
