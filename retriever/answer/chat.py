@@ -15,6 +15,8 @@ from retriever.answer.choice import Answer, AnswerKind
 from retriever.types import Hit
 
 NO_ANSWER = "I could not find an answer in the indexed documents."
+#: Heads the list of cited passages, after a blank line (follow-ups cut it off again).
+SOURCES_HEADING = "Sources:"
 _SPACE = re.compile(r"\s+")
 # Document text is data, not markup: chat frontends render `content` as Markdown (with
 # inline HTML), so a passage holding "<script>" or "[x](javascript:...)" must show as
@@ -112,5 +114,5 @@ def compose(
         where = f"¶{cite.paragraph}" + (f", p. {cite.page}" if cite.page is not None else "")
         title, source = escape_markdown(cite.title), escape_markdown(show(cite.source))
         lines.append(f"[{c.number}] {title} — {source} ({where})")
-    sources = "Sources:\n" + "\n".join(lines)
+    sources = SOURCES_HEADING + "\n" + "\n".join(lines)
     return ChatReply(f"{text}\n\n{sources}", text, sources, cited)
