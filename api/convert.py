@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from api.schemas import (
     AnswerOut,
+    AskResponse,
     BoxOut,
     ChatCitation,
     ChatMessageIn,
@@ -22,7 +23,8 @@ from index.formats.pdf.boxes import WordBoxRow, line_boxes
 from index.models import DocumentInfo
 from retriever.answer.chat import ChatTurn, Cited
 from retriever.answer.choice import Answer
-from retriever.types import Citation, Hit, Span
+from retriever.answer.retrieve_read import Answered
+from retriever.types import Citation, Hit, SearchResult, Span
 
 
 def to_filter(filters: FiltersIn | None) -> MetadataFilter | None:
@@ -79,6 +81,27 @@ def answer_out(answer: Answer | None) -> AnswerOut | None:
         document_id=answer.document_id,
         char_start=answer.span.char_start,
         char_end=answer.span.char_end,
+    )
+
+
+def found_answer(answered: Answered) -> AnswerOut | None:
+    """The answer to show: none when the passages do not hold one."""
+    return answer_out(answered.answer) if answered.found else None
+
+
+def ask_response(
+    question: str, result: SearchResult, answered: Answered, show: SourceView, took_ms: float
+) -> AskResponse:
+    """``question``'s answer as ``POST /v1/ask`` and the MCP ``ask`` tool return it."""
+    return AskResponse(
+        query=question,
+        search_query=result.query,
+        mode=result.mode,
+        generation=result.generation,
+        found=answered.found,
+        answer=found_answer(answered),
+        passages=[hit_out(h, show) for h in answered.hits],
+        took_ms=took_ms,
     )
 
 

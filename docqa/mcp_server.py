@@ -18,7 +18,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from api.convert import answer_out, document_out, hit_out
+from api.convert import ask_response, document_out, hit_out
 from api.deps import Services
 from api.schemas import (
     ASK_MAX_TOP_K,
@@ -102,16 +102,7 @@ def build_server(services: Services) -> MCPServer[None]:
             answered = await read(
                 services.extractor, result, question.strip(), services.settings.found_min_score
             )
-            return AskResponse(
-                query=question.strip(),
-                search_query=result.query,
-                mode=result.mode,
-                generation=result.generation,
-                found=answered.found,
-                answer=answer_out(answered.answer) if answered.found else None,
-                passages=[hit_out(h, services.show_source) for h in answered.hits],
-                took_ms=0.0,
-            )
+            return ask_response(question.strip(), result, answered, services.show_source, 0.0)
 
     @server.tool(description="Every indexed document with its id, title and passage count.")
     async def list_documents() -> DocumentList:

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from api import sse
-from api.convert import answer_out, hit_out, to_filter
+from api.convert import ask_response, found_answer, hit_out, to_filter
 from api.deps import ReadAccess, Services, ServicesDep
 from api.errors import error_body
-from api.schemas import AnswerOut, AskRequest, AskResponse, error_responses
+from api.schemas import AskRequest, AskResponse, error_responses
 from index.errors import DocqaError
 from retriever.answer.chat import ChatTurn
-from retriever.answer.retrieve_read import Answered, read, read_unless_gone, retrieve
+from retriever.answer.retrieve_read import read, read_unless_gone, retrieve
 from retriever.conversation import followup_query
 from retriever.types import Hit, SearchResult
 
@@ -35,10 +35,6 @@ def _ms(started: float) -> float:
 def _spans(hit: Hit, services: Services) -> dict[str, object]:
     out = hit_out(hit, services.show_source)
     return {"rank": out.rank, **out.model_dump(mode="json", include={"answer", "sentence"})}
-
-
-def _found_answer(answered: Answered) -> AnswerOut | None:
-    return answer_out(answered.answer) if answered.found else None
 
 
 async def _events(
@@ -74,7 +70,7 @@ async def _events(
         "answer",
         {
             "found": answered.found,
-            "answer": (a.model_dump(mode="json") if (a := _found_answer(answered)) else None),
+            "answer": (a.model_dump(mode="json") if (a := found_answer(answered)) else None),
             "spans": [_spans(h, services) for h in answered.hits],
         },
     )
@@ -110,13 +106,4 @@ async def ask(body: AskRequest, request: Request, services: ServicesDep) -> AskR
             headers=sse.HEADERS,
         )
     answered = await read(services.extractor, result, question, services.settings.found_min_score)
-    return AskResponse(
-        query=question,
-        search_query=result.query,
-        mode=result.mode,
-        generation=result.generation,
-        found=answered.found,
-        answer=_found_answer(answered),
-        passages=[hit_out(h, services.show_source) for h in answered.hits],
-        took_ms=_ms(started),
-    )
+    return ask_response(question, result, answered, services.show_source, _ms(started))
