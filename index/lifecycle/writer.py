@@ -293,6 +293,8 @@ class IndexWriter:
         sentence_texts = sentences_to_embed(texts) if self._with_sentences and not pooled else []
         sentences = len(sentence_texts)
         total = (len(texts) + sentences) * len(self._encoders)
+        # Split once: every encoder pools the same spans, and the rows stored are these.
+        spans_of = {text: sentence_spans(text) for text in texts} if pooled else {}
         done = 0
         embedded: dict[str, dict[str, Vectors]] = {}
         in_sentences: dict[str, dict[str, Vectors]] = {}
@@ -306,7 +308,7 @@ class IndexWriter:
                     # Pooled sentence rows are raw-text offsets, so this pass embeds the
                     # stored text; BM25 still sees the dehyphenated text.
                     assert isinstance(encoder, SentencePooling)
-                    spans = [sentence_spans(t) for t in chunk]
+                    spans = [spans_of[t] for t in chunk]
                     vectors, flat = encoder.encode_passages_pooled(
                         chunk, spans, batch_size=self._batch_for(chunk)
                     )
@@ -327,7 +329,7 @@ class IndexWriter:
                     progress(done, total)
         passages_done = done
         if pooled:
-            self._sentences.add_pooled(by_text, in_sentences, embedded)
+            self._sentences.add_pooled(by_text, spans_of, in_sentences, embedded)
             return
 
         def _tick(done: int) -> None:

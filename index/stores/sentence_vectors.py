@@ -175,6 +175,7 @@ class SentenceVectors:
     def add_pooled(
         self,
         passages: Mapping[str, Sequence[int]],
+        spans: Mapping[str, Sequence[tuple[int, int]]],
         sentence_vectors: Mapping[str, Mapping[str, Vectors]],
         passage_vectors: Mapping[str, Mapping[str, Vectors]],
     ) -> None:
@@ -182,17 +183,18 @@ class SentenceVectors:
 
         Args:
             passages: Passage text -> the vector ids that carry it.
+            spans: Passage text -> its ``sentence_spans``, as the encoders pooled them.
             sentence_vectors: Encoder name -> passage text -> ``(k, d)`` vectors of its
-                ``sentence_spans``, in order (``SentencePooling``).
+                ``spans``, in order (``SentencePooling``).
             passage_vectors: Encoder name -> passage text -> its (d,) vector; a sentence
                 that is the whole passage takes it, as :meth:`add` does.
         """
         rows: list[tuple[int, int, int]] = []
         parts: dict[str, list[Vectors]] = {name: [] for name in sentence_vectors}
         for text, ids in passages.items():
-            spans = sentence_spans(text)
-            whole = [text[a:b] == text for a, b in spans]
-            rows.extend((vid, a, b) for vid in ids for a, b in spans)
+            found = spans[text]
+            whole = [text[a:b] == text for a, b in found]
+            rows.extend((vid, a, b) for vid in ids for a, b in found)
             for name, vectors in sentence_vectors.items():
                 own = np.array(vectors[text], dtype=np.float32, copy=True)
                 own[whole] = passage_vectors[name][text]
