@@ -302,7 +302,8 @@ class UploadInbox:
                     states.append(writer.upsert(doc))
                 except ExtractionError as exc:
                     raise ExtractionError(name, exc.reason) from None
-            infos = {i.document_id: i.n_passages for i in writer.store.documents()}
+            # Only the uploaded documents: listing them all would grow with the index.
+            infos = {d.document_id: writer.store.document(d.document_id).n_passages for d in docs}
             entries = [
                 JournalEntry(
                     name, doc.document_id, writer.store.document_hash(doc.document_id) or ""
