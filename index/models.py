@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: A word's box on a PDF page: ``(char_start, char_end, page, x0, y0, x1, y1)``, in points.
+WordBoxRow = tuple[int, int, int, float, float, float, float]
+
 
 @dataclass(frozen=True)
 class DocumentInput:
@@ -19,10 +22,8 @@ class DocumentInput:
     # Passage spans (char_start, char_end) from a layout-aware reader; empty: split the
     # text at blank lines.
     passages: tuple[tuple[int, int], ...] = ()
-    # Word boxes on PDF pages: (char_start, char_end, page, x0, y0, x1, y1) in points.
-    boxes: tuple[tuple[int, int, int, float, float, float, float], ...] = field(
-        default=(), hash=False, compare=False
-    )
+    # Word boxes on PDF pages.
+    boxes: tuple[WordBoxRow, ...] = field(default=(), hash=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import DocumentNotFoundError
-from index.models import DocumentInfo, DocumentInput, Passage
+from index.models import DocumentInfo, DocumentInput, Passage, WordBoxRow
 
 STORE_NAME = "store.sqlite"
 
@@ -50,8 +50,6 @@ CREATE TABLE IF NOT EXISTS word_boxes (
 );
 CREATE INDEX IF NOT EXISTS word_boxes_by_offset ON word_boxes(document_id, char_start);
 """
-
-WordBoxRow = tuple[int, int, int, float, float, float, float]
 
 _PASSAGE_COLUMNS = (
     "p.vector_id, p.passage_id, p.document_id, p.paragraph, p.char_start, p.char_end, "

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-WordBoxRow = tuple[int, int, int, float, float, float, float]
+from index.models import WordBoxRow
+
+__all__ = ["PageBox", "WordBoxRow", "line_boxes"]
 
 
 @dataclass(frozen=True)
