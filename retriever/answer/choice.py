@@ -52,16 +52,19 @@ def _to_document(span: Span | None, hit: Hit) -> Span | None:
     return Span(span.text, span.char_start + offset, span.char_end + offset)
 
 
-def passage_spans(extractor: AnswerExtractor | None, question: str, hit: Hit) -> AnswerSpans:
-    """Run the extractor on one hit; no extractor means no spans."""
-    if extractor is None:
-        return NO_SPANS
-    found = extractor.extract(question, hit.text)
+def _in_document(found: AnswerSpans, hit: Hit) -> AnswerSpans:
     return AnswerSpans(
         answer=_to_document(found.answer, hit),
         sentence=_to_document(found.sentence, hit),
         score=float(found.score),
     )
+
+
+def passage_spans(extractor: AnswerExtractor | None, question: str, hit: Hit) -> AnswerSpans:
+    """Run the extractor on one hit; no extractor means no spans."""
+    if extractor is None:
+        return NO_SPANS
+    return _in_document(extractor.extract(question, hit.text), hit)
 
 
 def all_spans(
@@ -74,10 +77,7 @@ def all_spans(
     if batch is None:
         return [passage_spans(extractor, question, hit) for hit in hits]
     found = batch(question, [hit.text for hit in hits])
-    return [
-        AnswerSpans(_to_document(f.answer, hit), _to_document(f.sentence, hit), float(f.score))
-        for f, hit in zip(found, hits, strict=True)
-    ]
+    return [_in_document(f, hit) for f, hit in zip(found, hits, strict=True)]
 
 
 def with_spans(hit: Hit, spans: AnswerSpans) -> Hit:
