@@ -12,19 +12,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from api.schemas.ask import ASK_MAX_TOP_K
-from api.schemas.inputs import REQUIRED_TEXT_PATTERN, CleanText, WholeNumber
+from api.schemas.inputs import CleanText, WholeNumber, required_text_pattern
 from api.schemas.search import FiltersIn, SpanOut
 from retriever.types import Mode
 
-# What the route needs of `messages`, stated in the schema so clients and fuzzers know it.
-_USER_QUESTION: JsonDict = {
-    "type": "object",
-    "required": ["role", "content"],
-    "properties": {
-        "role": {"const": "user"},
-        "content": {"type": "string", "pattern": REQUIRED_TEXT_PATTERN},
-    },
-}
+
+def _user_question(schema: JsonDict) -> None:
+    # What the route needs of `messages`, stated in the schema so clients and fuzzers know it.
+    schema["contains"] = {
+        "type": "object",
+        "required": ["role", "content"],
+        "properties": {
+            "role": {"const": "user"},
+            "content": {"type": "string", "pattern": required_text_pattern()},
+        },
+    }
 
 
 class ContentPart(BaseModel):
@@ -53,7 +55,7 @@ class ChatCompletionRequest(BaseModel):
         min_length=1,
         max_length=1000,
         description="The conversation; it must hold a user message with text (the question).",
-        json_schema_extra={"contains": _USER_QUESTION},
+        json_schema_extra=_user_question,
     )
     stream: bool = Field(False, strict=True)
     top_k: WholeNumber = Field(5, ge=1, le=ASK_MAX_TOP_K, description="docqa: passages to read.")

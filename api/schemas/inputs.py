@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 import unicodedata
+from collections.abc import Callable
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, GetJsonSchemaHandler
@@ -17,6 +19,7 @@ from pydantic_core import CoreSchema
 from index.formats.textcheck import text_problem
 
 
+@cache  # built when a schema is first generated, not at import: it scans every code point
 def _invisible_class() -> str:
     """A regex class of what the text rule calls invisible: spaces and format characters."""
     points = [
@@ -41,25 +44,28 @@ def _invisible_class() -> str:
     )
 
 
-_INVISIBLE = _invisible_class()
-#: Any text without NUL that is empty or holds a visible character.
-TEXT_PATTERN = f"^(?!{_INVISIBLE}+$)[^\\u0000]*$"
-#: The same, but not empty.
-REQUIRED_TEXT_PATTERN = f"^(?!{_INVISIBLE}*$)[^\\u0000]*$"
+def text_pattern() -> str:
+    """Any text without NUL that is empty or holds a visible character."""
+    return f"^(?!{_invisible_class()}+$)[^\\u0000]*$"
+
+
+def required_text_pattern() -> str:
+    """The same, but not empty."""
+    return f"^(?!{_invisible_class()}*$)[^\\u0000]*$"
 
 
 class _SchemaPattern:
     """Adds ``pattern`` to a field's JSON schema only (pydantic's regex engine has no
     lookahead; the Python check is the validator)."""
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, pattern: Callable[[], str]) -> None:
         self.pattern = pattern
 
     def __get_pydantic_json_schema__(
         self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         schema = handler(core_schema)
-        schema["pattern"] = self.pattern
+        schema["pattern"] = self.pattern()
         return schema
 
 
@@ -82,6 +88,6 @@ def _number_only(value: Any) -> Any:
     return value
 
 
-CleanText = Annotated[str, AfterValidator(_checked), _SchemaPattern(TEXT_PATTERN)]
-RequiredText = Annotated[str, AfterValidator(_required), _SchemaPattern(REQUIRED_TEXT_PATTERN)]
+CleanText = Annotated[str, AfterValidator(_checked), _SchemaPattern(text_pattern)]
+RequiredText = Annotated[str, AfterValidator(_required), _SchemaPattern(required_text_pattern)]
 WholeNumber = Annotated[int, BeforeValidator(_number_only)]
