@@ -17,10 +17,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from retriever.errors import WeightsMismatchError
-
-__all__ = ["WeightsMismatchError"]  # re-exported: raised by the readers of this module
 from index.fsutil import atomic_file, atomic_write_text
+from retriever.errors import WeightsMismatchError
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
