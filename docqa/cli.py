@@ -145,7 +145,10 @@ def index_command(
     )
     if errors:
         # Partial success still fails the command, so scripts notice skipped files.
-        raise _fail(f"{len(errors)} file(s) could not be indexed (listed above); the rest were")
+        raise _fail(
+            f"{len(errors)} file(s) could not be indexed (listed above); "
+            "the other files were indexed"
+        )
 
 
 @app.command("remove")
@@ -331,8 +334,10 @@ def ask_command(
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     answer = payload.get("answer")
-    if answer is None:
+    if answer is None and not payload["passages"]:
         out.print("[bold]no answer[/]: the index has no matching passage")
+    elif answer is None:
+        out.print("[bold]no answer found[/] in the indexed documents; the closest passages:")
     else:
         label = "answer" if not answer["fallback"] else f"answer ({answer['kind']}, fallback)"
         out.print(f"[bold]{label}:[/] {answer['text']}  [{answer['citation']}]", highlight=False)
