@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from index.errors import DocqaError
-from index.fsutil import atomic_write_text
+from index.fsutil import atomic_write_text, fsync_path
 from index.lifecycle import generation as gen
 from index.stores.passages import STORE_NAME, PassageStore
 
@@ -50,14 +50,6 @@ def alive(staging: Path) -> Iterator[None]:
         yield
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def move_into_place(staging: Path, data_dir: Path, entries: Sequence[JournalEntry]) -> None:
     """Journal the upload, then put its files in ``data_dir`` (old ones kept as backups)."""
     payload = json.dumps([asdict(e) for e in entries], ensure_ascii=False)
@@ -67,7 +59,7 @@ def move_into_place(staging: Path, data_dir: Path, entries: Sequence[JournalEntr
         if final.exists():
             os.replace(final, staging / (_BACKUP_PREFIX + entry.name))
         os.replace(staging / entry.name, final)
-    _fsync_dir(data_dir)
+    fsync_path(data_dir)
 
 
 def _committed_hashes(index_dir: Path, ids: list[str]) -> dict[str, str | None]:
@@ -96,7 +88,7 @@ def settle(staging: Path, data_dir: Path, index_dir: Path) -> None:
                 os.replace(backup, final)
             elif not (staging / entry.name).exists():
                 final.unlink(missing_ok=True)  # moved in, never committed
-        _fsync_dir(data_dir)
+        fsync_path(data_dir)
     shutil.rmtree(staging, ignore_errors=True)
 
 
