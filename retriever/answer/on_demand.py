@@ -21,6 +21,8 @@ from retriever.answer.types import E5_WEIGHTS_DIR, WEIGHTS_DIR, AnswerExtractor,
 from retriever.errors import WeightsMismatchError
 
 logger = logging.getLogger(__name__)
+#: What a reader that cannot load raises: its package, its files, or its weights.
+_CANNOT_LOAD = (ImportError, OSError, DocqaError, WeightsMismatchError)
 
 
 class ReaderState(StrEnum):
@@ -56,7 +58,7 @@ class OnDemandReader:
                     try:
                         self._reader = self._load()
                         self._state = ReaderState.LOADED
-                    except (ImportError, OSError, DocqaError, WeightsMismatchError) as exc:
+                    except _CANNOT_LOAD as exc:
                         logger.warning("answer reader unavailable (%s): no answer spans", exc)
                         self._state = ReaderState.UNAVAILABLE
         return self._reader
@@ -122,7 +124,7 @@ def readers_on_demand(reader: str = "auto") -> Readers:
     def multilingual() -> AnswerExtractor:
         try:
             return load_default_extractor(E5_WEIGHTS_DIR)
-        except (ImportError, OSError, DocqaError, WeightsMismatchError) as exc:
+        except _CANNOT_LOAD as exc:
             logger.warning("multilingual reader unavailable (%s): MiniLM reads every passage", exc)
             return minilm
 
