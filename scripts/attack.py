@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from attack_cases import SIZES, Case, build_cases
-from common import ROOT, emit_json
+from common import ROOT, emit_json, free_port
 
 KEY = "attack-write-key"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -92,14 +91,8 @@ def rss_mb(pid: int | None) -> float:
     return 0.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(workdir: Path, encoder: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, str(Path(__file__).with_name("attack_server.py"))]
     command += [str(workdir / "idx"), str(port), encoder, KEY]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

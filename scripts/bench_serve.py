@@ -17,23 +17,16 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from common import ROOT, emit_json, timed_run
+from common import ROOT, emit_json, free_port, timed_run
 
 _CLI = [sys.executable, "-c", "from docqa.cli import main; main()"]
 QUESTION = "Who signed the transit agreement for the city?"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _get(url: str, body: dict[str, object] | None = None) -> dict[str, object]:
@@ -90,7 +83,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="Also write the report here.")
     args = parser.parse_args()
     env = dict(os.environ, PYTHONPATH=str(ROOT), DOCQA_INDEX_DIR=str(args.index_dir))
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [*_CLI, "serve", "--port", str(port), "--workers", str(args.workers)]
     load_before = os.getloadavg()

@@ -1,4 +1,4 @@
-"""What the evaluation and benchmark scripts share: paths, a timed run, the JSON report writer.
+"""What the evaluation and benchmark scripts share: paths, a free port, a timed run, JSON reports.
 
 Scripts run as ``python scripts/NAME.py`` have ``scripts/`` on ``sys.path`` already; this
 module also puts the repository root there, so they run from a checkout not installed.
@@ -7,6 +7,7 @@ module also puts the repository root there, so they run from a checkout not inst
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -37,3 +38,10 @@ def timed_run(command: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, capture_output=True)
     return time.perf_counter() - started
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server to start on)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

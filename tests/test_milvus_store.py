@@ -21,6 +21,7 @@ from index.stores.base import RowFields
 from index.stores.faiss_store import FaissStore
 from index.stores.milvus.filters import to_expression
 from retriever.types import Mode
+from scripts.common import free_port
 from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths, open_retriever, use_vector_store
 
@@ -148,12 +149,6 @@ def test_faiss_store_refuses_a_milvus_index(tmp_path: Path, milvus: MilvusStore)
         IndexSnapshot.open(tmp_path / "idx", specs_of([encoder]), vector_store=FaissStore())
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait_http(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -170,7 +165,7 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], seconds: float = 90) 
 @pytest.mark.slow
 def test_two_api_processes_share_one_milvus(tmp_path: Path) -> None:
     """Two API processes on one Milvus server (Milvus Lite's gRPC mode) see each other's writes."""
-    milvus_port, ports = _free_port(), (_free_port(), _free_port())
+    milvus_port, ports = free_port(), (free_port(), free_port())
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),

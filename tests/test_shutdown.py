@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,18 +14,13 @@ import httpx
 import pytest
 
 from index.lifecycle import generation as gen
+from scripts.common import free_port
 from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 DELAY = 0.05  # seconds per embedded text in the server
 PARAGRAPHS = 400  # an upload of about PARAGRAPHS * DELAY * 2 s of embedding
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.mark.slow
@@ -36,7 +30,7 @@ def test_sigterm_during_an_upload_stops_the_server_promptly(tmp_path: Path) -> N
     (docs / "a.txt").write_text("A lighthouse stood here.", encoding="utf-8")
     index_dir = tmp_path / "idx"
     index_paths(index_dir, KeywordEncoder(), docs)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "tests.api_worker", str(index_dir), str(port), str(DELAY)],
         cwd=ROOT,
