@@ -290,9 +290,13 @@ class UploadInbox:
             if cancelled():
                 raise IngestCancelledError("the upload was cancelled; nothing was indexed")
             if time.monotonic() > deadline:
+                shown = ", ".join(names[:3]) + (
+                    f" and {len(names) - 3} more" if len(names) > 3 else ""
+                )
                 raise UploadBudgetError(
-                    f"embedding took longer than the budget of {self._embed_timeout_s:g} s "
-                    f"per file (DOCQA_EMBED_TIMEOUT_S); nothing was indexed"
+                    f"{shown}: embedding took longer than the budget of "
+                    f"{self._embed_timeout_s:g} s per file (DOCQA_EMBED_TIMEOUT_S); "
+                    "nothing was indexed"
                 )
 
         with self._writer(cancelled) as writer:

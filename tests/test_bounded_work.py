@@ -135,6 +135,7 @@ def test_upload_over_its_embedding_budget_commits_nothing(tmp_path: Path) -> Non
         assert slow.status_code == 422, slow.text
         error = slow.json()["error"]
         assert error["code"] == "over_budget" and "DOCQA_EMBED_TIMEOUT_S" in error["message"]
+        assert error["message"].startswith("slow.txt: ")  # the file is named
         assert gen.current_generation(tmp_path / "idx") is None  # nothing committed
         assert not list((tmp_path / "uploads").iterdir())  # no file, no staging left
         small = client.post("/v1/documents", files=[("files", ("ok.txt", b"Fine.", "text/plain"))])
