@@ -8,14 +8,12 @@ a write key, any other request with a body a read key. Routes still check keys t
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import AuthError, KeyRing, presented_key
 from api.auth import Scope as KeyScope
 from api.errors import error_body
-from api.limits import is_upload
+from api.limits import closing_reply, is_upload
 
 
 def _has_body(scope: Scope) -> bool:
@@ -56,13 +54,6 @@ class EarlyAuthMiddleware:
 
 async def _refuse(send: Send, exc: AuthError) -> None:
     status, error = error_body(exc)  # the same status and code as the routes' own checks
-    body = json.dumps({"error": error}).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),  # the unread body must not be taken for a next request
-    ]
-    if status == 401:
-        headers.append((b"www-authenticate", b"Bearer"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    challenge = [(b"www-authenticate", b"Bearer")] if status == 401 else []
+    for message in closing_reply(status, error, challenge):
+        await send(message)

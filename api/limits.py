@@ -7,6 +7,7 @@ The limit is chosen by route, never by what the client declares: only an upload 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,20 +24,27 @@ class BodyTooLargeError(HTTPException):
         super().__init__(413, f"request body is larger than the limit of {limit} bytes")
 
 
-def _too_large(limit: int) -> tuple[Message, Message]:
-    body = json.dumps(
-        {"error": {"code": "too_large", "message": BodyTooLargeError(limit).detail}}
-    ).encode()
+def closing_reply(
+    status: int, error: dict[str, object], extra: Sequence[tuple[bytes, bytes]] = ()
+) -> tuple[Message, Message]:
+    """A JSON error answered before the body is read, closing the connection (the unread
+    body must not be taken for a next request)."""
+    body = json.dumps({"error": error}).encode()
     start: Message = {
         "type": "http.response.start",
-        "status": 413,
+        "status": status,
         "headers": [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
             (b"connection", b"close"),
+            *extra,
         ],
     }
     return start, {"type": "http.response.body", "body": body}
+
+
+def _too_large(limit: int) -> tuple[Message, Message]:
+    return closing_reply(413, {"code": "too_large", "message": BodyTooLargeError(limit).detail})
 
 
 UPLOAD_PATHS = frozenset({"/documents", "/v1/documents"})
