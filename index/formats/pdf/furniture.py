@@ -19,9 +19,10 @@ _BAND = 0.12
 _SAME_HEIGHT = 3.0
 _NUMBER = re.compile(r"^(?:\d{1,4}|[ivxlcdm]{1,7})$", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
-# A table-of-contents or index entry: text, then dot leaders or a gap, then page numbers.
-_ENTRY = re.compile(r"(?:\.\s*){3,}\s*\d+\s*$|\s\d{1,4}(?:\s*[,–-]\s*\d{1,4})*\s*$")
+# Dot leaders, then a page number, at the end of a line.
 _LEADERS = re.compile(r"(?:\.\s*){3,}\s*\d+\s*$")
+# A table-of-contents or index entry: text, then dot leaders or a gap, then page numbers.
+_ENTRY = re.compile(_LEADERS.pattern + r"|\s\d{1,4}(?:\s*[,–-]\s*\d{1,4})*\s*$")
 _TOC_SHARE = 0.5
 _TOC_MIN_LINES = 6
 
