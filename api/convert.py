@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -90,9 +91,18 @@ def found_answer(answered: Answered) -> AnswerOut | None:
 
 
 def ask_response(
-    question: str, result: SearchResult, answered: Answered, show: SourceView, took_ms: float
+    question: str,
+    result: SearchResult,
+    answered: Answered,
+    show: SourceView,
+    started: float | None,
 ) -> AskResponse:
-    """``question``'s answer as ``POST /v1/ask`` and the MCP ``ask`` tool return it."""
+    """``question``'s answer as ``POST /v1/ask`` and the MCP ``ask`` tool return it.
+
+    ``took_ms`` counts from ``started`` (a ``time.perf_counter()``); 0 when it is None.
+    """
+    passages = [hit_out(h, show) for h in answered.hits]
+    took_ms = 0.0 if started is None else round((time.perf_counter() - started) * 1000, 3)
     return AskResponse(
         query=question,
         search_query=result.query,
@@ -100,7 +110,7 @@ def ask_response(
         generation=result.generation,
         found=answered.found,
         answer=found_answer(answered),
-        passages=[hit_out(h, show) for h in answered.hits],
+        passages=passages,
         took_ms=took_ms,
     )
 

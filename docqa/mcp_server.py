@@ -102,7 +102,7 @@ def build_server(services: Services) -> MCPServer[None]:
             answered = await read(
                 services.extractor, result, question.strip(), services.settings.found_min_score
             )
-            return ask_response(question.strip(), result, answered, services.show_source, 0.0)
+            return ask_response(question.strip(), result, answered, services.show_source, None)
 
     @server.tool(description="Every indexed document with its id, title and passage count.")
     async def list_documents() -> DocumentList:

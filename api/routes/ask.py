@@ -106,4 +106,4 @@ async def ask(body: AskRequest, request: Request, services: ServicesDep) -> AskR
             headers=sse.HEADERS,
         )
     answered = await read(services.extractor, result, question, services.settings.found_min_score)
-    return ask_response(question, result, answered, services.show_source, _ms(started))
+    return ask_response(question, result, answered, services.show_source, started)
