@@ -16,6 +16,7 @@ from api.schemas import (
     DocumentOut,
     FiltersIn,
     HitOut,
+    SearchResponse,
     SpanOut,
 )
 from api.sources import SourceView
@@ -90,6 +91,27 @@ def found_answer(answered: Answered) -> AnswerOut | None:
     return answer_out(answered.answer) if answered.found else None
 
 
+def _took_ms(started: float | None) -> float:
+    return 0.0 if started is None else round((time.perf_counter() - started) * 1000, 3)
+
+
+def search_response(
+    result: SearchResult, hits: Sequence[Hit], show: SourceView, started: float | None
+) -> SearchResponse:
+    """``hits`` of ``result`` as ``POST /v1/search`` and the MCP ``search`` tool return them.
+
+    ``took_ms`` counts from ``started`` (a ``time.perf_counter()``); 0 when it is None.
+    """
+    results = [hit_out(hit, show) for hit in hits]
+    return SearchResponse(
+        query=result.query,
+        mode=result.mode,
+        generation=result.generation,
+        results=results,
+        took_ms=_took_ms(started),
+    )
+
+
 def ask_response(
     question: str,
     result: SearchResult,
@@ -102,7 +124,6 @@ def ask_response(
     ``took_ms`` counts from ``started`` (a ``time.perf_counter()``); 0 when it is None.
     """
     passages = [hit_out(h, show) for h in answered.hits]
-    took_ms = 0.0 if started is None else round((time.perf_counter() - started) * 1000, 3)
     return AskResponse(
         query=question,
         search_query=result.query,
@@ -111,7 +132,7 @@ def ask_response(
         found=answered.found,
         answer=found_answer(answered),
         passages=passages,
-        took_ms=took_ms,
+        took_ms=_took_ms(started),
     )
 
 

@@ -18,7 +18,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from api.convert import ask_response, document_out, hit_out
+from api.convert import ask_response, document_out, search_response
 from api.deps import Services
 from api.schemas import (
     ASK_MAX_TOP_K,
@@ -74,13 +74,7 @@ def build_server(services: Services) -> MCPServer[None]:
     ) -> SearchResponse:
         with _told():
             result = await retrieve(services.retriever(), query, top_k, None, None)
-            return SearchResponse(
-                query=result.query,
-                mode=result.mode,
-                generation=result.generation,
-                results=[hit_out(h, services.show_source) for h in result.hits],
-                took_ms=0.0,
-            )
+            return search_response(result, result.hits, services.show_source, None)
 
     @server.tool(
         description="Answer a question from the documents: the extracted answer with the "

@@ -6,7 +6,7 @@ import time
 
 from fastapi import APIRouter, Response
 
-from api.convert import hit_out, to_filter
+from api.convert import search_response, to_filter
 from api.deps import ReadAccess, ServicesDep
 from api.schemas import SearchRequest, SearchResponse, error_responses
 from retriever.answer.choice import marked_hits
@@ -30,13 +30,7 @@ def search(body: SearchRequest, services: ServicesDep) -> Response:
     hits = (
         marked_hits(services.extractor, result.query, result.hits) if body.answers else result.hits
     )
-    response = SearchResponse(
-        query=result.query,
-        mode=result.mode,
-        generation=result.generation,
-        results=[hit_out(hit, services.show_source) for hit in hits],
-        took_ms=round((time.perf_counter() - started) * 1000, 3),
-    )
+    response = search_response(result, hits, services.show_source, started)
     # Serialised once, here: returned as a model, FastAPI would validate it against
     # ``response_model`` again before encoding it (the hot path of the service).
     return Response(response.model_dump_json(), media_type="application/json")
