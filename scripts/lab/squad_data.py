@@ -53,6 +53,18 @@ def split_titles(titles: list[str]) -> tuple[list[str], list[str]]:
     return train, held
 
 
+def validation_titles(train_titles: list[str], every: int) -> list[str]:
+    """Every ``every``-th of the sorted training titles (none when ``every`` is 0).
+
+    Validation articles are left out of training and choose the recipe (epochs, the
+    answer threshold); the held-out articles are never looked at for that.
+    """
+    if every <= 0:
+        return []
+    ordered = sorted(set(train_titles))
+    return [t for i, t in enumerate(ordered) if i % every == every - 1]
+
+
 def load_squad(data_dir: Path) -> list[SquadQuestion]:
     """Load every question of ``raw/dev-v1.1.json.gz`` under ``data_dir``.
 

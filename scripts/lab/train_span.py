@@ -19,6 +19,7 @@ import copy
 import json
 import logging
 import random
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,7 +51,14 @@ from retriever.answer.weights_io import (
     save_layer_delta,
     write_manifest,
 )
-from scripts.lab.squad_data import load_squad, questions_for, split_titles
+from scripts.lab.squad_data import (
+    SquadQuestion,
+    load_squad,
+    questions_for,
+    split_titles,
+    validation_titles,
+)
+from scripts.lab.squad_metrics import max_over_ground_truths
 
 logger = logging.getLogger(__name__)
 
@@ -67,14 +75,12 @@ class TrainExample:
 def build_examples(
     base: BaseEncoder,
     frozen_layers: int,
-    data_dir: Path,
+    questions: list[SquadQuestion],
     limit: int | None = None,
     batch_size: int = 32,
 ) -> list[TrainExample]:
     """Tokenise the training questions and cache the frozen layers' output."""
-    questions = load_squad(data_dir)
-    train_titles, _ = split_titles([q.title for q in questions])
-    train = questions_for(questions, train_titles)[:limit]
+    train = questions[:limit]
     windows = base.windows([q.question for q in train], [q.context for q in train])
     labelled: list[tuple[Window, tuple[tuple[int, int], ...]]] = []
     for w in windows:
@@ -162,8 +168,9 @@ def train(
         ],
         weight_decay=0.01,
     )
+    decay = max(1, total - warmup)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        optim, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / (total - warmup)))
+        optim, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / decay))
     )
     layers.train()
     head.train()
@@ -200,6 +207,20 @@ def train(
     head.eval()
 
 
+def validation_f1(weights_dir: Path, questions: list[SquadQuestion]) -> float:
+    """Token F1 (0-100) of the weights in ``weights_dir`` on ``questions``' gold paragraphs."""
+    from retriever.answer.extractor import SpanExtractor
+    from retriever.answer.span_model import SpanModel
+
+    extractor = SpanExtractor(SpanModel.load(weights_dir))
+    total = 0.0
+    for q in questions:
+        spans = extractor.extract(q.question, q.context)
+        pred = spans.answer.text if spans.answer is not None else ""
+        total += max_over_ground_truths(pred, list(q.answers), exact=False)
+    return round(100 * total / max(len(questions), 1), 2)
+
+
 def default_out(base: str) -> Path:
     """``weights/`` for MiniLM (the shipped default), ``weights_<base>/`` otherwise."""
     return WEIGHTS_DIR if base == "minilm" else WEIGHTS_DIR.with_name(f"weights_{base}")
@@ -223,6 +244,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=None, help="train questions (smoke runs)")
     parser.add_argument(
+        "--val-every",
+        type=int,
+        default=8,
+        help="every K-th training article is a validation article (0: none); the epoch "
+        "with the best validation F1 is kept",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="where each epoch's weights are kept (default: OUT.epochs beside OUT)",
+    )
+    parser.add_argument(
         "--init-from",
         type=Path,
         default=None,
@@ -235,7 +269,12 @@ def main(argv: list[str] | None = None) -> None:
     out_dir: Path = args.out or default_out(args.base)
     base = load_base(args.base)
     t0 = time.time()
-    examples = build_examples(base, frozen, args.data_dir, args.limit)
+    questions = load_squad(args.data_dir)
+    train_titles, held_titles = split_titles([q.title for q in questions])
+    val_titles = validation_titles(train_titles, args.val_every)
+    fit_titles = [t for t in train_titles if t not in set(val_titles)]
+    val_questions = questions_for(questions, val_titles)
+    examples = build_examples(base, frozen, questions_for(questions, fit_titles), args.limit)
     logger.info("cached %d windows in %.0fs", len(examples), time.time() - t0)
     base_layers = encoder_layers(base.encoder)
     trained = list(range(frozen, len(base_layers)))
@@ -259,39 +298,53 @@ def main(argv: list[str] | None = None) -> None:
         prior_epochs = int(prior.get("total_epochs", prior["epochs_completed"]))
         logger.info("starting from %s (%d epochs already)", args.init_from, prior_epochs)
     out_dir.mkdir(parents=True, exist_ok=True)
-    questions = load_squad(args.data_dir)
-    train_titles, held_titles = split_titles([q.title for q in questions])
-    split = {"train_titles": train_titles, "held_out_titles": held_titles}
+    work_dir: Path = args.work_dir or out_dir.with_name(out_dir.name + ".epochs")
+    split = {
+        "train_titles": fit_titles,
+        "validation_titles": val_titles,
+        "held_out_titles": held_titles,
+    }
+    val_scores: dict[int, float] = {}
 
     def save(epochs_done: int) -> None:
-        # Saved after every epoch so a cut-short run still leaves usable weights.
+        # Every epoch is kept (a cut-short run still leaves usable weights); the epoch
+        # with the best validation F1 is copied to OUT.
+        epoch_dir = work_dir / f"epoch{epochs_done}"
+        epoch_dir.mkdir(parents=True, exist_ok=True)
         for layer, index in zip(layers, trained, strict=True):
-            save_layer_delta(layer, base_layers[index], out_dir / layer_file(index))
-        save_head(head, out_dir / HEAD_FILE)
-        (out_dir / "split.json").write_text(json.dumps(split, indent=2) + "\n", encoding="utf-8")
-        write_manifest(
-            out_dir,
-            {
-                "base": base.name,
-                "base_model": base.description,
-                "base_sha256": base.sha256,
-                "trained_layers": trained,
-                "frozen_layers": frozen,
-                "train_windows": len(examples),
-                "epochs": args.epochs,
-                "epochs_completed": epochs_done,
-                "total_epochs": prior_epochs + epochs_done,
-                "init_from": str(args.init_from) if args.init_from else None,
-                "batch_size": args.batch_size,
-                "lr": args.lr,
-                "seed": args.seed,
-                "split": split,
-                "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "train_seconds": round(time.time() - t0),
-                "limit": args.limit,
-            },
-        )
-        logger.info("epoch %d saved to %s", epochs_done, out_dir)
+            save_layer_delta(layer, base_layers[index], epoch_dir / layer_file(index))
+        save_head(head, epoch_dir / HEAD_FILE)
+        (epoch_dir / "split.json").write_text(json.dumps(split, indent=2) + "\n", encoding="utf-8")
+        manifest: dict[str, Any] = {
+            "base": base.name,
+            "base_model": base.description,
+            "base_sha256": base.sha256,
+            "trained_layers": trained,
+            "frozen_layers": frozen,
+            "train_windows": len(examples),
+            "epochs": args.epochs,
+            "epochs_completed": epochs_done,
+            "total_epochs": prior_epochs + epochs_done,
+            "init_from": str(args.init_from) if args.init_from else None,
+            "batch_size": args.batch_size,
+            "lr": args.lr,
+            "seed": args.seed,
+            "split": split,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "train_seconds": round(time.time() - t0),
+            "limit": args.limit,
+        }
+        write_manifest(epoch_dir, manifest)
+        if val_questions:
+            val_scores[epochs_done] = validation_f1(epoch_dir, val_questions)
+            logger.info("epoch %d validation F1 %.2f", epochs_done, val_scores[epochs_done])
+            manifest["validation_f1"] = {str(e): f for e, f in sorted(val_scores.items())}
+            manifest["validation_questions"] = len(val_questions)
+            write_manifest(epoch_dir, manifest)
+        best = max(val_scores, key=lambda e: val_scores[e]) if val_scores else epochs_done
+        if best == epochs_done:
+            shutil.copytree(epoch_dir, out_dir, dirs_exist_ok=True)
+            logger.info("epoch %d (best so far) saved to %s", epochs_done, out_dir)
 
     train(examples, layers, head, args.epochs, args.batch_size, args.lr, args.seed, save)
     logger.info("saved to %s", out_dir)
