@@ -42,11 +42,13 @@ def to_filter(filters: FiltersIn | None) -> MetadataFilter | None:
     )
 
 
-def _span(span: Span | None, words: Sequence[WordBoxRow] = ()) -> SpanOut | None:
-    if span is None:
-        return None
+def _span_out(span: Span, words: Sequence[WordBoxRow] = ()) -> SpanOut:
     boxes = line_boxes(words, span.char_start, span.char_end) if words else []
     return SpanOut(**vars(span), boxes=[BoxOut(**vars(b)) for b in boxes])
+
+
+def _span(span: Span | None, words: Sequence[WordBoxRow] = ()) -> SpanOut | None:
+    return None if span is None else _span_out(span, words)
 
 
 def _citation_out(citation: Citation) -> CitationOut:
@@ -71,7 +73,8 @@ def hit_out(hit: Hit, show: SourceView) -> HitOut:
     )
 
 
-def answer_out(answer: Answer | None) -> AnswerOut | None:
+def answer_out(answer: Answer | None, words: Sequence[WordBoxRow] = ()) -> AnswerOut | None:
+    """The answer as served; ``words``: its passage's word boxes (PDFs), to box its spans."""
     if answer is None:
         return None
     return AnswerOut(
@@ -83,12 +86,15 @@ def answer_out(answer: Answer | None) -> AnswerOut | None:
         document_id=answer.document_id,
         char_start=answer.span.char_start,
         char_end=answer.span.char_end,
+        spans=[_span_out(span, words) for span in answer.spans],
     )
 
 
 def found_answer(answered: Answered) -> AnswerOut | None:
     """The answer to show: none when the passages do not hold one."""
-    return answer_out(answered.answer) if answered.found else None
+    if not answered.found or answered.answer is None:
+        return None
+    return answer_out(answered.answer, answered.hits[answered.answer.passage].citation.words)
 
 
 def _took_ms(started: float | None) -> float:

@@ -339,8 +339,13 @@ def ask_command(
     elif answer is None:
         out.print("[bold]no answer found[/] in the indexed documents; the closest passages:")
     else:
+        from retriever.answer.choice import listed
+
         label = "answer" if not answer["fallback"] else f"answer ({answer['kind']}, fallback)"
-        out.print(f"[bold]{label}:[/] {answer['text']}  [{answer['citation']}]", highlight=False)
+        # Every answer span the passage gives ("Wu Wei and Chen Xinjian"); a server older
+        # than answer.spans sends the one answer text.
+        named = listed([s["text"] for s in answer.get("spans") or [answer]])
+        out.print(f"[bold]{label}:[/] {named}  [{answer['citation']}]", highlight=False)
     title = f"{payload['query']}  ({payload['mode']}, generation {payload['generation']})"
     out.print(hits_table(title, payload["passages"], answers=True))
 

@@ -79,7 +79,8 @@ def build_server(services: Services) -> MCPServer[None]:
     @server.tool(
         description="Answer a question from the documents: the extracted answer with the "
         "passage it cites, or found=false (answer null) when the documents do not hold it. "
-        "Pass earlier turns in `conversation` for a follow-up question."
+        "When the passage gives several answers (two signers), answer.spans lists them all, "
+        "the best first. Pass earlier turns in `conversation` for a follow-up question."
     )
     async def ask(
         question: Annotated[str, Field(min_length=1, description="The question.")],

@@ -48,6 +48,7 @@ def answer_payload(answer: Answer | None) -> Payload | None:
         "document_id": answer.document_id,
         "char_start": answer.span.char_start,
         "char_end": answer.span.char_end,
+        "spans": [asdict(span) for span in answer.spans],
     }
 
 

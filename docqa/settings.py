@@ -173,6 +173,22 @@ class Settings(BaseSettings):
         description="Answer span model: minilm (English, fast), e5 (multilingual, half the "
         "speed), or auto (e5 for questions or passages mostly in non-Latin scripts).",
     )
+    answer_max_spans: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description="Most answer spans one passage may give (answer.spans: both signers of "
+        "an agreement); 1 gives the best span only.",
+    )
+    answer_span_ratio: float = Field(
+        0.1,
+        gt=0,
+        le=1,
+        description="A further answer span needs at least this share of the best span's "
+        "probability, and must be listed with it in its sentence ('A and B') and be of its "
+        "kind (retriever/answer/extra.py). Lower finds more second answers and more wrong "
+        "ones: docs/benchmarks.md has the rate on SQuAD.",
+    )
     server_url: str | None = Field(
         None,
         description="A running `docqa serve` for the same index (http://host:port): "

@@ -21,7 +21,7 @@ from index.passages.bounds import PassageLimits
 from index.stores.base import AnnPolicy, VectorStore
 from index.stores.factory import open_vector_store
 from retriever.answer.loading import load_extractor
-from retriever.answer.types import AnswerExtractor
+from retriever.answer.types import AnswerExtractor, MultiSpanRule
 from retriever.fusion import Fusion
 from retriever.rerank import CrossEncoderReranker, CrossEncoderScorer, LinearReranker, Reranker
 from retriever.searcher import Retriever, SearchOptions
@@ -169,4 +169,7 @@ def load_retriever(settings: Settings, encoders: list[Encoder] | None = None) ->
 
 def load_answer_extractor(settings: Settings) -> AnswerExtractor | None:
     """The configured span extractor; None when answers are off or it is unavailable."""
-    return load_extractor(settings.reader, settings.preload_readers) if settings.answers else None
+    if not settings.answers:
+        return None
+    rule = MultiSpanRule(settings.answer_max_spans, settings.answer_span_ratio)
+    return load_extractor(settings.reader, settings.preload_readers, rule)

@@ -32,6 +32,8 @@ class FakeSpans:
     answer: FakeSpan | None
     sentence: FakeSpan | None
     score: float
+    logit: float = 0.0
+    extra: tuple[FakeSpan, ...] = ()
 
 
 class FakeExtractor:

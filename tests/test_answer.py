@@ -11,7 +11,7 @@ from index.passages.sentences import split_sentences as sentence_spans
 from retriever.answer.extractor import SpanExtractor
 from retriever.answer.sentences import covering_sentence
 from retriever.answer.span_model import SpanPrediction
-from retriever.answer.types import AnswerExtractor, AnswerSpans
+from retriever.answer.types import ONE_SPAN, AnswerExtractor, AnswerSpans, MultiSpanRule
 from retriever.types import Span
 from scripts.lab.squad_data import split_titles
 from scripts.lab.squad_metrics import (
@@ -107,7 +107,11 @@ class FakeModel:
         self.spans = spans
 
     def predict(
-        self, questions: list[str], passages: list[str], batch_size: int = 16
+        self,
+        questions: list[str],
+        passages: list[str],
+        batch_size: int = 16,
+        rule: MultiSpanRule = ONE_SPAN,
     ) -> list[SpanPrediction | None]:
         return self.spans[: len(passages)]
 

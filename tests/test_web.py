@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from docqa.cli import sample_corpus
-from tests.api_support import FakeExtractor, FakeSpans, live_server, make_app
+from tests.api_support import FakeExtractor, FakeSpan, FakeSpans, live_server, make_app
 from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
@@ -37,6 +37,7 @@ FIRST = "Who signed the agreement for Harbour City Council?"
 FOLLOW_UP = "Who watched?"  # no word in common with its paragraph
 WITNESS_PARAGRAPH = "Transport minister Priya Raman witnessed the signing"
 WAIT = 15_000
+BOTH = ("Elena Duarte", "Samuel Okafor")  # "both" in a question: the reader gives two spans
 
 pytestmark = [
     pytest.mark.slow,  # starts a browser and a live server
@@ -49,7 +50,8 @@ pytestmark = [
 
 
 class QuestionExtractor(FakeExtractor):
-    """The fake reader, with the target chosen by a word of the question."""
+    """The fake reader, with the target chosen by a word of the question; a question with
+    "both" gets both signers (:data:`BOTH`) as answer spans where a passage names them."""
 
     def __init__(self, targets: dict[str, str], delay: float = 0.0) -> None:
         super().__init__([], delay)
@@ -57,7 +59,11 @@ class QuestionExtractor(FakeExtractor):
 
     def extract(self, question: str, passage: str) -> FakeSpans:
         self.targets = [t for word, t in self.by_word.items() if word in question.lower()]
-        return super().extract(question, passage)
+        found = super().extract(question, passage)
+        if "both" not in question.lower() or not all(name in passage for name in BOTH):
+            return found
+        first, second = (FakeSpan(n, passage.index(n), passage.index(n) + len(n)) for n in BOTH)
+        return FakeSpans(first, FakeSpan(passage, 0, len(passage)), 0.9, extra=(second,))
 
 
 READER = {"signed": SIGNER, "watched": WITNESS, "archive": "/srv/archive", "lighthouse": "red"}
@@ -200,6 +206,20 @@ def test_phone_citation_opens_in_context_in_view(browser: Any, server: str) -> N
     page.keyboard.press("Escape")
     assert page.locator("#source").is_hidden()
     assert page.evaluate("document.documentElement.scrollWidth") == 390
+    assert not errors, errors
+
+
+def test_two_answer_spans_are_named_and_marked(browser: Any, server: str) -> None:
+    errors: list[str] = []
+    page = _page(browser, DESKTOP, errors)
+    page.goto(server, wait_until="domcontentloaded")
+    turn = _ask(page, "Who signed it for both sides?")
+    assert turn.locator(".answer-text").inner_text() == "Elena Duarte and Samuel Okafor"
+    # Only the cited passage has marks: both answers in it (the list may be folded away).
+    assert turn.locator(".passages .passage-text mark").all_text_contents() == list(BOTH)
+    turn.locator(".answer .cite").click()
+    page.wait_for_selector("#source-text p.cited mark", timeout=WAIT)
+    assert page.locator("#source-text p.cited mark").all_inner_texts() == list(BOTH)
     assert not errors, errors
 
 

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.inputs import WholeNumber
-from api.schemas.search import HitOut, QuestionIn
+from api.schemas.search import HitOut, QuestionIn, SpanOut
 from retriever.types import Mode
 
 ASK_MAX_TOP_K = 20  # every passage goes through the span model: keep the work per question small
@@ -54,6 +54,11 @@ class AnswerOut(BaseModel):
     document_id: str
     char_start: int = Field(description="Offset of the answer in the document text.")
     char_end: int
+    spans: list[SpanOut] = Field(
+        description="Every answer span, in document offsets: the answer above first, then "
+        "further answers of the same kind the passage lists with it (both signers of an "
+        "agreement), in passage order; PDF passages give each span's boxes."
+    )
 
 
 class AskResponse(BaseModel):

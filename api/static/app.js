@@ -42,18 +42,29 @@ function withLang(node, text) {
   return node;
 }
 
-// `text` starts at document offset `base`; `span` is in document offsets (or null).
-function highlighted(text, base, span) {
-  if (!span || span.char_end <= base || span.char_start >= base + text.length) {
-    return [document.createTextNode(text)];
+// `text` starts at document offset `base`; `spans` (in document offsets) are marked.
+function highlighted(text, base, spans) {
+  const inside = (spans || [])
+    .map((s) => [Math.max(0, s.char_start - base), Math.min(text.length, s.char_end - base)])
+    .filter(([from, to]) => from < to)
+    .sort((a, b) => a[0] - b[0]);
+  const nodes = [];
+  let at = 0;
+  for (const [from, to] of inside) {
+    if (from < at) continue; // overlapping spans: the first one marked wins
+    if (from > at) nodes.push(document.createTextNode(text.slice(at, from)));
+    nodes.push(el("mark", text.slice(from, to)));
+    at = to;
   }
-  const from = Math.max(0, span.char_start - base);
-  const to = Math.min(text.length, span.char_end - base);
-  return [
-    document.createTextNode(text.slice(0, from)),
-    el("mark", text.slice(from, to)),
-    document.createTextNode(text.slice(to)),
-  ];
+  if (at < text.length || !nodes.length) nodes.push(document.createTextNode(text.slice(at)));
+  return nodes;
+}
+
+// Every answer span in one phrase: "A", "A and B", "A, B and C".
+function named(answer) {
+  const texts = (answer.spans && answer.spans.length ? answer.spans : [answer]).map((s) => s.text);
+  return texts.length < 2 ? texts.join("")
+    : `${texts.slice(0, -1).join(", ")} and ${texts[texts.length - 1]}`;
 }
 
 function setStatus(text) { $("status").textContent = text; }
@@ -162,7 +173,7 @@ function conversation() {
   for (const turn of thread.slice(-CONTEXT_TURNS)) {
     if (turn.state !== "done") continue;
     turns.push({ role: "user", content: turn.question });
-    if (turn.found && turn.answer) turns.push({ role: "assistant", content: turn.answer.text });
+    if (turn.found && turn.answer) turns.push({ role: "assistant", content: named(turn.answer) });
   }
   return turns;
 }
@@ -172,24 +183,27 @@ function passageTitle(turn, number) {
   return passage ? passage.citation.title : "";
 }
 
-function citeButton(turn, number, span) {
+function citeButton(turn, number, spans) {
   const button = el("button", String(number), "cite");
   button.type = "button";
   button.setAttribute("aria-label", `Source ${number}: ${passageTitle(turn, number)}`);
   const passage = turn.passages[number - 1];
-  button.addEventListener("click", () => openSource(passage, span, button));
-  button.addEventListener("mouseenter", () => showPreview(button, passage, span));
-  button.addEventListener("focus", () => showPreview(button, passage, span));
+  button.addEventListener("click", () => openSource(passage, spans, button));
+  button.addEventListener("mouseenter", () => showPreview(button, passage, spans));
+  button.addEventListener("focus", () => showPreview(button, passage, spans));
   button.addEventListener("mouseleave", hidePreview);
   button.addEventListener("blur", hidePreview);
   return button;
 }
 
-// The answer's span, in document offsets, when the passage holds it.
-function answerSpan(turn, number) {
+// The answer's spans (every answer the passage gives, with their PDF boxes), in document
+// offsets, when the passage holds them; [] otherwise. A turn saved before answers had
+// `spans` has its one span.
+function answerSpans(turn, number) {
   const answer = turn.answer;
-  if (!turn.found || !answer || answer.citation !== number) return null;
-  return { char_start: answer.char_start, char_end: answer.char_end };
+  if (!turn.found || !answer || answer.citation !== number) return [];
+  if (answer.spans && answer.spans.length) return answer.spans;
+  return [{ char_start: answer.char_start, char_end: answer.char_end }];
 }
 
 function isHeadingOnly(passage) {
@@ -208,11 +222,11 @@ function renderPassages(turn) {
     const item = el("li");
     item.dataset.rank = String(number);
     const head = el("div", undefined, "passage-head");
-    const span = answerSpan(turn, number);
-    head.append(citeButton(turn, number, span), withLang(el("strong", passage.citation.title),
+    const spans = answerSpans(turn, number);
+    head.append(citeButton(turn, number, spans), withLang(el("strong", passage.citation.title),
       passage.citation.title), el("span", `score ${passage.score.toFixed(3)}`, "score"));
     const text = withLang(el("p", undefined, "passage-text"), passage.text);
-    text.append(...highlighted(passage.text, passage.char_start, span));
+    text.append(...highlighted(passage.text, passage.char_start, spans));
     item.append(head, text);
     list.append(item);
   }
@@ -232,8 +246,8 @@ function renderAnswer(turn) {
   }
   const answer = turn.answer;
   const line = withLang(el("p", undefined, "answer"), answer.text);
-  line.append(el("span", answer.text, "answer-text"), " ",
-    citeButton(turn, answer.citation, answerSpan(turn, answer.citation)));
+  line.append(el("span", named(answer), "answer-text"), " ",
+    citeButton(turn, answer.citation, answerSpans(turn, answer.citation)));
   if (!answer.fallback) return line;
   const box = el("div");
   box.append(el("p", "No exact answer was extracted: this is the closest "
@@ -312,7 +326,7 @@ async function ask(question) {
     });
     if (turn.state !== "done") throw new ApiError("The answer stopped halfway: try again.");
     if (!turn.found) setStatus("Not found in the indexed documents.");
-    $("announce").textContent = turn.found && turn.answer ? `Answer: ${turn.answer.text}`
+    $("announce").textContent = turn.found && turn.answer ? `Answer: ${named(turn.answer)}`
       : "I could not find the answer in the indexed documents.";
   } catch (error) {
     if (error.name === "AbortError") {
@@ -359,11 +373,13 @@ $("new-chat").addEventListener("click", () => {
 
 // --- citations -------------------------------------------------------------------------
 
-function showPreview(anchor, passage, span) {
+function showPreview(anchor, passage, spans) {
   if (!passage) return;
   const box = $("preview");
-  const text = span ? passage.text.slice(Math.max(0, span.char_start - passage.char_start - 80),
-    span.char_end - passage.char_start + 120) : passage.text.slice(0, 240);
+  const first = spans.length ? Math.min(...spans.map((s) => s.char_start)) : null;
+  const last = spans.length ? Math.max(...spans.map((s) => s.char_end)) : null;
+  const text = spans.length ? passage.text.slice(Math.max(0, first - passage.char_start - 80),
+    last - passage.char_start + 120) : passage.text.slice(0, 240);
   box.replaceChildren(withLang(el("strong", passage.citation.title), passage.citation.title),
     withLang(el("p", `${text}${text.length < passage.text.length ? "…" : ""}`), text));
   box.hidden = false;
@@ -376,7 +392,7 @@ function showPreview(anchor, passage, span) {
 
 function hidePreview() { $("preview").hidden = true; }
 
-async function openSource(passage, span, trigger) {
+async function openSource(passage, spans, trigger) {
   hidePreview();
   lastTrigger = trigger;
   const cite = passage.citation;
@@ -386,7 +402,8 @@ async function openSource(passage, span, trigger) {
     const path = `/v1/documents/${encodeURIComponent(cite.document_id)}/passages`
       + `?around=${cite.paragraph}&radius=2`;
     const context = await getJson(path);
-    const marked = span || { char_start: passage.char_start, char_end: passage.char_end };
+    const marked = spans.length ? spans
+      : [{ char_start: passage.char_start, char_end: passage.char_end }];
     $("source-title").textContent = context.title;
     withLang($("source-title"), context.title);
     const where = [`paragraph ${cite.paragraph}`];
@@ -408,7 +425,7 @@ async function openSource(passage, span, trigger) {
     });
     $("source-text").replaceChildren(...paragraphs);
     $("source").hidden = false;
-    if (window.showPageImage) window.showPageImage(passage, span);  // PDFs: page-view.js
+    if (window.showPageImage) window.showPageImage(passage, spans);  // PDFs: page-view.js
     const target = cited || $("source-title");
     target.scrollIntoView({ block: "center" });
     target.focus({ preventScroll: true });

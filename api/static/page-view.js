@@ -1,12 +1,13 @@
-// PDF citations: the cited page as an image, the cited lines (or the answer's) boxed.
-// Self-contained: app.js calls window.showPageImage(passage, span) when a source opens.
+// PDF citations: the cited page as an image, the cited lines (or the answer spans') boxed.
+// Self-contained: app.js calls window.showPageImage(passage, spans) when a source opens.
 "use strict";
 
-window.showPageImage = async function showPageImage(passage, span) {
+window.showPageImage = async function showPageImage(passage, spans) {
   const holder = document.getElementById("source-page");
   if (!holder) return;
   const cite = passage.citation;
-  const boxes = (span && span.boxes && span.boxes.length ? span.boxes : cite.boxes) || [];
+  const spanBoxes = (spans || []).flatMap((s) => s.boxes || []);
+  const boxes = (spanBoxes.length ? spanBoxes : cite.boxes) || [];
   holder.replaceChildren();
   holder.hidden = boxes.length === 0;
   if (!boxes.length) return;

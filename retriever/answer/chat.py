@@ -88,7 +88,8 @@ def compose(
     server paths).
 
     The answer's own passage is ``[1]``; other passages whose extracted answer is the
-    same text corroborate it and are cited too.
+    same text corroborate it and are cited too. A passage that gives several answers
+    (two signers) has them all named ("Wu Wei and Chen Xinjian").
     """
     if answer is None:
         return ChatReply(NO_ANSWER, NO_ANSWER, "", ())
@@ -102,7 +103,7 @@ def compose(
         ]
     cited = tuple(Cited(n, hits[i]) for n, i in enumerate(order, start=1))
     marks = "".join(f"[{c.number}]" for c in cited)
-    said = escape_markdown(answer.text)
+    said = escape_markdown(answer.named)
     if answer.kind is AnswerKind.EXTRACTED:
         text = f"{said} {marks}"
     else:

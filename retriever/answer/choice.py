@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from index.passages.sentences import split_sentences
@@ -31,7 +31,12 @@ NO_SPANS = AnswerSpans(answer=None, sentence=None, score=0.0)
 
 @dataclass(frozen=True)
 class Answer:
-    """The chosen answer: its text, where it is, and which passage (0-based) it cites."""
+    """The chosen answer: its text, where it is, and which passage (0-based) it cites.
+
+    ``text`` and ``span`` are the best answer span; ``spans`` every answer the passage
+    gives (two signers), the best first, then the others in passage order, all in
+    document offsets. A fallback's ``spans`` is its ``span`` alone.
+    """
 
     text: str
     kind: AnswerKind
@@ -39,17 +44,31 @@ class Answer:
     passage: int
     document_id: str
     span: Span
+    spans: tuple[Span, ...]
 
     @property
     def fallback(self) -> bool:
         return self.kind is not AnswerKind.EXTRACTED
 
+    @property
+    def named(self) -> str:
+        """Every answer span in one phrase ("Wu Wei and Chen Xinjian"), as chat says it."""
+        return listed([span.text for span in self.spans])
+
+
+def listed(texts: Sequence[str]) -> str:
+    """Answers as one phrase: "A", "A and B", "A, B and C"."""
+    if len(texts) <= 1:
+        return "".join(texts)
+    return f"{', '.join(texts[:-1])} and {texts[-1]}"
+
+
+def _shifted(span: Span, offset: int) -> Span:
+    return Span(span.text, span.char_start + offset, span.char_end + offset)
+
 
 def _to_document(span: Span | None, hit: Hit) -> Span | None:
-    if span is None:
-        return None
-    offset = hit.citation.char_start
-    return Span(span.text, span.char_start + offset, span.char_end + offset)
+    return None if span is None else _shifted(span, hit.citation.char_start)
 
 
 def _in_document(found: AnswerSpans, hit: Hit) -> AnswerSpans:
@@ -57,6 +76,8 @@ def _in_document(found: AnswerSpans, hit: Hit) -> AnswerSpans:
         answer=_to_document(found.answer, hit),
         sentence=_to_document(found.sentence, hit),
         score=float(found.score),
+        logit=float(found.logit),
+        extra=tuple(_shifted(span, hit.citation.char_start) for span in found.extra),
     )
 
 
@@ -82,9 +103,7 @@ def all_spans(
 
 def with_spans(hit: Hit, spans: AnswerSpans) -> Hit:
     """The hit carrying its answer and sentence spans."""
-    return Hit(
-        hit.rank, hit.score, hit.passage_id, hit.text, hit.citation, spans.answer, spans.sentence
-    )
+    return replace(hit, answer=spans.answer, sentence=spans.sentence)
 
 
 #: Most hits a search marks answers in: the span model costs ~50 ms per passage per core,
@@ -142,15 +161,18 @@ def choose_answer(
             passage=index,
             document_id=hits[index].citation.document_id,
             span=found.answer,
+            spans=(found.answer, *found.extra),
         )
     found_sentence = _best_sentence(question, hits[:FALLBACK_PASSAGES])
     if found_sentence is not None:
         index, sentence = found_sentence
         document_id = hits[index].citation.document_id
-        return Answer(sentence.text, AnswerKind.SENTENCE, 0.0, index, document_id, sentence)
+        return Answer(
+            sentence.text, AnswerKind.SENTENCE, 0.0, index, document_id, sentence, (sentence,)
+        )
     top = hits[0]
     whole = Span(top.text, top.citation.char_start, top.citation.char_end)
-    return Answer(top.text, AnswerKind.PASSAGE, 0.0, 0, top.citation.document_id, whole)
+    return Answer(top.text, AnswerKind.PASSAGE, 0.0, 0, top.citation.document_id, whole, (whole,))
 
 
 def is_found(answer: Answer | None, min_score: float) -> bool:

