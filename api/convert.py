@@ -63,6 +63,7 @@ def hit_out(hit: Hit, show: SourceView) -> HitOut:
     return HitOut(
         rank=hit.rank,
         score=hit.score,
+        relevance=hit.relevance,
         passage_id=hit.passage_id,
         text=hit.text,
         char_start=hit.citation.char_start,

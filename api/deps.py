@@ -21,7 +21,9 @@ from index.formats.sandbox import ExtractLimits
 from index.lifecycle.handle import IndexHandle
 from index.passages.bounds import PassageLimits
 from index.stores.base import AnnPolicy, VectorStore
+from retriever.answer.found import FoundRule
 from retriever.answer.types import AnswerExtractor
+from retriever.relevance import RelevanceModel
 from retriever.rerank import Reranker
 from retriever.searcher import Retriever, SearchOptions
 
@@ -38,6 +40,8 @@ class Engines:
     second_stage: Reranker | None
     extract_limits: ExtractLimits = ExtractLimits()
     passage_limits: PassageLimits = PassageLimits()
+    relevance: RelevanceModel | None = None  # of search hits
+    found_rule: FoundRule = FoundRule()
 
 
 EngineLoader = Callable[[Settings], Engines]
@@ -55,6 +59,8 @@ class Services:
         self.encoders = as_encoders(engines.encoders)
         self.extractor = engines.extractor
         self.options = engines.options
+        self.relevance = engines.relevance
+        self.found_rule = engines.found_rule
         self.keys = KeyRing.of(settings.api_keys_read, settings.api_keys_write)
         root = settings.source_root
         self.show_source = source_view(
@@ -98,7 +104,7 @@ class Services:
                         vector_store=self.vector_store,
                     )
                     self._retriever = Retriever(
-                        handle, self.encoders, self.options, self.second_stage
+                        handle, self.encoders, self.options, self.second_stage, self.relevance
                     )
         return self._retriever
 

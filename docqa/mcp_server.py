@@ -94,9 +94,7 @@ def build_server(services: Services) -> MCPServer[None]:
             earlier = [ChatTurn(t.role, t.content) for t in conversation or []]
             query = followup_query(question.strip(), earlier, max_chars=limit)
             result = await retrieve(services.retriever(), query, top_k, None, None)
-            answered = await read(
-                services.extractor, result, question.strip(), services.settings.found_min_score
-            )
+            answered = await read(services.extractor, result, question.strip(), services.found_rule)
             return ask_response(question.strip(), result, answered, services.show_source, None)
 
     @server.tool(description="Every indexed document with its id, title and passage count.")

@@ -25,6 +25,7 @@ def hit_payload(hit: Hit) -> Payload:
     return {
         "rank": hit.rank,
         "score": hit.score,
+        "relevance": hit.relevance,
         "passage_id": hit.passage_id,
         "text": hit.text,
         "char_start": hit.citation.char_start,

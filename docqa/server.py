@@ -12,11 +12,13 @@ from docqa.settings import Settings
 from docqa.wiring import (
     ann_policy,
     extract_limits,
+    found_rule,
     load_answer_extractor,
     load_encoders,
     load_second_stage,
     passage_limits,
     search_options,
+    search_relevance,
     vector_store,
 )
 from index.encoders.base import Encoder
@@ -47,6 +49,8 @@ def load_engines(
         second_stage=load_second_stage(settings),
         extract_limits=extract_limits(settings),
         passage_limits=passage_limits(settings),
+        relevance=search_relevance(settings),
+        found_rule=found_rule(settings),
     )
 
 

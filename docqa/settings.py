@@ -95,6 +95,12 @@ class Settings(BaseSettings):
         "re-scores the candidates instead of the built-in linear second stage (slower).",
     )
     max_query_chars: int = Field(2000, ge=1, description="Longest question accepted.")
+    eval_max_questions: int = Field(
+        10_000,
+        ge=1,
+        description="Most questions in one `docqa eval` QA file; a longer file is refused "
+        "(each question costs one retrieve-and-read).",
+    )
     mmap: bool = Field(False, description="Memory-map index files instead of reading them.")
     ann_threshold: int = Field(
         200_000, ge=1, description="Passages above which the index becomes IVF-SQ8 (approximate)."
@@ -261,15 +267,24 @@ class Settings(BaseSettings):
     shutdown_timeout_s: float = Field(
         5.0, gt=0, description="On SIGTERM, how long `docqa serve` waits for open requests."
     )
+    found_min_relevance: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="An answer counts as found when its passage's calibrated relevance "
+        "(the chance that it answers the question, reader evidence included) reaches "
+        "this; below it, /v1/ask, chat and `docqa ask` say the documents do not hold the "
+        "answer (found: false) and still list the closest passages. Unset (default): the "
+        "threshold fitted with the relevance model (retriever/relevance.json, "
+        "scripts/fit_relevance.py). 0: every extracted answer counts.",
+    )
     found_min_score: float = Field(
         0.0,
         ge=0,
         le=1,
-        description="An answer counts as found when the span model extracted it with at "
-        "least this probability; below it, /v1/ask and chat say the documents do not hold "
-        "the answer (found: false) and still list the closest passages. 0 (default): every "
-        "extracted answer counts, since the reader's probability is not calibrated (the "
-        "right answer to the sample corpus's 'Who signed the agreement?' scores 0.11).",
+        description="Where no relevance model applies (an index without sentence vectors, "
+        "dense or lexical mode), an answer counts as found when the span model gave it at "
+        "least this in-passage probability. 0 (default): every extracted answer counts.",
     )
     source_root: Path | None = Field(
         None,

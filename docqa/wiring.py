@@ -20,9 +20,11 @@ from index.lifecycle.handle import IndexHandle
 from index.passages.bounds import PassageLimits
 from index.stores.base import AnnPolicy, VectorStore
 from index.stores.factory import open_vector_store
+from retriever.answer.found import FoundRule
 from retriever.answer.loading import load_extractor
 from retriever.answer.types import AnswerExtractor, MultiSpanRule
 from retriever.fusion import Fusion
+from retriever.relevance import Relevance, RelevanceModel, load_relevance
 from retriever.rerank import CrossEncoderReranker, CrossEncoderScorer, LinearReranker, Reranker
 from retriever.searcher import Retriever, SearchOptions
 from retriever.types import Mode
@@ -145,6 +147,35 @@ def load_second_stage(settings: Settings) -> Reranker | None:
     return LinearReranker(encoder_weights=search_options(settings).encoder_weights)
 
 
+def _relevance_fit() -> Relevance | None:
+    try:
+        return load_relevance()
+    except (OSError, ValueError) as exc:
+        logger.warning("no relevance model (%s): hits carry no relevance", exc)
+        return None
+
+
+def search_relevance(settings: Settings) -> RelevanceModel | None:
+    """The calibrated relevance model of search hits (it reads the linear second stage's
+    signals, so it applies when that stage runs)."""
+    fit = _relevance_fit() if settings.rerank else None
+    return fit.search if fit is not None else None
+
+
+def found_rule(settings: Settings) -> FoundRule:
+    """When an answer counts as found: the fitted threshold unless a setting overrides it;
+    without a relevance model, the reader's score against ``found_min_score``."""
+    fit = _relevance_fit()
+    threshold = settings.found_min_relevance
+    if fit is None:
+        return FoundRule(min_score=settings.found_min_score)
+    return FoundRule(
+        min_relevance=fit.found_threshold if threshold is None else threshold,
+        min_score=settings.found_min_score,
+        relevance=fit.answer,
+    )
+
+
 def load_retriever(settings: Settings, encoders: list[Encoder] | None = None) -> Retriever:
     found = encoders or load_encoders(settings)
     handle = IndexHandle(
@@ -164,7 +195,7 @@ def load_retriever(settings: Settings, encoders: list[Encoder] | None = None) ->
             settings.index_dir,
         )
         stage = None
-    return Retriever(handle, found, search_options(settings), stage)
+    return Retriever(handle, found, search_options(settings), stage, search_relevance(settings))
 
 
 def load_answer_extractor(settings: Settings) -> AnswerExtractor | None:

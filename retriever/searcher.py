@@ -18,7 +18,8 @@ from index.models import Passage, Ranked
 from index.stores.passages import PassageStore
 from retriever.errors import QueryError
 from retriever.fusion import Fusion, normalized_score_fusion, reciprocal_rank_fusion
-from retriever.rerank.stage import Reranker
+from retriever.relevance import RelevanceModel, ranked_evidence, signal_evidence
+from retriever.rerank.stage import Reranker, Rescored
 from retriever.single_query import one_faiss_thread
 from retriever.types import Citation, Hit, Mode, SearchResult
 
@@ -63,7 +64,9 @@ class Retriever:
     """Dense, lexical or hybrid search over an :class:`IndexHandle`.
 
     Hybrid search fuses BM25 and every encoder's ranking, then, when a ``second_stage``
-    is given, re-scores the fused top ``rerank_depth`` with it.
+    is given, re-scores the fused top ``rerank_depth`` with it. With a ``relevance``
+    model, each hit also carries its calibrated relevance (where the evidence it reads
+    exists: hybrid mode with the linear second stage).
     """
 
     def __init__(
@@ -72,11 +75,13 @@ class Retriever:
         encoders: Encoder | Sequence[Encoder],
         options: SearchOptions | None = None,
         second_stage: Reranker | None = None,
+        relevance: RelevanceModel | None = None,
     ) -> None:
         self.handle = handle
         self.encoders = as_encoders(encoders)
         self.options = options or SearchOptions()
         self.second_stage = second_stage
+        self.relevance = relevance
 
     def check(self, question: str, k: int) -> str:
         """Validate a question; returns it stripped."""
@@ -148,6 +153,19 @@ class Retriever:
         In hybrid mode with a second stage, only the re-scored top
         ``max(k, rerank_depth)`` candidates are returned.
         """
+        return self.rescored(snapshot, question, k, mode, query_vectors, allowed, filters).ranked
+
+    def rescored(
+        self,
+        snapshot: IndexSnapshot,
+        question: str,
+        k: int,
+        mode: Mode,
+        query_vectors: Mapping[str, Vectors] | None = None,
+        allowed: npt.NDArray[np.int64] | None = None,
+        filters: MetadataFilter | None = None,
+    ) -> Rescored:
+        """Like :meth:`rank`, with the second stage's signals where it gathered them."""
         depth = max(k, self.options.candidates)
         vectors = dict(query_vectors or {})
         if mode in (Mode.DENSE, Mode.HYBRID):
@@ -156,9 +174,9 @@ class Retriever:
                     vectors[encoder.name] = encoder.encode_queries([question])
         fused = self.fuse(self.rankings(snapshot, question, depth, mode, vectors, allowed, filters))
         if mode != Mode.HYBRID or self.second_stage is None:
-            return fused
+            return Rescored(fused)
         head = fused[: max(k, self.options.rerank_depth)]
-        return self.second_stage.rerank(snapshot, question, vectors, head)
+        return self.second_stage.rescore(snapshot, question, vectors, head)
 
     def search(
         self,
@@ -178,17 +196,25 @@ class Retriever:
         allowed = None
         if filters is not None and not filters.is_empty():
             allowed = np.asarray(snapshot.store.vector_ids_where(filters.matches), dtype=np.int64)
-        ranked = self.rank(snapshot, question, k, chosen, allowed=allowed, filters=filters)[:k]
+        rescored = self.rescored(snapshot, question, k, chosen, allowed=allowed, filters=filters)
+        ranked = rescored.ranked[:k]
         passages = snapshot.store.passages_by_vector_id([vid for vid, _ in ranked])
         kept = [(vid, score) for vid, score in ranked if vid in passages]
-        hits = tuple(
-            Hit(
-                rank=rank,
-                score=score,
-                passage_id=passages[vid].passage_id,
-                text=passages[vid].text,
-                citation=_citation(passages[vid], snapshot.store),
+        signals = signal_evidence(rescored.signals)
+        hits = []
+        for rank, (vid, score) in enumerate(kept, start=1):
+            evidence = ranked_evidence(signals[vid], rank, score) if vid in signals else {}
+            hits.append(
+                Hit(
+                    rank=rank,
+                    score=score,
+                    passage_id=passages[vid].passage_id,
+                    text=passages[vid].text,
+                    citation=_citation(passages[vid], snapshot.store),
+                    relevance=self.relevance.probability(evidence) if self.relevance else None,
+                    evidence=evidence,
+                )
             )
-            for rank, (vid, score) in enumerate(kept, start=1)
+        return SearchResult(
+            query=question, hits=tuple(hits), generation=snapshot.generation, mode=chosen
         )
-        return SearchResult(query=question, hits=hits, generation=snapshot.generation, mode=chosen)

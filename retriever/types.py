@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -70,6 +71,11 @@ class Hit:
     citation: Citation
     answer: Span | None = None
     sentence: Span | None = None
+    # The calibrated chance that this passage answers the question, on its own (not
+    # relative to the other hits); None where no relevance model applies.
+    relevance: float | None = None
+    # What the relevance was read from (raw cosines, term coverage, rank, ...), by name.
+    evidence: Mapping[str, float] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def parts(retriever: Any, questions: list[str], mode: Any, k: int) -> dict[str, 
         clock = lap("first_stage", clock)
         if retriever.second_stage is not None and mode.value == "hybrid":
             head = fused[: max(k, retriever.options.rerank_depth)]
-            retriever.second_stage.rerank(snapshot, question, vectors, head)
+            retriever.second_stage.rescore(snapshot, question, vectors, head)
             lap("second_stage", clock)
     return found
 

@@ -8,9 +8,14 @@ Builds (or reuses, from .cache/eval/) an index of the corpus, runs every query a
 prints recall@1/5/10/20, MRR@10, nDCG@10 and all_found@10 (questions with several
 relevant passages), as a table and as JSON. ``fused`` is hybrid search without the
 second stage. ``--answers`` adds SQuAD exact match and F1 of the answer extracted from
-the top passage, for queries that carry answers. Question vectors are cached on disk
-(``scripts/query_cache.py``), so ``ms/query`` is ranking time with the question already
-encoded; latency with encoding is measured by ``scripts/bench_search.py``.
+the top passage, for queries that carry answers, and the half-index answer evaluation:
+the subset's articles are dealt into two halves, an index of the first half alone is
+asked every question of the subset (``scripts/lab/answer_runs.py``), and the report
+gives the share of answerable questions answered and their EM/F1, the share of the other
+half's questions wrongly answered, and the expected calibration error of ``relevance``.
+Question vectors are cached on disk (``scripts/query_cache.py``), so ``ms/query`` is
+ranking time with the question already encoded; latency with encoding is measured by
+``scripts/bench_search.py``.
 """
 
 from __future__ import annotations
@@ -41,7 +46,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--compare", default=None, help="comma-separated runs, one table")
     parser.add_argument("--per-query", type=Path, default=None, help="JSONL of per-query results")
     parser.add_argument("--plot", type=Path, default=None, help="PNG of recall@k per run")
-    parser.add_argument("--answers", action="store_true", help="EM/F1 of the top passage")
+    parser.add_argument(
+        "--answers",
+        action="store_true",
+        help="EM/F1 of the top passage, and the half-index answer evaluation (below)",
+    )
+    parser.add_argument(
+        "--reliability-plot", type=Path, default=None, help="PNG of relevance calibration"
+    )
+    parser.add_argument("--runs", type=Path, default=None, help="JSONL of the half-index runs")
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "eval")
     return parser.parse_args(argv)
 
@@ -188,9 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     vectors = query_vectors(retriever, texts, args.cache_dir) if runs != ["lexical"] else {}
     extractor = None
     if args.answers:
-        from retriever.answer.extractor import load_default_extractor
+        from docqa.wiring import load_answer_extractor
 
-        extractor = load_default_extractor()
+        extractor = load_answer_extractor(settings.model_copy(update={"preload_readers": True}))
     results: dict[str, dict[str, float | None]] = {}
     curves: dict[str, list[float]] = {}
     rows: list[dict[str, object]] = []
@@ -251,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     if len(results) == 1:
         payload["mode"] = runs[0]
+    if args.answers:
+        payload["half_index_answers"] = half_index_answers(args, full, dataset, settings, encoders)
     if args.per_query:
         args.per_query.parent.mkdir(parents=True, exist_ok=True)
         with open(args.per_query, "w", encoding="utf-8") as handle:
@@ -262,6 +277,58 @@ def main(argv: list[str] | None = None) -> int:
         plot_recall(curves, args.plot, f"{dataset.name} ({args.subset}, {len(texts)} questions)")
     emit_json(payload, args.json)
     return 0
+
+
+def half_index_answers(
+    args: argparse.Namespace, full: Any, dataset: Any, settings: Any, encoders: Any
+) -> dict[str, Any]:
+    """Index half of the subset's articles, ask all their questions, score the answers."""
+    from lab.answer_report import load_runs, report, save_runs
+    from lab.answer_runs import run_half
+    from rich.progress import track
+
+    from docqa.wiring import found_rule, load_answer_extractor
+
+    article = {doc_id: title for doc_id, (title, _text) in full.corpus.items()}
+    titles = sorted(
+        {article[d] for q in dataset.queries for d in dataset.qrels.get(q.query_id, {})}
+    )
+    rule = found_rule(settings)
+    if args.runs is not None and args.runs.exists():
+        runs = load_runs(args.runs)
+    else:
+        extractor = load_answer_extractor(settings)
+        runs = run_half(
+            full,
+            titles,
+            0,
+            args.cache_dir,
+            settings,
+            encoders,
+            extractor,
+            top_k=5,
+            limit=args.limit,
+            progress=lambda q: track(q, description="half-index answers"),
+        )
+        if args.runs is not None:
+            save_runs(runs, args.runs)
+    from retriever.relevance import load_relevance
+
+    fit = load_relevance()
+    found = report(runs, fit.search, fit.answer, rule.min_relevance)
+    found["articles"] = len(titles)
+    if args.reliability_plot is not None:
+        from eval_plot import plot_reliability
+
+        plot_reliability(
+            {
+                "search relevance": found["search_relevance_calibration"],
+                "answer relevance": found["answer_relevance_calibration"],
+            },
+            args.reliability_plot,
+            f"{full.name} {args.subset}: half-index, {len(runs)} questions",
+        )
+    return found
 
 
 def print_table(dataset: Any, passages: int, results: dict[str, dict[str, Any]]) -> None:

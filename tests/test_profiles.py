@@ -112,7 +112,7 @@ def test_fast_profile_wires_int8_minilm_and_indexes_without_sentences(
         for n, vid in enumerate(snapshot.store.vector_ids_where(lambda _d, _m: True))
     ]
     vectors = {e.name: e.encode_queries(["harbour"]) for e in encoders}
-    assert LinearReranker().rerank(snapshot, "harbour", vectors, fused) == fused
+    assert LinearReranker().rescore(snapshot, "harbour", vectors, fused).ranked == fused
 
 
 @pytest.mark.e2e

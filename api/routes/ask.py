@@ -57,7 +57,7 @@ async def _events(
             services.extractor,
             result,
             question,
-            services.settings.found_min_score,
+            services.found_rule,
             request.is_disconnected,
         )
     except DocqaError as exc:
@@ -105,5 +105,5 @@ async def ask(body: AskRequest, request: Request, services: ServicesDep) -> AskR
             media_type=sse.MEDIA_TYPE,
             headers=sse.HEADERS,
         )
-    answered = await read(services.extractor, result, question, services.settings.found_min_score)
+    answered = await read(services.extractor, result, question, services.found_rule)
     return ask_response(question, result, answered, services.show_source, started)

@@ -76,7 +76,7 @@ async def _stream(
             services.extractor,
             result,
             question,
-            services.settings.found_min_score,
+            services.found_rule,
             request.is_disconnected,
         )
     except DocqaError as exc:
@@ -132,7 +132,7 @@ async def chat_completions(
             media_type=sse.MEDIA_TYPE,
             headers=sse.HEADERS,
         )
-    answered = await read(services.extractor, result, question, services.settings.found_min_score)
+    answered = await read(services.extractor, result, question, services.found_rule)
     reply = compose(
         answered.answer if answered.found else None, answered.hits, services.show_source
     )

@@ -114,7 +114,16 @@ class CitationOut(BaseModel):
 
 class HitOut(BaseModel):
     rank: int
-    score: float
+    score: float = Field(description="Ranking score: compares the hits of one question only.")
+    relevance: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Calibrated chance that this passage answers the question, on its own "
+        "(not relative to the other hits); on /v1/ask and chat it includes the answer "
+        "reader's evidence. Null where no relevance model applies (dense or lexical mode, "
+        "an index without sentence vectors, a cross-encoder second stage).",
+    )
     passage_id: str
     text: str
     char_start: int

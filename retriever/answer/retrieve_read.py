@@ -12,14 +12,8 @@ from dataclasses import dataclass
 from anyio.to_thread import run_sync
 
 from index.filters import MetadataFilter
-from retriever.answer.choice import (
-    Answer,
-    all_spans,
-    choose_answer,
-    is_found,
-    passage_spans,
-    with_spans,
-)
+from retriever.answer.choice import Answer, all_spans, choose_answer, passage_spans
+from retriever.answer.found import FoundRule
 from retriever.answer.types import AnswerExtractor, AnswerSpans
 from retriever.searcher import Retriever
 from retriever.types import Hit, Mode, SearchResult
@@ -48,39 +42,48 @@ async def retrieve(
     return await run_sync(retriever.search, question, top_k, mode, filters)
 
 
-def _answered(
+def answered(
     extractor: AnswerExtractor | None,
     result: SearchResult,
     question: str,
     spans: list[AnswerSpans],
-    min_score: float,
+    rule: FoundRule,
 ) -> Answered:
-    hits = tuple(with_spans(h, s) for h, s in zip(result.hits, spans, strict=True))
+    """The hits with their ``spans`` (one per hit), the chosen answer, and whether the
+    ``rule`` finds that it answers ``question``."""
+    hits = tuple(rule.judge(h, s) for h, s in zip(result.hits, spans, strict=True))
     answer = choose_answer(question, result.hits, spans)
     # Without a span model nothing can judge the answer: the fallback sentence is shown,
     # marked as the closest text (kind "sentence"), rather than hidden as not found.
-    found = is_found(answer, min_score) if extractor is not None else answer is not None
+    found = rule.found(answer, hits) if extractor is not None else answer is not None
     return Answered(hits, answer, found)
 
 
+def read_now(
+    extractor: AnswerExtractor | None, result: SearchResult, question: str, rule: FoundRule
+) -> Answered:
+    """:func:`read` in the calling thread (the CLI and batch evaluation)."""
+    return answered(extractor, result, question, all_spans(extractor, question, result.hits), rule)
+
+
 async def read(
-    extractor: AnswerExtractor | None, result: SearchResult, question: str, min_score: float
+    extractor: AnswerExtractor | None, result: SearchResult, question: str, rule: FoundRule
 ) -> Answered:
     """Extract answer spans from every hit in one batch and choose the answer.
 
     ``question`` is what the user asked; ``result.query`` may carry a follow-up's
     context terms, which help finding passages but would confuse the span model.
-    ``min_score`` is the answer score below which the answer is not ``found``.
+    ``rule`` decides whether the answer is ``found``.
     """
     spans = await run_sync(all_spans, extractor, question, result.hits)
-    return _answered(extractor, result, question, spans, min_score)
+    return answered(extractor, result, question, spans, rule)
 
 
 async def read_unless_gone(
     extractor: AnswerExtractor | None,
     result: SearchResult,
     question: str,
-    min_score: float,
+    rule: FoundRule,
     gone: Callable[[], Awaitable[bool]],
 ) -> Answered | None:
     """Like :func:`read`, passage by passage, stopping (None) once ``gone()`` says the
@@ -90,4 +93,4 @@ async def read_unless_gone(
         if await gone():
             return None
         spans.append(await run_sync(passage_spans, extractor, question, hit))
-    return _answered(extractor, result, question, spans, min_score)
+    return answered(extractor, result, question, spans, rule)

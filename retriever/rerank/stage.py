@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -13,19 +14,28 @@ from index.models import Ranked
 from retriever.rerank.cross import PairScorer
 from retriever.rerank.features import feature_matrix
 from retriever.rerank.model import DEFAULT_MODEL, LinearModel
-from retriever.rerank.signals import collect_signals
+from retriever.rerank.signals import Signals, collect_signals
+
+
+@dataclass(frozen=True)
+class Rescored:
+    """The second stage's ranking and, where it gathered them, the raw signals behind it
+    (which the calibrated relevance reads; ``None`` for a stage that has none)."""
+
+    ranked: Ranked
+    signals: Signals | None = None
 
 
 class Reranker(Protocol):
     """Re-orders first-stage candidates; returns ``(vector_id, score)`` best first."""
 
-    def rerank(
+    def rescore(
         self,
         snapshot: IndexSnapshot,
         question: str,
         query_vectors: Mapping[str, Vectors],
         candidates: Sequence[tuple[int, float]],
-    ) -> Ranked: ...
+    ) -> Rescored: ...
 
 
 def _ordered(ids: Sequence[int], scores: Sequence[float]) -> Ranked:
@@ -51,21 +61,21 @@ class LinearReranker:
         self.model = model
         self.encoder_weights = dict(encoder_weights or {})  # name -> weight, default 1.0
 
-    def rerank(
+    def rescore(
         self,
         snapshot: IndexSnapshot,
         question: str,
         query_vectors: Mapping[str, Vectors],
         candidates: Sequence[tuple[int, float]],
-    ) -> Ranked:
+    ) -> Rescored:
         # Without sentence vectors (an index built by the fast profile) the best-sentence
         # signal is missing: the fused order is kept rather than ranking on a hole.
-        if len(candidates) < 2 or not snapshot.manifest.sentence_vectors:
-            return list(candidates)
+        if not candidates or not snapshot.manifest.sentence_vectors:
+            return Rescored(list(candidates))
         signals = collect_signals(snapshot, question, query_vectors, candidates)
         features = feature_matrix(signals, self.encoder_weights)
         probabilities = self.model.probabilities(features)
-        return _ordered([vid for vid, _ in candidates], probabilities.tolist())
+        return Rescored(_ordered([vid for vid, _ in candidates], probabilities.tolist()), signals)
 
 
 class CrossEncoderReranker:
@@ -74,16 +84,16 @@ class CrossEncoderReranker:
     def __init__(self, scorer: PairScorer) -> None:
         self.scorer = scorer
 
-    def rerank(
+    def rescore(
         self,
         snapshot: IndexSnapshot,
         question: str,
         query_vectors: Mapping[str, Vectors],
         candidates: Sequence[tuple[int, float]],
-    ) -> Ranked:
+    ) -> Rescored:
         if len(candidates) < 2:
-            return list(candidates)
+            return Rescored(list(candidates))
         ids = [vid for vid, _ in candidates]
         passages = snapshot.store.passages_by_vector_id(ids)
         scores = self.scorer.score(question, [passages[vid].text for vid in ids])
-        return _ordered(ids, scores.tolist())
+        return Rescored(_ordered(ids, scores.tolist()))
