@@ -14,6 +14,7 @@ from docqa.settings import Settings
 from index.errors import DocqaError
 
 if TYPE_CHECKING:
+    from docqa.evaluation import LocalAnswerer
     from index.encoders.parallel import BatchCache, BatchRunner
     from retriever.types import SearchResult
 
@@ -348,6 +349,75 @@ def ask_command(
         out.print(f"[bold]{label}:[/] {named}  [{answer['citation']}]", highlight=False)
     title = f"{payload['query']}  ({payload['mode']}, generation {payload['generation']})"
     out.print(hits_table(title, payload["passages"], answers=True))
+
+
+@app.command("eval")
+def eval_command(
+    qa_file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV (question, answers, document) or JSON lines of questions with their "
+            "expected answers; no answers: should not be found (docs/evaluation.md)."
+        ),
+    ],
+    top_k: TopK = 5,
+    mode: ModeOption = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the report as JSON to this file.")
+    ] = None,
+    errors_csv: Annotated[
+        Path | None,
+        typer.Option("--errors-csv", help="Write one CSV line per question: what went wrong."),
+    ] = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Score the index on your own questions: recall, EM/F1, found accuracy, latency."""
+    from rich.progress import Progress
+
+    from docqa.eval_report import report_payload, summary_table, write_json, write_questions_csv
+    from docqa.evaluation import evaluate, summarize
+    from docqa.qa_file import QAFileError, QALimits, read_qa_file
+
+    settings = _settings(index_dir)
+    limits = QALimits(settings.eval_max_questions, settings.max_query_chars)
+    try:
+        items = read_qa_file(qa_file, limits)
+    except QAFileError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from exc
+    try:
+        answerer = _local_answerer(settings, top_k, mode)
+        answerer(items[0].question)  # warm-up, untimed: first-call costs are not latency
+        with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task("evaluating", total=len(items))
+            scored = evaluate(items, answerer, on_question=lambda _s: bar.advance(task))
+    except DocqaError as exc:
+        raise _fail(str(exc)) from exc
+    summary = summarize(scored, top_k)
+    out.print(summary_table(summary, f"{qa_file.name} over {settings.index_dir}"))
+    try:
+        if json_out is not None:
+            write_json(json_out, report_payload(summary, scored))
+            out.print(f"report: {json_out}", highlight=False)
+        if errors_csv is not None:
+            write_questions_csv(errors_csv, scored)
+            out.print(f"per question: {errors_csv}", highlight=False)
+    except OSError as exc:
+        raise _fail(f"cannot write {exc.filename}: {exc.strerror}") from exc
+
+
+def _local_answerer(settings: Settings, top_k: int, mode: str | None) -> LocalAnswerer:
+    """Retrieve-then-read as ``docqa ask`` and ``/v1/ask`` do, the readers loaded up front."""
+    from docqa.evaluation import LocalAnswerer
+    from docqa.wiring import found_rule, load_answer_extractor, load_retriever
+    from retriever.types import Mode
+
+    try:
+        chosen = Mode(mode) if mode else None
+    except ValueError as exc:
+        raise _fail(f"--mode must be one of dense, lexical, hybrid; got {mode!r}") from exc
+    extractor = load_answer_extractor(settings.model_copy(update={"preload_readers": True}))
+    return LocalAnswerer(load_retriever(settings), extractor, top_k, chosen, found_rule(settings))
 
 
 @app.command("serve")
