@@ -350,8 +350,11 @@ def test_cli_ask_prints_every_span(index_dir: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_sample_corpus_who_signed_names_both_signers(tmp_path: Path) -> None:
-    runner = CliRunner()
+@pytest.mark.parametrize("reader", ["auto", "e5"])  # auto: MiniLM reads English
+def test_sample_corpus_who_signed_names_both_signers(tmp_path: Path, reader: str) -> None:
+    # The e5 readers give Samuel Okafor about 0.026 of Elena Duarte's probability (MiniLM
+    # 0.32): the default ratio, 0.02, was chosen to name both (docs/benchmarks.md).
+    runner = CliRunner(env={"DOCQA_READER": reader})
     index_dir = str(tmp_path / "idx")
     indexed = runner.invoke(app, ["index", "--sample", "--index-dir", index_dir])
     assert indexed.exit_code == 0, indexed.output
