@@ -317,19 +317,21 @@ def ask_command(
     if url:
         payload = _remote(settings, url, "/v1/ask", body)
     else:
-        from docqa.wiring import load_answer_extractor
-        from retriever.answer.choice import all_spans, choose_answer, with_spans
+        from docqa.wiring import found_rule, load_answer_extractor
+        from retriever.answer.retrieve_read import read_now
 
         result = _local_search(settings, question, top_k, mode, tag, date_from, date_to)
         # Only the reader the question and passages need is loaded (see Readers).
-        spans = all_spans(load_answer_extractor(settings), result.query, result.hits)
-        hits = [with_spans(h, s) for h, s in zip(result.hits, spans, strict=True)]
+        extractor = load_answer_extractor(settings)
+        done = read_now(extractor, result, result.query, found_rule(settings))
         payload = {
             "query": result.query,
             "mode": result.mode.value,
             "generation": result.generation,
-            "answer": answer_payload(choose_answer(result.query, result.hits, spans)),
-            "passages": [hit_payload(h) for h in hits],
+            "found": done.found,
+            # As /v1/ask: no answer when the documents do not seem to hold one.
+            "answer": answer_payload(done.answer) if done.found else None,
+            "passages": [hit_payload(h) for h in done.hits],
         }
     if as_json:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))

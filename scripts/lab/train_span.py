@@ -39,8 +39,9 @@ from retriever.answer.bases import (
     hidden_size,
     load_base,
 )
+from retriever.answer.extractor import SpanExtractor
 from retriever.answer.features import Window, token_targets
-from retriever.answer.span_model import WEIGHTS_DIR, pad_windows, span_log_probs
+from retriever.answer.span_model import WEIGHTS_DIR, SpanModel, pad_windows, span_log_probs
 from retriever.answer.weights_io import (
     HEAD_FILE,
     apply_layer_delta,
@@ -209,9 +210,6 @@ def train(
 
 def validation_f1(weights_dir: Path, questions: list[SquadQuestion]) -> float:
     """Token F1 (0-100) of the weights in ``weights_dir`` on ``questions``' gold paragraphs."""
-    from retriever.answer.extractor import SpanExtractor
-    from retriever.answer.span_model import SpanModel
-
     extractor = SpanExtractor(SpanModel.load(weights_dir))
     total = 0.0
     for q in questions:
