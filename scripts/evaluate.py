@@ -55,6 +55,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--reliability-plot", type=Path, default=None, help="PNG of relevance calibration"
     )
     parser.add_argument("--runs", type=Path, default=None, help="JSONL of the half-index runs")
+    parser.add_argument(
+        "--half-index-only",
+        action="store_true",
+        help="only the half-index answer evaluation (no full-index retrieval runs)",
+    )
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "eval")
     return parser.parse_args(argv)
 
@@ -182,6 +187,12 @@ def main(argv: list[str] | None = None) -> int:
             dataset.name, dataset.corpus, kept, {q: r for q, r in dataset.qrels.items() if q in ids}
         )
     encoders = load_encoders(settings)
+    if args.half_index_only:
+        found = half_index_answers(args, full, dataset, settings, encoders)
+        emit_json(
+            {"dataset": full.name, "subset": args.subset, "half_index_answers": found}, args.json
+        )
+        return 0
     pooling = settings.sentence_pooling
     index_dir = eval_index_dir(
         args.cache_dir, args.data_dir, full.name, encoders, settings.sentence_vectors, pooling
@@ -293,7 +304,6 @@ def half_index_answers(
     titles = sorted(
         {article[d] for q in dataset.queries for d in dataset.qrels.get(q.query_id, {})}
     )
-    rule = found_rule(settings)
     if args.runs is not None and args.runs.exists():
         runs = load_runs(args.runs)
     else:
@@ -315,7 +325,7 @@ def half_index_answers(
     from retriever.relevance import load_relevance
 
     fit = load_relevance()
-    found = report(runs, fit.search, fit.answer, rule.min_relevance)
+    found = report(runs, fit.search, fit.answer, found_rule(settings).min_relevance)
     found["articles"] = len(titles)
     if args.reliability_plot is not None:
         from eval_plot import plot_reliability

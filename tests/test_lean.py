@@ -30,7 +30,6 @@ from index.models import DocumentInput
 from index.passages.sentences import sentence_spans
 from index.stores.sentence_vectors import SentenceVectors
 from retriever.answer.on_demand import OnDemandReader, Readers, ReaderState
-from retriever.answer.routing import RoutedExtractor
 from retriever.answer.types import AnswerSpans
 from retriever.answer.types import Span as AnswerSpan
 from tests.fakes import KeywordEncoder
@@ -60,26 +59,21 @@ class _Reader:
         return [AnswerSpans(AnswerSpan(self.label, 0, 1), None, 0.5) for _ in passages]
 
 
-def test_readers_load_only_when_a_passage_is_routed_to_them() -> None:
+def test_readers_load_only_when_a_passage_needs_them() -> None:
     loaded: list[str] = []
 
-    def loader(label: str) -> Any:
-        def load() -> _Reader:
-            loaded.append(label)
-            return _Reader(label)
+    def load() -> _Reader:
+        loaded.append("e5")
+        return _Reader("e5")
 
-        return load
-
-    latin, other = OnDemandReader(loader("minilm")), OnDemandReader(loader("e5"))
-    readers = Readers({"minilm": latin, "e5": other}, RoutedExtractor(latin, other))
-    assert readers.status() == {"minilm": "on_demand", "e5": "on_demand"} and loaded == []
+    reader = OnDemandReader(load)
+    readers = Readers({"e5": reader}, reader)
+    assert readers.status() == {"e5": "on_demand"} and loaded == []
     found = readers.extract_batch("Who signed?", ["Mayor Duarte signed it."])
-    assert found[0].answer is not None and found[0].answer.text == "minilm"
-    assert loaded == ["minilm"] and readers.status() == {"minilm": "loaded", "e5": "on_demand"}
+    assert found[0].answer is not None and found[0].answer.text == "e5"
+    assert loaded == ["e5"] and readers.status() == {"e5": "loaded"}
     readers.extract("谁签署了协议？", "李明华代表村民委员会签字。")
-    assert loaded == ["minilm", "e5"] and other.state is ReaderState.LOADED
-    readers.extract("Who?", "Again.")
-    assert loaded == ["minilm", "e5"]  # loaded once
+    assert loaded == ["e5"] and reader.state is ReaderState.LOADED  # loaded once
 
 
 def test_a_reader_that_cannot_load_answers_with_no_span() -> None:
@@ -366,9 +360,9 @@ def test_search_path_never_imports_torch_and_readers_load_on_demand(tmp_path: Pa
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["torch_after_cli"] is False
     assert report["torch_after_search"] is False
-    assert report["health"] == {"minilm": "on_demand", "e5": "on_demand"}
-    # An English question over English passages needs the MiniLM reader only.
-    assert report["health_after_ask"] == {"minilm": "loaded", "e5": "on_demand"}
+    # The reader is loaded by the first question that needs it, not at start.
+    assert report["health"] == {"auto": "on_demand"}
+    assert report["health_after_ask"] == {"auto": "loaded"}
 
 
 # --- DOCQA_DEVICE=auto -----------------------------------------------------------------

