@@ -101,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(fitted.to_json(), indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     emit_json(
-        {"fit_on": "validation articles (in-sample)", **report(runs, search, answer, threshold)},
+        {
+            "fit_on": "validation articles (in-sample)",
+            **report(runs, search, answer, threshold, args.max_wrong),
+        },
         args.json,
     )
     return 0

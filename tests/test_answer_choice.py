@@ -48,3 +48,18 @@ def test_api_search_uses_the_second_stage(tmp_path: Path, corpus_dir: Path) -> N
         assert client.post("/v1/search", json={"query": "Who signed?"}).status_code == 200
     with TestClient(make_app(tmp_path / "idx", rerank=False)) as client:
         assert client.app.state.services.retriever().second_stage is None  # type: ignore[attr-defined]
+
+
+def test_relevance_picks_the_passage_when_every_answer_has_one() -> None:
+    hits = [_hit(1, "Alice signed it.", 10), _hit(2, "Bob signed it.", 0)]
+    spans = [
+        AnswerSpans(Span("Alice", 10, 15), None, 0.9),
+        AnswerSpans(Span("Bob", 0, 3), None, 0.2),
+    ]
+    answer = choose_answer("Who signed?", hits, spans, [0.3, 0.8])
+    assert answer is not None and (answer.text, answer.passage) == ("Bob", 1)
+    # A tie keeps the ranking; a missing relevance falls back to the ranking.
+    tie = choose_answer("Who signed?", hits, spans, [0.5, 0.5])
+    assert tie is not None and tie.passage == 0
+    partial = choose_answer("Who signed?", hits, spans, [None, 0.8])
+    assert partial is not None and partial.passage == 0

@@ -139,19 +139,26 @@ def _best_sentence(question: str, hits: Sequence[Hit]) -> tuple[int, Span] | Non
 
 
 def choose_answer(
-    question: str, hits: Sequence[Hit], spans: Sequence[AnswerSpans]
+    question: str,
+    hits: Sequence[Hit],
+    spans: Sequence[AnswerSpans],
+    relevance: Sequence[float | None] | None = None,
 ) -> Answer | None:
-    """The answer of the best-ranked passage that has one; else the best top sentence.
+    """The answer of the passage most likely to hold it; else the best top sentence.
 
-    AnswerExtractor scores are normalised within a passage, so they do not compare across
-    passages (on the sample corpus a confident answer from the 5th passage beat the right
-    one in the 1st); the ranking, which the second stage sharpened, decides instead.
+    With a calibrated ``relevance`` per hit (reader evidence included), the passage of
+    highest relevance that has an answer; without, the best-ranked one. The reader's own
+    scores are normalised within a passage, so they do not compare across passages (on
+    the sample corpus a confident answer from the 5th passage beat the right one in the
+    1st); relevance weighs them with the ranking evidence instead.
     """
     if not hits:
         return None
     with_answer = [i for i, s in enumerate(spans) if s.answer is not None]
     if with_answer:
         index = with_answer[0]
+        if relevance is not None and all(relevance[i] is not None for i in with_answer):
+            index = max(with_answer, key=lambda i: relevance[i] or 0.0)
         found = spans[index]
         assert found.answer is not None
         return Answer(

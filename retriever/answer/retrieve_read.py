@@ -52,7 +52,9 @@ def answered(
     """The hits with their ``spans`` (one per hit), the chosen answer, and whether the
     ``rule`` finds that it answers ``question``."""
     hits = tuple(rule.judge(h, s) for h, s in zip(result.hits, spans, strict=True))
-    answer = choose_answer(question, result.hits, spans)
+    # Relevance (where the rule has a model) picks the passage the answer comes from.
+    relevance = [h.relevance for h in hits] if rule.relevance is not None else None
+    answer = choose_answer(question, result.hits, spans, relevance)
     # Without a span model nothing can judge the answer: the fallback sentence is shown,
     # marked as the closest text (kind "sentence"), rather than hidden as not found.
     found = rule.found(answer, hits) if extractor is not None else answer is not None
