@@ -138,23 +138,6 @@ class Retriever:
             return normalized_score_fusion(list(rankings.values()), weights)
         return reciprocal_rank_fusion(list(rankings.values()), weights, k=self.options.rrf_k)
 
-    def rank(
-        self,
-        snapshot: IndexSnapshot,
-        question: str,
-        k: int,
-        mode: Mode,
-        query_vectors: Mapping[str, Vectors] | None = None,
-        allowed: npt.NDArray[np.int64] | None = None,
-        filters: MetadataFilter | None = None,
-    ) -> Ranked:
-        """``(vector_id, score)`` best first, for ``k`` hits or more.
-
-        In hybrid mode with a second stage, only the re-scored top
-        ``max(k, rerank_depth)`` candidates are returned.
-        """
-        return self.rescored(snapshot, question, k, mode, query_vectors, allowed, filters).ranked
-
     def rescored(
         self,
         snapshot: IndexSnapshot,
@@ -165,7 +148,12 @@ class Retriever:
         allowed: npt.NDArray[np.int64] | None = None,
         filters: MetadataFilter | None = None,
     ) -> Rescored:
-        """Like :meth:`rank`, with the second stage's signals where it gathered them."""
+        """``(vector_id, score)`` best first (``.ranked``), for ``k`` hits or more, with the
+        second stage's signals where it gathered them (``.signals``).
+
+        In hybrid mode with a second stage, only the re-scored top
+        ``max(k, rerank_depth)`` candidates are returned.
+        """
         depth = max(k, self.options.candidates)
         vectors = dict(query_vectors or {})
         if mode in (Mode.DENSE, Mode.HYBRID):

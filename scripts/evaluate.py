@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         for i, query in enumerate(track(dataset.queries, description=run, console=console)):
             vector = {n: v[i : i + 1] for n, v in vectors.items()}
-            ranked = searcher.rank(snapshot, query.text, CURVE_DEPTH, mode, vector)
+            ranked = searcher.rescored(snapshot, query.text, CURVE_DEPTH, mode, vector).ranked
             passages = snapshot.store.passages_by_vector_id([v for v, _ in ranked])
             scores: dict[str, float] = {}
             for position, (vector_id, _score) in enumerate(ranked):

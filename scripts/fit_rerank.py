@@ -46,7 +46,7 @@ def gather(dataset: Any, retriever: Any, vectors: dict[str, Any], depth: int) ->
     found = []
     for i, query in enumerate(track(dataset.queries, description=dataset.name)):
         vector = {n: v[i : i + 1] for n, v in vectors.items()}
-        fused = retriever.rank(snapshot, query.text, depth, Mode.HYBRID, vector)[:depth]
+        fused = retriever.rescored(snapshot, query.text, depth, Mode.HYBRID, vector).ranked[:depth]
         signals = collect_signals(snapshot, query.text, vector, fused)
         passages = snapshot.store.passages_by_vector_id([v for v, _ in fused])
         relevant = dataset.qrels[query.query_id]

@@ -120,7 +120,7 @@ def test_linear_stage_lifts_the_passage_with_the_best_sentence(two_passages: Ret
     assert first.hits[0].text == LONG  # whole-passage evidence favours the long passage
     snapshot = two_passages.handle.current()
     vectors = two_passages.encode_queries([QUESTION])
-    fused = two_passages.rank(snapshot, QUESTION, 2, Mode.HYBRID, vectors)
+    fused = two_passages.rescored(snapshot, QUESTION, 2, Mode.HYBRID, vectors).ranked
     signals = collect_signals(snapshot, QUESTION, vectors, fused)
     features = feature_matrix(signals)
     assert features.shape == (len(fused), len(FEATURE_NAMES))
