@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from docqa.devices import resolve_device
@@ -147,6 +148,7 @@ def load_second_stage(settings: Settings) -> Reranker | None:
     return LinearReranker(encoder_weights=search_options(settings).encoder_weights)
 
 
+@functools.cache  # one read per process: the server asks for both models at start
 def _relevance_fit() -> Relevance | None:
     try:
         return load_relevance()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,8 @@ from retriever.rerank.signals import Signals
 MODEL_FILE = Path(__file__).resolve().parent / "relevance.json"
 
 #: Evidence keys (besides the per-encoder ``dense:NAME`` and ``sentence:NAME``).
+COVERAGE = "coverage"
+BIGRAMS = "bigrams"
 SECOND_STAGE = "second_stage"
 RANK = "log_rank"
 READER_LOGIT = "reader_logit"
@@ -37,15 +39,20 @@ READER_PROB = "reader_prob"
 Evidence = Mapping[str, float]
 
 
-def signal_evidence(signals: Signals | None) -> dict[int, dict[str, float]]:
-    """Vector id -> the raw retrieval evidence of that candidate (empty without signals)."""
+def signal_evidence(
+    signals: Signals | None, wanted: Collection[int]
+) -> dict[int, dict[str, float]]:
+    """Vector id -> the raw retrieval evidence of each ``wanted`` candidate (the hits
+    returned, not every re-scored candidate); empty without signals."""
     if signals is None:
         return {}
     found: dict[int, dict[str, float]] = {}
     for row, vector_id in enumerate(signals.vector_ids.tolist()):
+        if vector_id not in wanted:
+            continue
         evidence = {
-            "coverage": float(signals.coverage[row]),
-            "bigrams": float(signals.bigrams[row]),
+            COVERAGE: float(signals.coverage[row]),
+            BIGRAMS: float(signals.bigrams[row]),
         }
         for name, values in signals.dense.items():
             evidence[f"dense:{name}"] = float(values[row])

@@ -188,7 +188,7 @@ class Retriever:
         ranked = rescored.ranked[:k]
         passages = snapshot.store.passages_by_vector_id([vid for vid, _ in ranked])
         kept = [(vid, score) for vid, score in ranked if vid in passages]
-        signals = signal_evidence(rescored.signals)
+        signals = signal_evidence(rescored.signals, {vid for vid, _ in kept})
         hits = []
         for rank, (vid, score) in enumerate(kept, start=1):
             evidence = ranked_evidence(signals[vid], rank, score) if vid in signals else {}

@@ -23,9 +23,6 @@ from pathlib import Path
 
 from common import DEFAULT_DATA, ROOT, emit_json
 
-SEARCH_FEATURES_BASE = ("coverage", "bigrams", "log_rank", "second_stage")
-READER_FEATURES = ("reader_logit", "reader_prob")
-
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -55,7 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     from lab.answer_report import choose_threshold, fit_model, load_runs, report, save_runs
     from lab.answer_runs import run_half
 
-    from retriever.relevance import Relevance
+    from retriever.relevance import (
+        BIGRAMS,
+        COVERAGE,
+        RANK,
+        READER_LOGIT,
+        READER_PROB,
+        SECOND_STAGE,
+        Relevance,
+    )
 
     if args.runs is not None and args.runs.exists():
         runs = load_runs(args.runs)
@@ -93,9 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.runs is not None:
             save_runs(runs, args.runs)
     encoders_seen = sorted({k for r in runs for h in r.hits for k in h.evidence if ":" in k})
-    search_features = (*encoders_seen, *SEARCH_FEATURES_BASE)
+    search_features = (*encoders_seen, COVERAGE, BIGRAMS, RANK, SECOND_STAGE)
     search = fit_model(runs, search_features)
-    answer = fit_model(runs, (*search_features, *READER_FEATURES))
+    answer = fit_model(runs, (*search_features, READER_LOGIT, READER_PROB))
     threshold = choose_threshold(runs, answer, args.max_wrong)
     fitted = Relevance(search, answer, round(threshold, 4))
     args.out.write_text(json.dumps(fitted.to_json(), indent=2) + "\n", encoding="utf-8")

@@ -150,4 +150,4 @@ def test_search_hits_carry_evidence_and_relevance(tmp_path: Path, corpus_dir: Pa
 
 
 def test_signal_evidence_without_signals_is_empty() -> None:
-    assert signal_evidence(None) == {}
+    assert signal_evidence(None, {1, 2}) == {}

@@ -35,7 +35,7 @@ class FoundRule:
 
     def found(self, answer: Answer | None, hits: tuple[Hit, ...]) -> bool:
         """Whether ``answer`` (chosen from ``hits``) answers the question."""
-        if answer is None or not is_found(answer, 0.0):
+        if answer is None or not is_found(answer, 0.0):  # no answer, or a fallback
             return False
         # The answer model reads the search evidence plus the reader's: where it applies
         # the hit's relevance is the answer relevance, else there is none.
