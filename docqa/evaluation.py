@@ -152,15 +152,12 @@ def evaluate(
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0-100), interpolating linearly between ranks, as numpy's
-    default does; 0.0 for no values."""
+    """The ``q``-th percentile (0-100), numpy's linear interpolation; 0.0 for no values."""
     if not values:
         return 0.0
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    import numpy as np
+
+    return float(np.percentile(values, q))
 
 
 def _share(part: float, whole: int) -> float | None:
