@@ -83,15 +83,33 @@ def error_body(exc: DocqaError) -> tuple[int, dict[str, object]]:
     return 500, {"code": "internal_error", "message": "internal server error; see the server log"}
 
 
+def _json_invalid(error: dict[str, object]) -> str:
+    # FastAPI reports an unparsable body as loc ("body", <character offset>): the
+    # offset is where parsing stopped, not a field, so it goes into the message.
+    loc = error.get("loc", ())
+    at = next((p for p in loc if isinstance(p, int)), None)  # type: ignore[attr-defined]
+    ctx = error.get("ctx")
+    reason = ctx.get("error") if isinstance(ctx, dict) else None
+    where = f" (at character {at})" if at is not None else ""
+    return f"request body is not valid JSON{where}: {reason or error.get('msg', 'invalid')}"
+
+
 def _readable(errors: list[dict[str, object]]) -> tuple[str, list[dict[str, object]]]:
     details: list[dict[str, object]] = []
     parts: list[str] = []
     for error in errors:
-        loc = [str(p) for p in error.get("loc", ()) if p != "body"]  # type: ignore[attr-defined]
+        unparsable = error.get("type") == "json_invalid"
+        if unparsable:
+            field, message = "body", _json_invalid(error)
+        else:
+            loc = [str(p) for p in error.get("loc", ()) if p != "body"]  # type: ignore[attr-defined]
+            field = ".".join(loc) or "body"
+            message = str(error.get("msg", "invalid"))
         # A field name can be a client's dict key: escape what JSON cannot carry.
-        field = (".".join(loc) or "body").encode("utf-8", "backslashreplace").decode()
-        message = str(error.get("msg", "invalid")).encode("utf-8", "backslashreplace").decode()
-        parts.append(f"{field}: {message}")
+        field = field.encode("utf-8", "backslashreplace").decode()
+        message = message.encode("utf-8", "backslashreplace").decode()
+        # The JSON message names the body already; "body: request body ..." would stutter.
+        parts.append(message if unparsable else f"{field}: {message}")
         details.append({"field": field, "message": message})
     return "; ".join(parts), details
 

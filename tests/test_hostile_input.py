@@ -222,3 +222,24 @@ def test_validation_messages_are_json_even_for_odd_keys(client: TestClient) -> N
     response = _raw_json(client, "/v1/search", body)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "at", "reason"),
+    [
+        ("/v1/search", '{"query": "treaty",', 19, "Expecting property name"),
+        ("/v1/search", '{"query": "treaty"} trailing', 20, "Extra data"),
+        ("/v1/ask", "nope", 0, "Expecting value"),
+    ],
+)
+def test_unparsable_json_names_the_body_and_where(
+    client: TestClient, path: str, body: str, at: int, reason: str
+) -> None:
+    response = _raw_json(client, path, body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
+    # The character offset is where parsing stopped, not a field name.
+    assert error["details"] == [{"field": "body", "message": error["message"]}]
+    assert error["message"].startswith(f"request body is not valid JSON (at character {at}): ")
+    assert reason in error["message"]
