@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -139,6 +142,23 @@ def test_truncated_pdf_raises(report_pdf: Path, tmp_path: Path) -> None:
     with pytest.raises(ExtractionError, match="not a valid PDF") as info:
         extract_pdf(broken)
     assert str(broken) in str(info.value)
+
+
+def test_cli_reports_a_truncated_pdf_without_pypdf_noise(report_pdf: Path, tmp_path: Path) -> None:
+    # A real process: the PDF is read in an extraction worker that writes to the
+    # terminal's stderr, which CliRunner would not capture.
+    data = report_pdf.read_bytes()
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(data[: len(data) // 2])
+    env = dict(os.environ, DOCQA_E5="0", COLUMNS="300", HF_HUB_OFFLINE="1")
+    cli = "from docqa.cli import main; main()"
+    args = [sys.executable, "-c", cli, "index", str(broken), "--index-dir", str(tmp_path / "i")]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert f"skipped {broken}: not a valid PDF" in done.stderr
+    # pypdf (the stream-reuse guard) repairs what it can and logs each repair.
+    output = done.stdout + done.stderr
+    assert "EOF marker" not in output and "startxref" not in output.lower(), output
 
 
 def test_non_pdf_bytes_raise(tmp_path: Path) -> None:

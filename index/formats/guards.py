@@ -5,12 +5,17 @@ Each runs before (or right after) the format's extractor, inside the extraction 
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from index.errors import ExtractionError
 from index.formats.extracted import Extracted
+
+logger = logging.getLogger(__name__)
 
 # An HTML parser checks its stack of open elements on many tags, so deep nesting costs
 # time quadratic in the depth; counting depth first is linear. Void elements and those
@@ -53,6 +58,33 @@ def check_html(path: Path, data: bytes, max_depth: int) -> None:
         )
 
 
+class _ToDebug(logging.Handler):
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logger.debug("pypdf on %s: %s", self.path.name, record.getMessage())
+
+
+@contextmanager
+def _pypdf_as_debug(path: Path) -> Iterator[None]:
+    # pypdf logs each repair of a malformed file ("EOF marker not found") as a warning;
+    # with no handler configured Python prints it bare on stderr, next to (and without
+    # the file name of) the extractor's own error. This guard only counts streams, so
+    # those lines go to our debug log instead. It runs in the single-threaded extraction
+    # worker, where swapping the logger's routing for the parse races with nothing.
+    source = logging.getLogger("pypdf")
+    handler, propagate = _ToDebug(path), source.propagate
+    source.addHandler(handler)
+    source.propagate = False
+    try:
+        yield
+    finally:
+        source.removeHandler(handler)
+        source.propagate = propagate
+
+
 def check_pdf(path: Path, data: bytes, max_reuse: int) -> None:
     """Refuse PDFs whose pages share one content stream more than ``max_reuse`` times.
 
@@ -64,20 +96,21 @@ def check_pdf(path: Path, data: bytes, max_reuse: int) -> None:
     from pypdf import PdfReader
     from pypdf.generic import ArrayObject, IndirectObject
 
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        uses: Counter[tuple[int, int]] = Counter()
-        for page in reader.pages:
-            contents = page.raw_get("/Contents") if "/Contents" in page else None
-            if isinstance(contents, IndirectObject):
-                resolved = contents.get_object()
-                refs = list(resolved) if isinstance(resolved, ArrayObject) else [contents]
-            else:
-                refs = list(contents) if isinstance(contents, ArrayObject) else []
-            for ref in set(r for r in refs if isinstance(r, IndirectObject)):
-                uses[(ref.idnum, ref.generation)] += 1
-    except Exception:
-        return  # the extractor reports a malformed or encrypted file in its own words
+    with _pypdf_as_debug(path):
+        try:
+            reader = PdfReader(io.BytesIO(data))
+            uses: Counter[tuple[int, int]] = Counter()
+            for page in reader.pages:
+                contents = page.raw_get("/Contents") if "/Contents" in page else None
+                if isinstance(contents, IndirectObject):
+                    resolved = contents.get_object()
+                    refs = list(resolved) if isinstance(resolved, ArrayObject) else [contents]
+                else:
+                    refs = list(contents) if isinstance(contents, ArrayObject) else []
+                for ref in set(r for r in refs if isinstance(r, IndirectObject)):
+                    uses[(ref.idnum, ref.generation)] += 1
+        except Exception:
+            return  # the extractor reports a malformed or encrypted file in its own words
     if uses and max(uses.values()) > max_reuse:
         raise ExtractionError(
             str(path),
