@@ -93,7 +93,9 @@ def build_server(services: Services) -> MCPServer[None]:
             limit = services.settings.max_query_chars
             earlier = [ChatTurn(t.role, t.content) for t in conversation or []]
             query = followup_query(question.strip(), earlier, max_chars=limit)
-            result = await retrieve(services.retriever(), query, top_k, None, None)
+            result = await retrieve(
+                services.retriever(), query, top_k, None, None, question.strip()
+            )
             answered = await read(services.extractor, result, question.strip(), services.found_rule)
             return ask_response(question.strip(), result, answered, services.show_source, None)
 

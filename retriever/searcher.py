@@ -19,6 +19,7 @@ from index.stores.passages import PassageStore
 from retriever.errors import QueryError
 from retriever.fusion import Fusion, normalized_score_fusion, reciprocal_rank_fusion
 from retriever.relevance import RelevanceModel, ranked_evidence, signal_evidence
+from retriever.rerank.signals import Signals
 from retriever.rerank.stage import Reranker, Rescored
 from retriever.single_query import one_faiss_thread
 from retriever.types import Citation, Hit, Mode, SearchResult
@@ -166,14 +167,44 @@ class Retriever:
         head = fused[: max(k, self.options.rerank_depth)]
         return self.second_stage.rescore(snapshot, question, vectors, head)
 
+    def _judged_signals(
+        self,
+        snapshot: IndexSnapshot,
+        query: str,
+        asked: str | None,
+        kept: Ranked,
+        rescored: Rescored,
+    ) -> Signals | None:
+        """The signals relevance reads: the search's own, or, for a follow-up (``asked``
+        differs from the search ``query``), the second stage's on the kept hits for
+        ``asked`` alone (one more question encoding per encoder)."""
+        if (
+            asked is None
+            or asked.strip() == query
+            or rescored.signals is None
+            or self.relevance is None
+            or self.second_stage is None
+            or not kept
+        ):
+            return rescored.signals
+        own = asked.strip()
+        vectors = {e.name: e.encode_queries([own]) for e in self.encoders}
+        return self.second_stage.rescore(snapshot, own, vectors, kept).signals
+
     def search(
         self,
         question: str,
         k: int = 5,
         mode: Mode | None = None,
         filters: MetadataFilter | None = None,
+        asked: str | None = None,
     ) -> SearchResult:
         """The top-``k`` passages for ``question``, each with its citation.
+
+        ``asked`` is the question as the user asked it, when ``question`` is a follow-up's
+        search query carrying earlier turns' terms (:mod:`retriever.conversation`). Those
+        terms help find passages, but relevance reads the evidence for ``asked``: else a
+        change of topic would find the previous topic's passage "relevant" through them.
 
         Raises:
             QueryError: empty or over-long question, or ``k`` out of range.
@@ -188,7 +219,10 @@ class Retriever:
         ranked = rescored.ranked[:k]
         passages = snapshot.store.passages_by_vector_id([vid for vid, _ in ranked])
         kept = [(vid, score) for vid, score in ranked if vid in passages]
-        signals = signal_evidence(rescored.signals, {vid for vid, _ in kept})
+        signals = signal_evidence(
+            self._judged_signals(snapshot, question, asked, kept, rescored),
+            {vid for vid, _ in kept},
+        )
         hits = []
         for rank, (vid, score) in enumerate(kept, start=1):
             evidence = ranked_evidence(signals[vid], rank, score) if vid in signals else {}

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from docqa.cli import sample_corpus
 from retriever.answer.chat import ChatTurn
 from retriever.conversation import before_last_question, followup_query, key_terms
+from retriever.searcher import Retriever
 from tests.api_support import FakeExtractor, make_app
 from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
@@ -148,3 +149,27 @@ def test_sample_corpus_follow_ups_with_the_real_encoders(tmp_path: Path) -> None
             lost.append(row["id"])
     assert not_rescued == []
     assert len(lost) <= 1, lost
+
+
+def test_ask_and_chat_judge_relevance_for_the_question_as_asked(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search query carries the context; relevance is read for the question alone."""
+    seen: list[tuple[str, str | None]] = []
+    search = Retriever.search
+
+    def recording(self: Retriever, question: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append((question, args[3] if len(args) > 3 else kwargs.get("asked")))
+        return search(self, question, *args, **kwargs)
+
+    monkeypatch.setattr(Retriever, "search", recording)
+    app = make_app(sample_index, FakeExtractor(["Priya Raman"]))
+    history = [{"role": t.role, "content": t.text} for t in SIGNERS]
+    with TestClient(app) as client:
+        client.post("/v1/ask", json={"query": "Who watched?", "conversation": history})
+        client.post(
+            "/v1/chat/completions",
+            json={"messages": [*history, {"role": "user", "content": "Who watched?"}]},
+        )
+    assert len(seen) == 2
+    assert all("Elena Duarte" in query and asked == "Who watched?" for query, asked in seen)

@@ -97,7 +97,7 @@ async def ask(body: AskRequest, request: Request, services: ServicesDep) -> AskR
     query = followup_query(question, earlier, max_chars=services.settings.max_query_chars)
     # Retrieval errors (no index, bad query) happen before any event, as plain JSON errors.
     result = await retrieve(
-        services.retriever(), query, body.top_k, body.mode, to_filter(body.filters)
+        services.retriever(), query, body.top_k, body.mode, to_filter(body.filters), question
     )
     if body.stream:
         return StreamingResponse(

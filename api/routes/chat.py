@@ -123,7 +123,7 @@ async def chat_completions(
     question = question_of(turns, limit)
     query = followup_query(question, before_last_question(turns), max_chars=limit)
     result = await retrieve(
-        services.retriever(), query, body.top_k, body.mode, to_filter(body.filters)
+        services.retriever(), query, body.top_k, body.mode, to_filter(body.filters), question
     )
     ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:

@@ -37,9 +37,14 @@ async def retrieve(
     top_k: int,
     mode: Mode | None,
     filters: MetadataFilter | None,
+    asked: str | None = None,
 ) -> SearchResult:
-    """Search in a worker thread (encoding and FAISS are CPU-bound)."""
-    return await run_sync(retriever.search, question, top_k, mode, filters)
+    """Search for ``question`` in a worker thread (encoding and FAISS are CPU-bound).
+
+    ``asked`` is the user's question when ``question`` is a follow-up's search query:
+    relevance is judged for it (:meth:`Retriever.search`).
+    """
+    return await run_sync(retriever.search, question, top_k, mode, filters, asked)
 
 
 def answered(
