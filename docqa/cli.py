@@ -124,7 +124,8 @@ def index_command(
                 limits=extract_limits(settings),
             )
             embedding = bar.add_task("embedding", total=None)
-            report = writer.commit(
+            published = writer.has_changes()
+            report = writer.commit_changes(
                 progress=lambda done, total: bar.update(embedding, completed=done, total=total)
             )
         if cache is not None:
@@ -136,8 +137,10 @@ def index_command(
             runner.close()
     for problem in errors:
         err.print(f"[yellow]skipped[/] {problem.path}: {problem.reason}", highlight=False)
+    # Nothing added, updated or removed: the current generation is kept, not copied.
+    state = "" if published else " (no changes; it stays current)"
     out.print(
-        f"generation {report.generation}: {report.documents_total} documents, "
+        f"generation {report.generation}{state}: {report.documents_total} documents, "
         f"{report.passages_total} passages (added {report.documents_added}, updated "
         f"{report.documents_updated}, unchanged {report.documents_unchanged}, removed "
         f"{report.documents_removed}; embedded {report.passages_embedded} passages) "

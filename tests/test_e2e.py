@@ -114,6 +114,20 @@ def test_cli_errors_name_the_cause(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "at most 20 hits" in result.output
 
 
+def test_cli_commits_no_generation_when_every_file_failed(tmp_path: Path) -> None:
+    runner, index_dir = CliRunner(), tmp_path / "idx"
+    good = tmp_path / "good.md"
+    good.write_text("The lighthouse keeper logged the storm.", encoding="utf-8")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfe\x00\x00binary")
+    assert runner.invoke(app, ["index", str(good), "--index-dir", str(index_dir)]).exit_code == 0
+    result = runner.invoke(app, ["index", str(bad), "--index-dir", str(index_dir)])
+    assert result.exit_code == 1 and "skipped" in result.output and "bad.txt" in result.output
+    assert "1 file(s) could not be indexed" in result.output
+    assert (index_dir / "CURRENT").read_text(encoding="utf-8").strip() == "gen-000001"
+    assert not (index_dir / "gen-000002").exists()
+
+
 def test_sample_corpus_chinese_question(
     tmp_path: Path, real_embedder: SentenceTransformerEncoder
 ) -> None:

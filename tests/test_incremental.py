@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 
 from index.encoders.specs import specs_of
+from index.lifecycle.generation import current_generation
+from index.lifecycle.ingest import discover, stage_paths
 from index.lifecycle.snapshot import IndexSnapshot
+from index.lifecycle.writer import IndexWriter, IngestReport
 from retriever.types import Mode
 from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths, open_retriever, vector_store
@@ -105,3 +108,45 @@ def test_broken_file_is_reported_and_others_indexed(tmp_path: Path) -> None:
     assert report.documents_total == 2
     assert len(errors) == 1 and errors[0].path.endswith("latin1.txt")
     assert "UTF-8" in errors[0].reason
+
+
+def _commit_changes(index_dir: Path, encoder: KeywordEncoder, *paths: Path) -> IngestReport:
+    with IndexWriter(index_dir, encoder, vector_store=vector_store()) as writer:
+        stage_paths(writer, discover(paths))
+        return writer.commit_changes()
+
+
+def _generations(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in index_dir.iterdir() if p.name.startswith("gen-"))
+
+
+def test_nothing_changed_publishes_no_new_generation(tmp_path: Path) -> None:
+    folder, index_dir = tmp_path / "docs", tmp_path / "idx"
+    _write_folder(folder, 2)
+    encoder = KeywordEncoder()
+    index_paths(index_dir, encoder, folder)
+    broken = tmp_path / "latin1.txt"
+    broken.write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
+    # Every file failed, then every file unchanged: generation 1 stays CURRENT.
+    for paths in ([broken], [folder]):
+        report = _commit_changes(index_dir, encoder, *paths)
+        assert report.generation == 1 and current_generation(index_dir) == 1
+        assert (report.documents_total, report.passages_total) == (2, 6)
+        assert _generations(index_dir) == ["gen-000001"]
+    hits = open_retriever(index_dir, encoder).search("widget1", 1, Mode.DENSE).hits
+    assert hits[0].citation.source.endswith("doc01.txt")
+    # A removal is a change: it is committed.
+    (folder / "doc00.txt").unlink()
+    report = _commit_changes(index_dir, encoder, folder)
+    assert report.generation == 2 and current_generation(index_dir) == 2
+    assert report.documents_removed == 1 and report.documents_total == 1
+
+
+def test_a_new_index_is_committed_even_when_every_file_failed(tmp_path: Path) -> None:
+    # A first ingest publishes an (empty) index, as before: later searches find an
+    # index with no documents rather than none at all.
+    broken = tmp_path / "latin1.txt"
+    broken.write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
+    report = _commit_changes(tmp_path / "idx", KeywordEncoder(), broken)
+    assert report.generation == 1 and report.documents_total == 0
+    assert current_generation(tmp_path / "idx") == 1

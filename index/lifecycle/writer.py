@@ -158,6 +158,7 @@ class IndexWriter:
         committed = gen.current_generation(self.index_dir)
         self._vector_store.begin(self.index_dir, self._specs, committed)
         previous = None if self._rebuild else committed
+        self._previous = previous
         self._generation = (committed or 0) + 1
         self._staging = gen.staging_dir(self.index_dir, self._generation)
         self._stack.callback(shutil.rmtree, self._staging, True)
@@ -349,6 +350,45 @@ class IndexWriter:
             progress=lambda n: _tick(passages_done + n),
         )
 
+    def has_changes(self) -> bool:
+        """Whether a commit would publish anything new.
+
+        False only when updating an existing generation and no document was added,
+        updated or removed; a new or rebuilt index always has something to publish.
+        """
+        changed = self._counts["added"] + self._counts["updated"] + self._counts["removed"]
+        return self._previous is None or changed > 0
+
+    def commit_changes(
+        self, progress: Progress | None = None, check: Check | None = None
+    ) -> IngestReport:
+        """:meth:`commit` when :meth:`has_changes`; else publish nothing and report the
+        current generation, which stays ``CURRENT``.
+
+        An ingest whose files all failed or were unchanged would otherwise publish a copy
+        of the current generation under a new number.
+        """
+        if self.has_changes():
+            return self.commit(progress, check)
+        assert self._previous is not None
+        return self._report(
+            self._previous, self.store.count_passages(), self.store.count_documents()
+        )
+
+    def _report(self, generation: int, passages: int, documents: int) -> IngestReport:
+        return IngestReport(
+            generation=generation,
+            documents_added=self._counts["added"],
+            documents_updated=self._counts["updated"],
+            documents_unchanged=self._counts["unchanged"],
+            documents_removed=self._counts["removed"],
+            passages_embedded=len(self._pending),
+            passages_reused=self._counts["reused"],
+            passages_removed=len(self._removed_vectors),
+            passages_total=passages,
+            documents_total=documents,
+        )
+
     def commit(
         self,
         progress: Progress | None = None,
@@ -411,15 +451,4 @@ class IndexWriter:
         gen.publish(self.index_dir, self._staging, self._generation)
         gen.collect_garbage(self.index_dir)
         self._vector_store.collect_garbage(self.index_dir, self._specs, self._generation)
-        return IngestReport(
-            generation=self._generation,
-            documents_added=self._counts["added"],
-            documents_updated=self._counts["updated"],
-            documents_unchanged=self._counts["unchanged"],
-            documents_removed=self._counts["removed"],
-            passages_embedded=len(self._pending),
-            passages_reused=self._counts["reused"],
-            passages_removed=len(self._removed_vectors),
-            passages_total=count,
-            documents_total=documents,
-        )
+        return self._report(self._generation, count, documents)
