@@ -123,6 +123,15 @@ def index_command(
                 on_file=lambda _p: bar.advance(reading),
                 limits=extract_limits(settings),
             )
+            if errors and writer.empties_index():
+                # Every file failed: publishing would trade the index for an empty one.
+                for problem in errors:
+                    err.print(f"[yellow]skipped[/] {problem.path}: {problem.reason}")
+                raise _fail(
+                    f"{len(errors)} file(s) could not be indexed (listed above) and none "
+                    "could; --rebuild would leave an empty index, so the current "
+                    "generation stays"
+                )
             embedding = bar.add_task("embedding", total=None)
             published = writer.has_changes()
             report = writer.commit_changes(

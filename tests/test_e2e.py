@@ -126,6 +126,12 @@ def test_cli_commits_no_generation_when_every_file_failed(tmp_path: Path) -> Non
     assert "1 file(s) could not be indexed" in result.output
     assert (index_dir / "CURRENT").read_text(encoding="utf-8").strip() == "gen-000001"
     assert not (index_dir / "gen-000002").exists()
+    # A rebuild where every file fails would trade the index for an empty one: refused.
+    rebuilt = runner.invoke(app, ["index", str(bad), "--rebuild", "--index-dir", str(index_dir)])
+    assert rebuilt.exit_code == 1 and "bad.txt" in rebuilt.output
+    assert "empty index" in rebuilt.output
+    assert (index_dir / "CURRENT").read_text(encoding="utf-8").strip() == "gen-000001"
+    assert not (index_dir / "gen-000002").exists()
 
 
 def test_sample_corpus_chinese_question(

@@ -158,6 +158,7 @@ class IndexWriter:
         committed = gen.current_generation(self.index_dir)
         self._vector_store.begin(self.index_dir, self._specs, committed)
         previous = None if self._rebuild else committed
+        self._committed = committed
         self._previous = previous
         self._generation = (committed or 0) + 1
         self._staging = gen.staging_dir(self.index_dir, self._generation)
@@ -358,6 +359,13 @@ class IndexWriter:
         """
         changed = self._counts["added"] + self._counts["updated"] + self._counts["removed"]
         return self._previous is None or changed > 0
+
+    def empties_index(self) -> bool:
+        """Whether a commit would replace a committed generation holding documents with
+        an empty one: a rebuild that staged no document (every file failed, say)."""
+        if self._committed is None or self._previous is not None:
+            return False
+        return self._counts["added"] == 0 and self.store.count_documents() == 0
 
     def commit_changes(
         self, progress: Progress | None = None, check: Check | None = None
