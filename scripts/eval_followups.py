@@ -28,6 +28,7 @@ from common import DEFAULT_DATA, ROOT, emit_json
 
 FOLLOWUPS = ROOT / "scripts" / "data" / "followups.jsonl"
 TOP_K = 3
+DEFAULT_INDEX = ROOT / ".cache" / "followups" / "index"
 DISTRACTORS = ("Normans", "Warsaw", "Steam engine", "Oxygen", "Amazon rainforest")
 
 
@@ -77,7 +78,7 @@ def _hit(hits: Any, conversation: dict[str, Any]) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index-dir", type=Path, default=ROOT / ".cache" / "followups" / "index")
+    parser.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--file", type=Path, default=FOLLOWUPS)
     parser.add_argument(
