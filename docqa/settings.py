@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -13,6 +14,10 @@ from docqa.profiles import PROFILES, Backend, Profile
 
 # Plain values only: loading the settings loads no engine (faiss, torch, ...). The
 # values become domain objects (Mode, SearchOptions, stores) in docqa.wiring.
+
+# Tesseract language codes (eng, chi_sim) joined by "+"; its script names with a slash
+# (script/Latin) are left out: they name a path, and docqa promises English and Chinese.
+_OCR_LANGUAGES = re.compile(r"[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*")
 
 
 class Settings(BaseSettings):
@@ -259,6 +264,21 @@ class Settings(BaseSettings):
     pdf_max_stream_reuse: int = Field(
         4, ge=1, description="Most PDF pages that may share one content stream."
     )
+    ocr_languages: str = Field(
+        "eng",
+        max_length=100,
+        description="Languages Tesseract reads scanned PDF pages in: its codes joined by '+' "
+        "(eng, chi_sim for simplified Chinese, eng+chi_sim for both; each one more is "
+        "slower). A code without installed data is a per-file error naming the package "
+        "(apt-get install tesseract-ocr-chi-sim).",
+    )
+    ocr_dpi: int = Field(
+        300,
+        ge=72,
+        le=600,
+        description="Resolution scanned PDF pages are rendered at for OCR; OCR time and "
+        "memory grow with its square.",
+    )
     max_metadata_bytes: int = Field(
         65_536, ge=2, description="Largest upload `metadata` form field (JSON)."
     )
@@ -304,6 +324,16 @@ class Settings(BaseSettings):
         description="Most paragraphs on each side GET /v1/documents/{id}/passages returns "
         "around a cited one.",
     )
+
+    @field_validator("ocr_languages")
+    @classmethod
+    def _check_ocr_languages(cls, value: str) -> str:
+        if not _OCR_LANGUAGES.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not Tesseract language codes (letters, digits, '_') joined "
+                "by '+', e.g. eng or eng+chi_sim"
+            )
+        return value
 
     @field_validator("api_keys_read", "api_keys_write", "cors_origins", mode="before")
     @classmethod

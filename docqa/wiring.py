@@ -16,6 +16,7 @@ from index.encoders.base import (
 )
 from index.encoders.e5.engine import E5_NAME, E5Encoder, e5_available
 from index.encoders.specs import specs_of
+from index.formats.pdf.ocr import OcrOptions
 from index.formats.sandbox import ExtractLimits
 from index.lifecycle.handle import IndexHandle
 from index.passages.bounds import PassageLimits
@@ -50,7 +51,7 @@ def vector_store(settings: Settings) -> VectorStore:
 
 
 def extract_limits(settings: Settings) -> ExtractLimits:
-    """The per-file extraction bounds."""
+    """The per-file extraction bounds and OCR options."""
     return ExtractLimits(
         timeout_s=settings.extract_timeout_s,
         memory_mb=settings.extract_memory_mb,
@@ -59,6 +60,7 @@ def extract_limits(settings: Settings) -> ExtractLimits:
         max_page_chars=settings.max_page_chars,
         max_html_depth=settings.max_html_depth,
         pdf_max_stream_reuse=settings.pdf_max_stream_reuse,
+        ocr=OcrOptions(languages=settings.ocr_languages, dpi=settings.ocr_dpi),
     )
 
 

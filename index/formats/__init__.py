@@ -10,6 +10,7 @@ from index.formats.docx import extract_docx
 from index.formats.extracted import Extracted
 from index.formats.html import extract_html
 from index.formats.pdf import extract_pdf
+from index.formats.pdf.ocr import DEFAULT_OCR, OcrOptions
 from index.formats.text import extract_markdown, extract_text
 
 Extractor = Callable[[Path], Extracted]
@@ -30,8 +31,13 @@ def supported_suffixes() -> tuple[str, ...]:
     return tuple(sorted(EXTRACTORS))
 
 
-def extract(path: Path) -> Extracted:
+def extract(path: Path, ocr: OcrOptions = DEFAULT_OCR) -> Extracted:
     """Extract the text of ``path``.
+
+    Args:
+        path: the file; its extension chooses the reader.
+        ocr: how a PDF's scanned pages are read (default: English at 300 dpi); other
+            formats have no scanned pages and ignore it.
 
     Raises:
         UnsupportedFormatError: the extension is not supported.
@@ -45,6 +51,8 @@ def extract(path: Path) -> Extracted:
             f"supported: {', '.join(supported_suffixes())}",
         )
     try:
+        if extractor is extract_pdf:  # the one format with options
+            return extract_pdf(path, ocr)
         return extractor(path)
     except ExtractionError:
         raise

@@ -24,6 +24,7 @@ from index.errors import DocqaError, ExtractionError, IngestCancelledError
 from index.formats import extract
 from index.formats.extracted import Extracted
 from index.formats.guards import check_extracted, check_html, check_pdf
+from index.formats.pdf.ocr import DEFAULT_OCR, OcrOptions
 
 logger = logging.getLogger(__name__)
 _POLL_S = 0.05
@@ -53,7 +54,7 @@ spawn.get_preparation_data = _without_main
 
 @dataclass(frozen=True)
 class ExtractLimits:
-    """Bounds on extracting one file (each one a ``DOCQA_`` setting)."""
+    """Bounds on extracting one file, and how scanned pages are read (``DOCQA_`` settings)."""
 
     timeout_s: float = 30.0
     memory_mb: int = 1024
@@ -62,6 +63,7 @@ class ExtractLimits:
     max_page_chars: int = 200_000
     max_html_depth: int = 512
     pdf_max_stream_reuse: int = 4
+    ocr: OcrOptions = DEFAULT_OCR
 
 
 def extract_checked(path: Path, limits: ExtractLimits) -> Extracted:
@@ -71,7 +73,7 @@ def extract_checked(path: Path, limits: ExtractLimits) -> Extracted:
         check_html(path, path.read_bytes(), limits.max_html_depth)
     elif suffix == ".pdf":
         check_pdf(path, path.read_bytes(), limits.pdf_max_stream_reuse)
-    extracted = extract(path)
+    extracted = extract(path, limits.ocr)
     check_extracted(path, extracted, limits.max_file_chars, limits.max_page_chars)
     return extracted
 

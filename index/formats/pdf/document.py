@@ -21,14 +21,19 @@ from index.formats.extracted import Extracted, Heading, PageSpan, WordBox
 from index.formats.pdf.furniture import find_furniture, is_contents_block, is_contents_page
 from index.formats.pdf.layout import Block, document_style, page_blocks
 from index.formats.pdf.lines import Line, page_lines
-from index.formats.pdf.ocr import INSTALL_HINT, OcrUnavailableError, ocr_lines
+from index.formats.pdf.ocr import (
+    DEFAULT_OCR,
+    INSTALL_HINT,
+    OcrLanguageMissingError,
+    OcrOptions,
+    OcrUnavailableError,
+    ocr_lines,
+)
 from index.formats.pdf.passages import Unit, passage_spans
 
 logger = logging.getLogger(__name__)
 
 SEPARATOR = "\n\n"
-OCR_DPI = 300
-OCR_LANGUAGES = "eng"
 _MAX_TITLE_CHARS = 200
 _WHITESPACE = re.compile(r"\s+")
 
@@ -92,7 +97,9 @@ def _has_image(page: pdfium.PdfPage) -> bool:
     return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
 
 
-def _read_pages(path: Path, document: pdfium.PdfDocument) -> tuple[list[list[Line]], list[float]]:
+def _read_pages(
+    path: Path, document: pdfium.PdfDocument, ocr: OcrOptions
+) -> tuple[list[list[Line]], list[float]]:
     pages: list[list[Line]] = []
     heights: list[float] = []
     missing_ocr = 0
@@ -102,10 +109,13 @@ def _read_pages(path: Path, document: pdfium.PdfDocument) -> tuple[list[list[Lin
             lines = page_lines(page)
             if not lines and _has_image(page):
                 try:
-                    lines = ocr_lines(page, dpi=OCR_DPI, languages=OCR_LANGUAGES)
+                    lines = ocr_lines(page, ocr)
                 except OcrUnavailableError:
                     missing_ocr += 1
             heights.append(page.get_height())
+        except OcrLanguageMissingError as exc:
+            # A setting asks for what this machine lacks: the same for every scanned page.
+            raise ExtractionError(str(path), str(exc)) from None
         except Exception as exc:
             # pdfium reports damage on a page with several exception types; a
             # half-indexed document is worse than a clear error.
@@ -138,16 +148,21 @@ def _title(document: pdfium.PdfDocument, text: str) -> str | None:
     return first if first and len(first) <= _MAX_TITLE_CHARS else None
 
 
-def extract_pdf(path: Path) -> Extracted:
+def extract_pdf(path: Path, ocr: OcrOptions = DEFAULT_OCR) -> Extracted:
     """A ``.pdf`` file, read from its text layer (or by OCR for scanned pages).
+
+    Args:
+        path: the file.
+        ocr: languages and resolution for pages that have no text layer.
 
     Raises:
         ExtractionError: the file is not a readable PDF, needs a password, has no text
-            at all, or is scanned while the OCR extra is missing.
+            at all, is scanned while the OCR extra is missing, or has a scanned page
+            while Tesseract lacks a language of ``ocr``.
     """
     document = _open(path)
     try:
-        pages, heights = _read_pages(path, document)
+        pages, heights = _read_pages(path, document, ocr)
         built = _build(pages, heights)
         text = "".join(built.parts)
         if not text.strip():
