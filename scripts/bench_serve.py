@@ -1,7 +1,8 @@
 """Memory and latency of ``docqa serve`` and ``docqa search`` on an index (README figures).
 
 Starts ``docqa serve`` in a subprocess, times start -> ``/health`` ok, asks one question
-through ``/v1/ask``, then reads the server's memory: RSS of the process (one worker) and
+through ``/v1/ask`` (with ``--workers N``, then 8N more, 2N at a time, so that every
+worker has loaded its reader), then reads the server's memory: RSS of the process (one worker) and
 the PSS of the whole process tree (``--workers N``: pages shared through the page cache
 are split between the processes that map them, so the sum is the unique memory). Then
 times a cold ``docqa search --json`` (a new process) and the same search through the
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from common import ROOT, emit_json, free_port, timed_run
@@ -93,6 +95,12 @@ def main() -> None:
         health = _get(url + "/health")
         answer = _get(url + "/v1/ask", {"query": QUESTION, "top_k": 3})
         answered = answer.get("answer")
+        if args.workers > 1:
+            # Several asks at once, so every worker (not only the first to accept) has
+            # loaded its reader before the memory is read.
+            with ThreadPoolExecutor(2 * args.workers) as pool:
+                body = {"query": QUESTION, "top_k": 3}
+                list(pool.map(lambda _: _get(url + "/v1/ask", body), range(8 * args.workers)))
         time.sleep(0.5)
         pids = _tree(proc.pid)
         rss = {pid: _kib(pid, "status", "VmRSS") for pid in pids}
