@@ -8,6 +8,7 @@ words by coordinates (it generates them from glyph gaps), and it also renders pa
 from __future__ import annotations
 
 import ctypes
+import math
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
@@ -31,6 +32,8 @@ _LIGATURES = {
 _SPACE_GAP = 0.2
 # Weight from which a font counts as bold (the CSS scale pdfium reports).
 _BOLD_WEIGHT = 600
+# Radians within which two glyphs share an angle, and a glyph counts as upright.
+_ANGLE_TOLERANCE = 0.02
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,28 @@ def page_lines(page: pdfium.PdfPage) -> list[Line]:
         textpage.close()
 
 
+def _font_size(raw: pdfium_c.FPDF_TEXTPAGE, index: int, matrix: pdfium_c.FS_MATRIX) -> float:
+    """The printed size of character ``index``: the font size times the scale of its
+    matrix (text and page matrices). Distiller and Ghostscript write ``/F 1 Tf`` and scale
+    the text matrix, so the bare font size reads 1.0 whatever the printed size, and every
+    threshold below measured in font sizes would shrink to a fraction of a point."""
+    size = float(pdfium_c.FPDFText_GetFontSize(raw, index))
+    if pdfium_c.FPDFText_GetMatrix(raw, index, matrix):
+        scale = math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c))
+        if scale > 0:
+            size *= scale
+    return size
+
+
+def _turned_alike(raw: pdfium_c.FPDF_TEXTPAGE, first: int, second: int) -> bool:
+    """Both characters are set at one angle other than upright: a rotated label (an axis
+    title, a slanted figure label), whose baseline climbs or falls from glyph to glyph."""
+    a = float(pdfium_c.FPDFText_GetCharAngle(raw, first))
+    b = float(pdfium_c.FPDFText_GetCharAngle(raw, second))
+    upright = min(abs(a), abs(a - 2 * math.pi)) < _ANGLE_TOLERANCE
+    return a >= 0 and not upright and abs(a - b) < _ANGLE_TOLERANCE
+
+
 def _lines(textpage: pdfium.PdfTextPage) -> list[Line]:
     count = textpage.count_chars()
     if count <= 0:
@@ -150,9 +175,11 @@ def _lines(textpage: pdfium.PdfTextPage) -> list[Line]:
     raw = textpage.raw
     ox, oy = ctypes.c_double(), ctypes.c_double()
     box = pdfium_c.FS_RECTF()
+    matrix = pdfium_c.FS_MATRIX()
     lines: list[Line] = []
     current = _LineBuilder()
     size, bold = 0.0, False
+    previous = -1  # index of the last character added to the current line
 
     def flush() -> None:
         nonlocal current
@@ -181,19 +208,24 @@ def _lines(textpage: pdfium.PdfTextPage) -> list[Line]:
         pdfium_c.FPDFText_GetCharOrigin(raw, index, ox, oy)
         if current.word_start is None:
             # Font cues once per word: the ctypes calls dominate the reading time.
-            size = pdfium_c.FPDFText_GetFontSize(raw, index)
+            size = _font_size(raw, index, matrix)
             bold = pdfium_c.FPDFText_GetFontWeight(raw, index) >= _BOLD_WEIGHT
         baseline = oy.value
-        if current.baseline is not None and (
-            abs(baseline - current.baseline) > 0.6 * max(size, 1.0)
-            or (current.last_right is not None and box.left < current.last_right - 2 * size)
+        if (
+            current.baseline is not None
+            and (
+                abs(baseline - current.baseline) > 0.6 * max(size, 1.0)
+                or (current.last_right is not None and box.left < current.last_right - 2 * size)
+            )
+            and not _turned_alike(raw, previous, index)
         ):
             # A jump down/up or back to the left: pdfium missed a line break (columns).
             flush()
-            size = pdfium_c.FPDFText_GetFontSize(raw, index)
+            size = _font_size(raw, index, matrix)
             bold = pdfium_c.FPDFText_GetFontWeight(raw, index) >= _BOLD_WEIGHT
         if current.baseline is None:
             current.baseline = baseline
+        previous = index
         current.add(
             char,
             (box.left, box.bottom, box.right, box.top),

@@ -1,5 +1,6 @@
-"""Passage spans from paragraph blocks: a heading opens one, short blocks join their
-neighbours (a lone term stays with its definition), long ones split at sentence ends."""
+"""Passage spans from paragraph blocks: a heading opens one (unless the section before is
+too short to stand alone), short blocks join their neighbours (a lone term stays with its
+definition), long ones split at sentence ends."""
 
 from __future__ import annotations
 
@@ -77,7 +78,14 @@ def passage_spans(text: str, units: Sequence[Unit]) -> list[tuple[int, int]]:
             flush(False)
             if spans:
                 joinable[-1] = False
-        elif unit.heading and current is not None and not only_headings:
+        elif (
+            unit.heading
+            and current is not None
+            and not only_headings
+            and current[1] - current[0] >= MIN_CHARS
+        ):
+            # A section too short to stand alone (a one-line entry under its label, as in
+            # a change list) runs on into the next one instead of being a fragment.
             flush(False)
         if current is None:
             current = (unit.start, unit.end)
