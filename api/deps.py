@@ -79,7 +79,7 @@ class Services:
             vector_store=self.vector_store,
             extract_limits=engines.extract_limits,
             passage_limits=engines.passage_limits,
-            embed_timeout_s=settings.embed_timeout_s,
+            upload_timeout_s=settings.upload_timeout_s,
         )
         # Set on SIGTERM/SIGINT and at shutdown: running uploads stop and commit nothing.
         self.stopping = threading.Event()

@@ -142,7 +142,7 @@ class UploadInbox:
         sentence_vectors: bool = True,
         extract_limits: ExtractLimits | None = None,
         passage_limits: PassageLimits | None = None,
-        embed_timeout_s: float = 30.0,
+        upload_timeout_s: float = 30.0,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self._ann = ann
@@ -158,7 +158,7 @@ class UploadInbox:
         self._lock = threading.Lock()
         self._extract_limits = extract_limits or ExtractLimits()
         self._passage_limits = passage_limits or PassageLimits()
-        self._embed_timeout_s = embed_timeout_s
+        self._upload_timeout_s = upload_timeout_s
         # Uploads a kill -9 interrupted: finish or undo their file moves, drop staging.
         recover(self.data_dir, index_dir)
 
@@ -237,7 +237,9 @@ class UploadInbox:
             UnsafeFilenameError, UnsupportedFormatError, UploadTooLargeError, UploadError:
                 the upload was refused before anything was indexed.
             ExtractionError: a file could not be read as its type, or went over a limit.
-            UploadBudgetError: embedding took longer than the upload's time budget.
+            UploadBudgetError: reading and embedding took longer than the upload's time
+                budget (``upload_timeout_s`` per file, extraction and embedding together;
+                waiting for another upload's writer does not count).
             IngestCancelledError: ``cancelled()`` turned true.
             IndexLockedError: another process kept the index locked too long.
         """
@@ -249,11 +251,13 @@ class UploadInbox:
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.data_dir))
         with alive(staging):
             try:
+                started = time.monotonic()
                 docs = [
                     self._stage(incoming, staging / name, final, cancelled)
                     for incoming, name, final in zip(files, names, finals, strict=True)
                 ]
-                report, states, infos = self._index(docs, names, staging, cancelled)
+                spent = time.monotonic() - started
+                report, states, infos = self._index(docs, names, staging, cancelled, spent)
             finally:
                 settle(staging, self.data_dir, self._index_dir)
         stored = tuple(
@@ -281,25 +285,33 @@ class UploadInbox:
         )
 
     def _index(
-        self, docs: list[DocumentInput], names: list[str], staging: Path, cancelled: Cancelled
+        self,
+        docs: list[DocumentInput],
+        names: list[str],
+        staging: Path,
+        cancelled: Cancelled,
+        spent: float,
     ) -> tuple[IngestReport, list[str], dict[str, int]]:
-        budget = self._embed_timeout_s * len(docs)
-        deadline = time.monotonic() + budget
+        """Embed and commit ``docs``; ``spent``: seconds their extraction already took of
+        the upload's budget (the wait for the writer is not counted)."""
+        budget = self._upload_timeout_s * len(docs)
+        deadline = [float("inf")]  # set once the writer is ours
 
         def check() -> None:
             if cancelled():
                 raise IngestCancelledError("the upload was cancelled; nothing was indexed")
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline[0]:
                 shown = ", ".join(names[:3]) + (
                     f" and {len(names) - 3} more" if len(names) > 3 else ""
                 )
                 raise UploadBudgetError(
-                    f"{shown}: embedding took longer than the budget of "
-                    f"{self._embed_timeout_s:g} s per file (DOCQA_EMBED_TIMEOUT_S); "
+                    f"{shown}: reading and embedding took longer than the budget of "
+                    f"{self._upload_timeout_s:g} s per file (DOCQA_UPLOAD_TIMEOUT_S); "
                     "nothing was indexed"
                 )
 
         with self._writer(cancelled) as writer:
+            deadline[0] = time.monotonic() + budget - spent
             states = []
             for doc, name in zip(docs, names, strict=True):
                 try:

@@ -246,11 +246,12 @@ class Settings(BaseSettings):
         description="Most passages one file may yield; with each passage cut to the encoder's "
         "window this bounds the tokens embedded per file.",
     )
-    embed_timeout_s: float = Field(
+    upload_timeout_s: float = Field(
         30.0,
         gt=0,
-        description="Wall-clock budget per uploaded file for embedding it (an upload of N "
-        "files gets N times this); over it the upload is refused and nothing is committed.",
+        description="Wall-clock budget per uploaded file for reading and embedding it "
+        "together (an upload of N files gets N times this; waiting for another upload's "
+        "writer does not count); over it the upload is refused and nothing is committed.",
     )
     embed_batch_tokens: int = Field(
         4_096,

@@ -120,9 +120,51 @@ def test_one_over_budget_file_does_not_stop_the_batch(tmp_path: Path) -> None:
     assert report.documents_total == 1
 
 
+def test_upload_budget_counts_reading_and_embedding_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file whose extraction uses up the per-file budget is refused, however fast it
+    embeds: the budget bounds the upload's whole work, not each step on its own."""
+    import time
+
+    import api.uploads
+
+    real = api.uploads.load_document
+
+    def slow_reading(*args: object, **kwargs: object) -> object:
+        time.sleep(0.5)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api.uploads, "load_document", slow_reading)
+    settings = Settings(index_dir=tmp_path / "idx", answers=False, upload_timeout_s=0.4)
+    app = create_app(
+        settings,
+        encoder_factory=lambda _s: [KeywordEncoder()],
+        extractor_factory=lambda _s: None,
+    )
+    with TestClient(app) as client:
+        sent = client.post(
+            "/v1/documents", files=[("files", ("a.txt", b"Lighthouses.", "text/plain"))]
+        )
+        assert sent.status_code == 422, sent.text
+        assert sent.json()["error"]["code"] == "over_budget"
+        assert gen.current_generation(tmp_path / "idx") is None
+    settings = Settings(index_dir=tmp_path / "idx2", answers=False, upload_timeout_s=5.0)
+    app = create_app(
+        settings,
+        encoder_factory=lambda _s: [KeywordEncoder()],
+        extractor_factory=lambda _s: None,
+    )
+    with TestClient(app) as client:
+        sent = client.post(
+            "/v1/documents", files=[("files", ("a.txt", b"Lighthouses.", "text/plain"))]
+        )
+        assert sent.status_code == 201, sent.text
+
+
 def test_upload_over_its_embedding_budget_commits_nothing(tmp_path: Path) -> None:
     settings = Settings(
-        index_dir=tmp_path / "idx", answers=False, embed_timeout_s=0.3, batch_size=2
+        index_dir=tmp_path / "idx", answers=False, upload_timeout_s=0.3, batch_size=2
     )
     app = create_app(
         settings,
@@ -134,7 +176,7 @@ def test_upload_over_its_embedding_budget_commits_nothing(tmp_path: Path) -> Non
         slow = client.post("/v1/documents", files=[("files", ("slow.txt", text, "text/plain"))])
         assert slow.status_code == 422, slow.text
         error = slow.json()["error"]
-        assert error["code"] == "over_budget" and "DOCQA_EMBED_TIMEOUT_S" in error["message"]
+        assert error["code"] == "over_budget" and "DOCQA_UPLOAD_TIMEOUT_S" in error["message"]
         assert error["message"].startswith("slow.txt: ")  # the file is named
         assert gen.current_generation(tmp_path / "idx") is None  # nothing committed
         assert not list((tmp_path / "uploads").iterdir())  # no file, no staging left
