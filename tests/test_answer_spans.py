@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
+import numpy as np
 import pytest
-import torch
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -20,7 +20,7 @@ from retriever.answer.chat import compose
 from retriever.answer.choice import AnswerKind, choose_answer, listed
 from retriever.answer.extra import coordinated, further_answers, same_kind
 from retriever.answer.extractor import SpanExtractor
-from retriever.answer.span_model import top_spans
+from retriever.answer.spans import top_spans
 from retriever.answer.types import ONE_SPAN, AnswerSpans, MultiSpanRule, SpanPrediction
 from retriever.types import Citation, Hit, Span
 from tests.api_support import live_server, make_app
@@ -33,11 +33,11 @@ SIGNERS = ("Mayor Alice Brown", "Chief Tom Reed")  # both in the corpus_dir trea
 # --- the span model's choice, on synthetic log-probabilities ----------------------------
 
 
-def _log_probs(peaks: dict[int, float], width: int = 12) -> torch.Tensor:
+def _log_probs(peaks: dict[int, float], width: int = 12) -> np.ndarray:
     """One row of log-probs: ``peaks`` (token -> probability), the rest spread evenly."""
     rest = (1.0 - sum(peaks.values())) / (width - len(peaks))
     probs = [peaks.get(i, rest) for i in range(width)]
-    return torch.tensor([[math.log(p) for p in probs]])
+    return np.array([[math.log(p) for p in probs]], dtype=np.float32)
 
 
 # Two answers, tokens 1-2 and 6-7: P(1..2) = .25, P(1..7) = .15 (overlaps), P(6..7) = .09.
@@ -77,7 +77,7 @@ def test_top_spans_ratio_and_max_cut_the_further_spans() -> None:
 
 def test_top_spans_rows_are_independent_and_rules_checked() -> None:
     single = _log_probs({3: 0.9})
-    rows = top_spans(torch.cat([START, single]), torch.cat([END, single]), 3, 0.3)
+    rows = top_spans(np.concatenate([START, single]), np.concatenate([END, single]), 3, 0.3)
     assert _spans(rows) == [[(1, 2), (6, 7)], [(3, 3)]]
     with pytest.raises(ValueError, match="max_spans"):
         top_spans(START, END, max_spans=0, min_ratio=0.5)

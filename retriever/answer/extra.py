@@ -18,7 +18,7 @@ to one question are listed together. A further span counts when it is
 
 The share of the best span's probability a further span needs, and how many there may
 be, come from :class:`~retriever.answer.types.MultiSpanRule`; the model applies them
-(``SpanModel.predict``) and this module the rules on the text.
+(``spans.top_spans``) and this module the rules on the text.
 """
 
 from __future__ import annotations

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-
-import torch
-from safetensors.torch import load_file, save_file
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from index.fsutil import atomic_file, atomic_write_text
 from retriever.errors import WeightsMismatchError
+
+if TYPE_CHECKING:
+    # Only the layer and head files need torch: reading the manifest (the ONNX reader's
+    # check of its weights) does not.
+    import torch
+    from torch import nn
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -31,12 +33,16 @@ def layer_file(index: int) -> str:
 
 
 def _atomic_save(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    from safetensors.torch import save_file
+
     with atomic_file(path) as tmp:
         save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
 
 
 def save_layer_delta(trained: nn.Module, base: nn.Module, path: Path) -> None:
     """Store ``trained - base`` parameter-wise (int8 matrices, float32 vectors)."""
+    import torch
+
     base_params = dict(base.named_parameters())
     out: dict[str, torch.Tensor] = {}
     for name, param in trained.named_parameters():
@@ -52,6 +58,9 @@ def save_layer_delta(trained: nn.Module, base: nn.Module, path: Path) -> None:
 
 def apply_layer_delta(layer: nn.Module, path: Path) -> None:
     """Add a stored delta onto ``layer``'s parameters in place."""
+    import torch
+    from safetensors.torch import load_file
+
     stored = load_file(str(path))
     with torch.no_grad():
         for name, param in layer.named_parameters():
@@ -74,6 +83,9 @@ def save_head(head: nn.Linear, path: Path) -> None:
 
 def load_head(path: Path, hidden: int) -> nn.Linear:
     """Load the span head saved by :func:`save_head`."""
+    from safetensors.torch import load_file
+    from torch import nn
+
     stored = load_file(str(path))
     head = nn.Linear(hidden, 2)
     head.load_state_dict({"weight": stored["weight"], "bias": stored["bias"]})

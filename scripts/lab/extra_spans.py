@@ -11,7 +11,7 @@ false one (or a list the gold answer holds as one span, "A, B and C"). The reade
 each question's gold paragraph once, with the lowest ratio; each ratio's result is then
 the same predictions cut at that ratio and passed through the extractor's own rules
 (``retriever.answer.extra``), which is what a reader with that ratio returns, since
-:func:`~retriever.answer.span_model.top_spans` keeps a prefix of its choices when the
+:func:`~retriever.answer.spans.top_spans` keeps a prefix of its choices when the
 ratio rises.
 
 Only tuning articles are read: the validation articles by default (left out of training

@@ -41,7 +41,8 @@ from retriever.answer.bases import (
 )
 from retriever.answer.extractor import SpanExtractor
 from retriever.answer.features import Window, token_targets
-from retriever.answer.span_model import WEIGHTS_DIR, SpanModel, pad_windows, span_log_probs
+from retriever.answer.span_model import WEIGHTS_DIR, SpanModel
+from retriever.answer.spans import pad_windows
 from retriever.answer.weights_io import (
     HEAD_FILE,
     apply_layer_delta,
@@ -104,7 +105,16 @@ def build_examples(
         with torch.inference_mode():
             for lo in range(0, len(labelled), batch_size):
                 chunk = labelled[lo : lo + batch_size]
-                ids, types, attn, ctx = pad_windows([w for w, _ in chunk], base.pad_id)
+                padded = pad_windows([w for w, _ in chunk], base.pad_id)
+                ids, types, attn, ctx = (
+                    torch.from_numpy(a)
+                    for a in (
+                        padded.input_ids,
+                        padded.token_type_ids,
+                        padded.attention_mask,
+                        padded.context,
+                    )
+                )
                 hidden = encoder(
                     input_ids=ids, token_type_ids=types, attention_mask=attn
                 ).last_hidden_state
@@ -116,6 +126,14 @@ def build_examples(
     finally:
         cast(Any, encoder).encoder.layer = all_layers
     return out
+
+
+def span_log_probs(logits: torch.Tensor, ctx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Start and end log-probabilities over passage tokens: the differentiable form of
+    :func:`retriever.answer.spans.span_log_probs`, for the training loss."""
+    masked = logits.masked_fill(~ctx[:, :, None], -1e4)
+    lp = torch.log_softmax(masked.float(), dim=1)
+    return lp[:, :, 0], lp[:, :, 1]
 
 
 def additive_mask(lengths: list[int], width: int) -> torch.Tensor:
