@@ -22,6 +22,8 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/docqa index --sample
+	# The readers' ONNX graphs, exported once with torch, so the server never exports.
+	$(BIN)/python -m retriever.answer.reader_graph
 	$(BIN)/docqa serve
 
 lint: install

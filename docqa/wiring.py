@@ -207,4 +207,4 @@ def load_answer_extractor(settings: Settings) -> AnswerExtractor | None:
     if not settings.answers:
         return None
     rule = MultiSpanRule(settings.answer_max_spans, settings.answer_span_ratio)
-    return load_extractor(settings.reader, settings.preload_readers, rule)
+    return load_extractor(settings.reader, settings.preload_readers, rule, settings.threads)

@@ -339,6 +339,9 @@ with TestClient(create_app(Settings(index_dir=Path(index_dir)))) as client:
     question = {"query": "When did the River Street Library open?", "top_k": 2}
     client.post("/v1/ask", json=question).raise_for_status()
     report["health_after_ask"] = client.get("/health").json()["readers"]
+    # The reader runs on ONNX Runtime (a missing graph is exported in a child process).
+    report["torch_after_ask"] = "torch" in sys.modules
+    report["transformers_after_ask"] = "transformers" in sys.modules
 print(json.dumps(report))
 """
 
@@ -363,6 +366,8 @@ def test_search_path_never_imports_torch_and_readers_load_on_demand(tmp_path: Pa
     # The reader is loaded by the first question that needs it, not at start.
     assert report["health"] == {"auto": "on_demand"}
     assert report["health_after_ask"] == {"auto": "loaded"}
+    assert report["torch_after_ask"] is False
+    assert report["transformers_after_ask"] is False
 
 
 # --- DOCQA_DEVICE=auto -----------------------------------------------------------------

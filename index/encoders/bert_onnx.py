@@ -14,7 +14,7 @@ import math
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from index.encoders.pooling import mean_pool_torch
 from index.errors import DocqaError
@@ -43,13 +43,39 @@ def _require_onnx() -> None:
         ) from exc
 
 
-def _pooling_encoder(bert: BertModel) -> torch.nn.Module:
-    """``(ids, mask) -> masked mean of the last hidden states``."""
+def encoder_layers_torch(
+    bert: BertModel, x: torch.Tensor, attention_mask: torch.Tensor
+) -> torch.Tensor:
+    """``bert``'s transformer layers over embedded tokens ``x`` (``(batch, length, hidden)``,
+    after the embedding LayerNorm), written out so that it traces for any shape."""
     import torch
 
     config = bert.config
     heads = int(config.num_attention_heads)
     head_dim = int(config.hidden_size) // heads
+    batch, length = attention_mask.shape
+
+    def split(t: torch.Tensor) -> torch.Tensor:
+        return t.view(batch, length, heads, head_dim).transpose(1, 2)
+
+    # Additive key mask: padded keys get a large negative score. Written in
+    # the order BERT's own export uses, which ORT's attention fusion matches.
+    bias = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * -10000.0
+    layers: list[Any] = list(cast(Any, bert).encoder.layer)
+    for layer in layers:
+        att = layer.attention
+        q, k, v = split(att.self.query(x)), split(att.self.key(x)), split(att.self.value(x))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(head_dim) + bias
+        context = (scores.softmax(dim=-1) @ v).transpose(1, 2).reshape(batch, length, -1)
+        x = att.output.LayerNorm(att.output.dense(context) + x)
+        mid = torch.nn.functional.gelu(layer.intermediate.dense(x))
+        x = layer.output.LayerNorm(layer.output.dense(mid) + x)
+    return x
+
+
+def _pooling_encoder(bert: BertModel) -> torch.nn.Module:
+    """``(ids, mask) -> masked mean of the last hidden states``."""
+    import torch
 
     class PoolingEncoder(torch.nn.Module):
         def __init__(self) -> None:
@@ -58,30 +84,15 @@ def _pooling_encoder(bert: BertModel) -> torch.nn.Module:
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
             emb: Any = self.bert.embeddings
-            layers: list[Any] = list(self.bert.encoder.layer)
-            batch, length = input_ids.shape
-
-            def split(t: torch.Tensor) -> torch.Tensor:
-                return t.view(batch, length, heads, head_dim).transpose(1, 2)
-
-            positions = torch.arange(length, device=input_ids.device)
+            positions = torch.arange(input_ids.shape[1], device=input_ids.device)
             x: torch.Tensor = emb.LayerNorm(
                 emb.word_embeddings(input_ids)
                 + emb.position_embeddings(positions)[None]
                 + emb.token_type_embeddings.weight[0]
             )
-            # Additive key mask: padded keys get a large negative score. Written in
-            # the order BERT's own export uses, which ORT's attention fusion matches.
-            bias = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * -10000.0
-            for layer in layers:
-                att = layer.attention
-                q, k, v = split(att.self.query(x)), split(att.self.key(x)), split(att.self.value(x))
-                scores = q @ k.transpose(-1, -2) / math.sqrt(head_dim) + bias
-                context = (scores.softmax(dim=-1) @ v).transpose(1, 2).reshape(batch, length, -1)
-                x = att.output.LayerNorm(att.output.dense(context) + x)
-                mid = torch.nn.functional.gelu(layer.intermediate.dense(x))
-                x = layer.output.LayerNorm(layer.output.dense(mid) + x)
-            return mean_pool_torch(x, attention_mask)
+            return mean_pool_torch(
+                encoder_layers_torch(self.bert, x, attention_mask), attention_mask
+            )
 
     return PoolingEncoder().eval()
 

@@ -55,7 +55,7 @@ class SpanExtractor:
     """Answer extractor backed by a span model.
 
     Args:
-        model: The loaded span model (:class:`SpanModel`).
+        model: The loaded span model (``OnnxSpanModel``, or ``SpanModel`` in PyTorch).
         min_score: Spans scoring below this are reported as no answer (``answer=None``).
         batch_size: Encoder windows per forward pass.
         rule: How many answer spans a passage may give, and how probable the further ones
@@ -121,25 +121,28 @@ READERS = ("auto", "minilm", "e5")
 
 
 def load_default_extractor(
-    weights_dir: Path = WEIGHTS_DIR, rule: MultiSpanRule = ONE_SPAN
+    weights_dir: Path = WEIGHTS_DIR, rule: MultiSpanRule = ONE_SPAN, threads: int | None = None
 ) -> AnswerExtractor:
     """Load the span model in ``weights_dir`` (once per process) and return its extractor.
+
+    It reads on ONNX Runtime (``onnx_reader``); the first load of new weights exports
+    their graph, with torch, once per machine (``reader_graph``).
 
     Args:
         weights_dir: The reader's weights.
         rule: How many answer spans a passage may give (one by default).
+        threads: The reader's CPU threads (every core by default), as loaded first.
 
     Raises:
         WeightsMismatchError: The weights are missing or do not fit their base model.
     """
-    # torch comes in with the span model, on the first reader loaded, never on import.
-    from retriever.answer.span_model import SpanModel
+    from retriever.answer.onnx_reader import OnnxSpanModel
 
     with _LOCK:
         if (weights_dir, rule) not in _LOADED:
             # One model per weights directory, whatever the rules its extractors follow.
             model = next((e.model for (d, _), e in _LOADED.items() if d == weights_dir), None)
             _LOADED[weights_dir, rule] = SpanExtractor(
-                model or SpanModel.load(weights_dir), rule=rule
+                model or OnnxSpanModel.load(weights_dir, threads), rule=rule
             )
         return _LOADED[weights_dir, rule]

@@ -15,21 +15,25 @@ logger = logging.getLogger(__name__)
 
 
 def load_extractor(
-    reader: str, preload: bool = False, rule: MultiSpanRule = ONE_SPAN
+    reader: str,
+    preload: bool = False,
+    rule: MultiSpanRule = ONE_SPAN,
+    threads: int | None = None,
 ) -> AnswerExtractor | None:
     """The shipped span reader(s) ``reader``, or None (logged) when not installed.
 
-    Each reader is loaded by the first question that needs it (torch and the model's
-    weights with it), unless ``preload`` asks for all of them now; ``/health`` reports
+    Each reader is loaded by the first question that needs it (its ONNX Runtime session),
+    unless ``preload`` asks for all of them now; ``/health`` reports
     which are loaded (:func:`reader_status`). ``rule``: how many answer spans a passage
-    may give (the further ones in :attr:`~retriever.answer.types.AnswerSpans.extra`).
+    may give (the further ones in :attr:`~retriever.answer.types.AnswerSpans.extra`);
+    ``threads``: each reader's CPU threads (every core by default).
     """
     try:
         from retriever.answer.on_demand import readers_on_demand
     except ImportError as exc:
         logger.warning("answer extractor not installed (%s): answers fall back to sentences", exc)
         return None
-    readers = readers_on_demand(reader, rule)
+    readers = readers_on_demand(reader, rule, threads)
     if preload:
         readers.load_all()
     return readers

