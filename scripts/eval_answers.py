@@ -26,7 +26,14 @@ def main(argv: list[str] | None = None) -> int:
         "--stride", type=int, default=1, help="score every K-th question (quick, all articles)"
     )
     parser.add_argument("--json", type=Path, default=None, help="write metrics as JSON here")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--threads", type=int, default=1, help="the reader's CPU threads")
+    parser.add_argument(
+        "--runtime",
+        choices=("onnx", "torch"),
+        default="onnx",
+        help="onnx: the shipped reader (load_default_extractor); torch: the PyTorch model "
+        "its graph is exported from, for comparison",
+    )
     parser.add_argument(
         "--weights", type=Path, default=None, help="span weights dir (default: the shipped ones)"
     )
@@ -35,21 +42,27 @@ def main(argv: list[str] | None = None) -> int:
     # Run from a checkout without installing: make the repository root importable.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     # Heavy imports inside the command so `--help` stays instant.
-    import torch
     from lab.squad_data import load_squad, questions_for, split_titles
     from lab.squad_metrics import max_over_ground_truths, normalize_answer
     from tqdm import tqdm
 
-    from retriever.answer.extractor import load_default_extractor
+    from retriever.answer.extractor import SpanExtractor, load_default_extractor
+    from retriever.answer.types import WEIGHTS_DIR
 
-    torch.set_num_threads(args.threads)
     questions = load_squad(args.data_dir)
     _, held_titles = split_titles([q.title for q in questions])
     held = questions_for(questions, held_titles)[:: args.stride][: args.limit]
     t_load = time.perf_counter()
-    extractor = (
-        load_default_extractor() if args.weights is None else load_default_extractor(args.weights)
-    )
+    weights = args.weights or WEIGHTS_DIR
+    if args.runtime == "torch":
+        import torch
+
+        from retriever.answer.span_model import SpanModel
+
+        torch.set_num_threads(args.threads)
+        extractor = SpanExtractor(SpanModel.load(weights))
+    else:
+        extractor = load_default_extractor(weights, threads=args.threads)
     load_s = time.perf_counter() - t_load
 
     em = f1 = sentence_hits = 0.0
@@ -77,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         "model_load_s": round(load_s, 2),
         "held_out_titles": held_titles,
         "stride": args.stride,
+        "runtime": args.runtime,
+        "threads": args.threads,
         "setting": "gold paragraph, held-out articles only",
     }
     print(f"held-out articles: {len(held_titles)}   questions: {result['n']}")
