@@ -111,14 +111,16 @@ def run_half(
     top_k: int,
     limit: int | None = None,
     progress: Any = None,
+    distractors: Sequence[str] = (),
 ) -> list[QuestionRun]:
-    """Index half ``half`` of ``titles`` and ask every question of ``titles``."""
+    """Index half ``half`` of ``titles`` (plus the ``distractors`` articles, whose
+    questions are not asked) and ask every question of ``titles``."""
     from docqa.wiring import load_retriever
     from retriever.answer.choice import all_spans
     from retriever.types import Mode
 
     indexed = halves(titles)[half]
-    index_dir = half_index(dataset, indexed, cache_dir, settings, encoders)
+    index_dir = half_index(dataset, [*indexed, *distractors], cache_dir, settings, encoders)
     retriever = load_retriever(settings.model_copy(update={"index_dir": index_dir}), encoders)
     in_index = set(indexed)
     article = _article_of(dataset)
