@@ -119,8 +119,8 @@ def test_seed_article_answers_and_refusals(tmp_path: Path, encoders: list[object
     refused = [c.question for c, a in off_topic if not a.found]
     wrongly = [(c.question, a.answer.text if a.answer else None) for c, a in off_topic if a.found]
     # Regression guards at the measured level (the issue asks 11 of 12 and 13 of 17):
-    # 10 refused (two questions about the bank get answers), 12 right.
-    assert len(refused) >= 10, wrongly
+    # 11 refused (Lv Jiajin's football club gets an answer), 12 right.
+    assert len(refused) >= 11, wrongly
     assert len(right) >= 12, wrong
 
 
