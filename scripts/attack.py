@@ -2,8 +2,9 @@
 
 Starts a server on a free 127.0.0.1 port (or attacks ``--url``), sends every case once,
 and checks what the service promises: no 5xx, every upload answered within its per-file
-budget, server RSS growth <= 300 MB, and ``/health`` answering within 1 s throughout
-(polled by a background thread). Bounded: a fixed list of cases, each request with a
+budget, server RSS growth <= 300 MB (from after a warm-up upload, search and question,
+which load the models the server loads on first use), and ``/health`` answering within
+1 s throughout (polled by a background thread). Bounded: a fixed list of cases, each request with a
 timeout, and ``--max-seconds`` for the whole run. Prints a table; ``--json`` for JSON.
 
     .venv/bin/python scripts/attack.py --size small --encoder fake      # CI, ~1 minute
@@ -110,6 +111,20 @@ def start_server(workdir: Path, encoder: str) -> tuple[subprocess.Popen[bytes], 
     raise SystemExit("the server did not start within 600 s")
 
 
+def warm_up(url: str) -> None:
+    """What any server does in its first minute: one small upload, one search, one
+    question. The server loads its encoders and reader on first use, so the memory
+    baseline is taken after this: the growth measured is what the attacks cost."""
+    auth = {"Authorization": f"Bearer {KEY}"}
+    text = b"The lighthouse at Cape Wrath was built in 1828 by Robert Stevenson."
+    with httpx.Client(timeout=600) as client:
+        files = [("files", ("warm-up.txt", text, "text/plain"))]
+        client.post(f"{url}/v1/documents", files=files, headers=auth).raise_for_status()
+        query = {"query": "Who built the lighthouse?", "top_k": 3}
+        client.post(f"{url}/v1/search", json=query, headers=auth).raise_for_status()
+        client.post(f"{url}/v1/ask", json=query, headers=auth).raise_for_status()
+
+
 def run_case(case: Case, url: str, leaks: tuple[str, ...]) -> Result:
     started = time.perf_counter()
     try:
@@ -174,6 +189,7 @@ def main() -> None:
             proc, url = start_server(workdir, args.encoder)
             pid = proc.pid
         leaks = (str(workdir), str(workdir.resolve()), str(ROOT)) if proc else (str(ROOT),)
+        warm_up(url)
         watch = HealthWatch(url, pid)
         watch.start()
         results: list[Result] = []

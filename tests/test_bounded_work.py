@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -64,6 +65,41 @@ def test_writer_caps_passages_per_file(tmp_path: Path) -> None:
     assert [Path(e.path).name for e in errors] == ["many.txt"]
     assert "50 passages" in errors[0].reason and "DOCQA_MAX_FILE_PASSAGES" in errors[0].reason
     assert report.documents_total == 1 and report.passages_total == 2
+
+
+class _BatchRecorder(KeywordEncoder):
+    """Records the (count, longest) of every passage batch it is asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[int, int, int]] = []  # texts, batch_size, longest
+
+    def encode_passages(self, texts: list[str], batch_size: int = 32) -> Any:
+        self.calls.append((len(texts), batch_size, max(len(t) for t in texts)))
+        return super().encode_passages(texts, batch_size)
+
+
+def test_long_passages_embed_in_small_batches_and_checked_chunks(tmp_path: Path) -> None:
+    """A batch's token budget counts a long passage whole (e5 embeds every window of it),
+    and with a budget to check, chunks of long passages stay near two batches' worth of
+    characters, so a spent budget stops the upload within seconds."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    words = " ".join(f"word{i}." for i in range(600))  # about 4,500 characters
+    paragraphs = [f"Part {i}: {words}" for i in range(40)]  # distinct: each is embedded
+    (folder / "long.txt").write_text("\n\n".join(paragraphs), encoding="utf-8")
+    limits = PassageLimits(max_paragraph_chars=5_000, max_batch_tokens=4_096)
+    encoder = _BatchRecorder()
+    checks: list[int] = []
+    with IndexWriter(tmp_path / "idx", encoder, limits=limits, embed_chunk=32) as writer:
+        stage_paths(writer, discover([folder]), limits=LIMITS)
+        writer.commit(check=lambda: checks.append(1))
+    passage_calls = [c for c in encoder.calls if c[2] > 1_000]
+    assert passage_calls
+    for texts, batch_size, longest in passage_calls:
+        assert batch_size * (longest // 3) <= 4_096 + longest // 3  # one long text at least
+        assert texts * longest <= 4_096 * 3 * 2 + longest  # a chunk: about two batches
+    assert len(checks) >= 40 // 6
 
 
 def test_pdf_pages_sharing_one_content_stream_are_limited(tmp_path: Path) -> None:

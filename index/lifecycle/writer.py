@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,7 +40,6 @@ from index.stores.sentence_vectors import SentenceVectors, sentences_to_embed
 
 Progress = Callable[[int, int], None]
 Check = Callable[[], None]
-_WINDOW_TOKENS = 512  # the longest encoder window (e5); MiniLM's is shorter
 
 
 @dataclass(frozen=True)
@@ -96,6 +95,21 @@ def _layout(doc: DocumentInput) -> Extracted:
         pages=tuple(PageSpan(n, s, e) for n, s, e in doc.pages),
         headings=tuple(Heading(s, t) for s, t in doc.headings),
     )
+
+
+def _chunks(texts: list[str], most: int, chars: int | None) -> Iterator[list[str]]:
+    """``texts`` in order, in chunks of at most ``most`` texts and, given ``chars``, at
+    most that many characters (at least one text each)."""
+    chunk: list[str] = []
+    size = 0
+    for text in texts:
+        if chunk and (len(chunk) >= most or (chars is not None and size + len(text) > chars)):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(text)
+        size += len(text)
+    if chunk:
+        yield chunk
 
 
 class IndexWriter:
@@ -272,10 +286,11 @@ class IndexWriter:
 
         An encoder's memory grows with batch size x window length squared (attention);
         32 windows of 512 tokens cost e5 close to 1 GB, so a batch holds at most
-        ``max_batch_tokens`` (estimated at 3 characters a token, up to a 512 window).
+        ``max_batch_tokens`` (estimated at 3 characters a token). A text longer than one
+        window counts whole: e5 embeds every 512-token window of it in the same batch.
         """
         longest = max((len(t) for t in texts), default=0)
-        tokens = min(_WINDOW_TOKENS, longest // 3 + 2)
+        tokens = longest // 3 + 2
         return max(1, min(self._batch_size, self._limits.max_batch_tokens // tokens))
 
     def _embed_pending(self, progress: Progress | None, check: Check | None) -> None:
@@ -297,15 +312,17 @@ class IndexWriter:
         total = (len(texts) + sentences) * len(self._encoders)
         # Split once: every encoder pools the same spans, and the rows stored are these.
         spans_of = {text: sentence_spans(text) for text in texts} if pooled else {}
+        # With a budget to check, chunks of long passages hold about two batches' worth of
+        # characters, so the check comes every few seconds; without one, whole batches.
+        budget_chars = self._limits.max_batch_tokens * 3 * 2 if check is not None else None
         done = 0
         embedded: dict[str, dict[str, Vectors]] = {}
         in_sentences: dict[str, dict[str, Vectors]] = {}
         for encoder, dense in zip(self._encoders, self._dense, strict=True):
             known = embedded.setdefault(encoder.name, {})
-            for start in range(0, len(texts), step):
+            for chunk in _chunks(texts, step, budget_chars):
                 if check is not None:
                     check()
-                chunk = texts[start : start + step]
                 if pooled:
                     # Pooled sentence rows are raw-text offsets, so this pass embeds the
                     # stored text; BM25 still sees the dehyphenated text.
