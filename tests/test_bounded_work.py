@@ -172,30 +172,23 @@ def test_upload_budget_counts_reading_and_embedding_together(
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(api.uploads, "load_document", slow_reading)
-    settings = Settings(index_dir=tmp_path / "idx", answers=False, upload_timeout_s=0.4)
-    app = create_app(
-        settings,
-        encoder_factory=lambda _s: [KeywordEncoder()],
-        extractor_factory=lambda _s: None,
-    )
-    with TestClient(app) as client:
-        sent = client.post(
-            "/v1/documents", files=[("files", ("a.txt", b"Lighthouses.", "text/plain"))]
+
+    def upload(budget_s: float, index_dir: Path) -> Any:
+        settings = Settings(index_dir=index_dir, answers=False, upload_timeout_s=budget_s)
+        app = create_app(
+            settings,
+            encoder_factory=lambda _s: [KeywordEncoder()],
+            extractor_factory=lambda _s: None,
         )
-        assert sent.status_code == 422, sent.text
-        assert sent.json()["error"]["code"] == "over_budget"
-        assert gen.current_generation(tmp_path / "idx") is None
-    settings = Settings(index_dir=tmp_path / "idx2", answers=False, upload_timeout_s=5.0)
-    app = create_app(
-        settings,
-        encoder_factory=lambda _s: [KeywordEncoder()],
-        extractor_factory=lambda _s: None,
-    )
-    with TestClient(app) as client:
-        sent = client.post(
-            "/v1/documents", files=[("files", ("a.txt", b"Lighthouses.", "text/plain"))]
-        )
-        assert sent.status_code == 201, sent.text
+        with TestClient(app) as client:
+            files = [("files", ("a.txt", b"Lighthouses.", "text/plain"))]
+            return client.post("/v1/documents", files=files)
+
+    over = upload(0.4, tmp_path / "idx")
+    assert over.status_code == 422, over.text
+    assert over.json()["error"]["code"] == "over_budget"
+    assert gen.current_generation(tmp_path / "idx") is None
+    assert upload(5.0, tmp_path / "idx2").status_code == 201
 
 
 def test_upload_over_its_embedding_budget_commits_nothing(tmp_path: Path) -> None:
