@@ -103,7 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     full = beir.load(args.data_dir)
     encoders = load_encoders(settings)
     index_dir = eval_index_dir(
-        args.cache_dir, args.data_dir, full.name, encoders, settings.sentence_vectors
+        args.cache_dir,
+        args.data_dir,
+        full.name,
+        encoders,
+        settings.sentence_vectors,
+        settings.sentence_pooling,  # DOCQA_SENTENCE_POOLING=true fits on pooled vectors
     )
     retriever = load_retriever(settings.model_copy(update={"index_dir": index_dir}), encoders)
     splits = {}
