@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from index.stores.lexical import CJK, tokenize
-from retriever.answer.chat import SOURCES_HEADING, ChatTurn
+from retriever.answer.chat import CLOSEST_HEADING, SOURCES_HEADING, ChatTurn
 
 #: Most context terms added to a follow-up: beyond this the context outweighs the question.
 MAX_CONTEXT_TERMS = 8
@@ -35,8 +35,9 @@ _FUNCTION = frozenset(
 
 
 def _answer_part(text: str) -> str:
-    """An assistant message without its "Sources:" list and ``[n]`` markers."""
-    head = text.split("\n\n" + SOURCES_HEADING, 1)[0]
+    """An assistant message without its "Sources:" (or "Closest passages:") list and
+    ``[n]`` markers."""
+    head = text.split("\n\n" + SOURCES_HEADING, 1)[0].split("\n\n" + CLOSEST_HEADING, 1)[0]
     return _CITE.sub(" ", head)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import openai
 import pytest
 
+from retriever.conversation import _answer_part
 from tests.api_support import TREATY_ANSWER, FakeExtractor, live_server, make_app
 from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
@@ -112,6 +113,31 @@ def test_without_extractor_the_reply_is_marked_as_closest_passage(index_dir: Pat
     assert "Alice Brown" in content and "[1]" in content
     citations = _extra(completion, "citations")
     assert citations[0]["answer"] is None and "Alice Brown" in citations[0]["text"]
+
+
+def test_not_found_says_so_and_lists_the_closest_passages(index_dir: Path) -> None:
+    """No answer: the reply says it could not find one, then lists the closest passages
+    (cited like sources, so a frontend can show them); a follow-up ignores that list."""
+    app = make_app(index_dir, FakeExtractor(["no such text"]))
+    with live_server(app) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+        messages: Any = [{"role": "user", "content": QUESTION}]
+        completion = client.chat.completions.create(model="docqa", messages=messages)
+        streamed = "".join(
+            chunk.choices[0].delta.content or ""
+            for chunk in client.chat.completions.create(
+                model="docqa", messages=messages, stream=True
+            )
+            if chunk.choices
+        )
+    content = completion.choices[0].message.content or ""
+    assert _extra(completion, "found") is False
+    assert content.startswith("I could not find an answer in the indexed documents.")
+    assert "\n\nClosest passages:\n[1] The Harbour Treaty" in content
+    citations = _extra(completion, "citations")
+    assert citations and citations[0]["number"] == 1 and citations[0]["answer"] is None
+    assert streamed == content
+    assert _answer_part(content) == "I could not find an answer in the indexed documents."
 
 
 def test_no_index_is_503(tmp_path: Path) -> None:

@@ -17,6 +17,10 @@ from retriever.types import Hit
 NO_ANSWER = "I could not find an answer in the indexed documents."
 #: Heads the list of cited passages, after a blank line (follow-ups cut it off again).
 SOURCES_HEADING = "Sources:"
+#: Heads the closest passages listed under a "not found" reply (cut off like sources).
+CLOSEST_HEADING = "Closest passages:"
+#: Passages listed under a "not found" reply.
+CLOSEST_SHOWN = 3
 _SPACE = re.compile(r"\s+")
 # Document text is data, not markup: chat frontends render `content` as Markdown (with
 # inline HTML), so a passage holding "<script>" or "[x](javascript:...)" must show as
@@ -89,10 +93,16 @@ def compose(
 
     The answer's own passage is ``[1]``; other passages whose extracted answer is the
     same text corroborate it and are cited too. A passage that gives several answers
-    (two signers) has them all named ("Wu Wei and Chen Xinjian").
+    (two signers) has them all named ("Wu Wei and Chen Xinjian"). Without an answer (not
+    found) the reply says so and lists the closest passages under :data:`CLOSEST_HEADING`.
     """
     if answer is None:
-        return ChatReply(NO_ANSWER, NO_ANSWER, "", ())
+        # Not found: say so, and still list the closest passages (as /v1/ask does).
+        closest = tuple(Cited(n, hit) for n, hit in enumerate(hits[:CLOSEST_SHOWN], start=1))
+        if not closest:
+            return ChatReply(NO_ANSWER, NO_ANSWER, "", ())
+        listed_closest = CLOSEST_HEADING + "\n" + _source_lines(closest, show)
+        return ChatReply(f"{NO_ANSWER}\n\n{listed_closest}", NO_ANSWER, listed_closest, closest)
     order = [answer.passage]
     if answer.kind is AnswerKind.EXTRACTED:
         wanted = _normal(answer.text)
@@ -109,11 +119,16 @@ def compose(
     else:
         # Clearly marked: this is the closest text found, not an extracted answer.
         text = f"No exact answer was extracted; the closest passage says: “{said}” {marks}"
+    sources = SOURCES_HEADING + "\n" + _source_lines(cited, show)
+    return ChatReply(f"{text}\n\n{sources}", text, sources, cited)
+
+
+def _source_lines(cited: Sequence[Cited], show: Callable[[str], str]) -> str:
+    """One ``[n] title — source (¶paragraph, p. page)`` line per cited passage."""
     lines = []
     for c in cited:
         cite = c.hit.citation
         where = f"¶{cite.paragraph}" + (f", p. {cite.page}" if cite.page is not None else "")
         title, source = escape_markdown(cite.title), escape_markdown(show(cite.source))
         lines.append(f"[{c.number}] {title} — {source} ({where})")
-    sources = SOURCES_HEADING + "\n" + "\n".join(lines)
-    return ChatReply(f"{text}\n\n{sources}", text, sources, cited)
+    return "\n".join(lines)
