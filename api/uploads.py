@@ -295,23 +295,23 @@ class UploadInbox:
         """Embed and commit ``docs``; ``spent``: seconds their extraction already took of
         the upload's budget (the wait for the writer is not counted)."""
         budget = self._upload_timeout_s * len(docs)
-        deadline = [float("inf")]  # set once the writer is ours
-
-        def check() -> None:
-            if cancelled():
-                raise IngestCancelledError("the upload was cancelled; nothing was indexed")
-            if time.monotonic() > deadline[0]:
-                shown = ", ".join(names[:3]) + (
-                    f" and {len(names) - 3} more" if len(names) > 3 else ""
-                )
-                raise UploadBudgetError(
-                    f"{shown}: reading and embedding took longer than the budget of "
-                    f"{self._upload_timeout_s:g} s per file (DOCQA_UPLOAD_TIMEOUT_S); "
-                    "nothing was indexed"
-                )
-
         with self._writer(cancelled) as writer:
-            deadline[0] = time.monotonic() + budget - spent
+            # The budget runs from here (the writer is ours), less what reading took.
+            deadline = time.monotonic() + budget - spent
+
+            def check() -> None:
+                if cancelled():
+                    raise IngestCancelledError("the upload was cancelled; nothing was indexed")
+                if time.monotonic() > deadline:
+                    shown = ", ".join(names[:3]) + (
+                        f" and {len(names) - 3} more" if len(names) > 3 else ""
+                    )
+                    raise UploadBudgetError(
+                        f"{shown}: reading and embedding took longer than the budget of "
+                        f"{self._upload_timeout_s:g} s per file (DOCQA_UPLOAD_TIMEOUT_S); "
+                        "nothing was indexed"
+                    )
+
             states = []
             for doc, name in zip(docs, names, strict=True):
                 try:

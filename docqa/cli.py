@@ -14,8 +14,11 @@ from docqa.settings import Settings
 from index.errors import DocqaError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from docqa.evaluation import LocalAnswerer
     from index.encoders.parallel import BatchCache, BatchRunner
+    from index.lifecycle.ingest import FileError
     from retriever.types import SearchResult
 
 app = typer.Typer(help="docqa: ask questions, get ranked paragraphs with citations.")
@@ -125,8 +128,7 @@ def index_command(
             )
             if errors and writer.empties_index():
                 # Every file failed: publishing would trade the index for an empty one.
-                for problem in errors:
-                    err.print(f"[yellow]skipped[/] {problem.path}: {problem.reason}")
+                _print_skipped(errors)
                 raise _fail(
                     f"{len(errors)} file(s) could not be indexed (listed above) and none "
                     "could; --rebuild would leave an empty index, so the current "
@@ -144,8 +146,7 @@ def index_command(
     finally:
         if runner is not None:
             runner.close()
-    for problem in errors:
-        err.print(f"[yellow]skipped[/] {problem.path}: {problem.reason}", highlight=False)
+    _print_skipped(errors)
     # Nothing added, updated or removed: the current generation is kept, not copied.
     state = "" if published else " (no changes; it stays current)"
     out.print(
@@ -162,6 +163,11 @@ def index_command(
             f"{len(errors)} file(s) could not be indexed (listed above); "
             "the other files were indexed"
         )
+
+
+def _print_skipped(errors: Sequence[FileError]) -> None:
+    for problem in errors:
+        err.print(f"[yellow]skipped[/] {problem.path}: {problem.reason}", highlight=False)
 
 
 @app.command("remove")

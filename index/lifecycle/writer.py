@@ -382,7 +382,7 @@ class IndexWriter:
         an empty one: a rebuild that staged no document (every file failed, say)."""
         if self._committed is None or self._previous is not None:
             return False
-        return self._counts["added"] == 0 and self.store.count_documents() == 0
+        return self.store.count_documents() == 0
 
     def commit_changes(
         self, progress: Progress | None = None, check: Check | None = None
