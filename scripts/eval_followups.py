@@ -25,16 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from common import DEFAULT_DATA, ROOT, emit_json
+from followups_data import FOLLOWUPS, earlier_turns, load_conversations
 
-FOLLOWUPS = ROOT / "scripts" / "data" / "followups.jsonl"
 TOP_K = 3
 DEFAULT_INDEX = ROOT / ".cache" / "followups" / "index"
 DISTRACTORS = ("Normans", "Warsaw", "Steam engine", "Oxygen", "Amazon rainforest")
-
-
-def load_conversations(path: Path = FOLLOWUPS) -> list[dict[str, Any]]:
-    """The conversations of ``path``, one JSON object per line."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 def write_articles(titles: set[str], data: Path, target: Path) -> None:
@@ -93,7 +88,6 @@ def main() -> None:
 
     from docqa.settings import Settings
     from docqa.wiring import load_retriever
-    from retriever.answer.chat import ChatTurn
     from retriever.conversation import followup_query
 
     conversations = load_conversations(args.file)
@@ -101,11 +95,7 @@ def main() -> None:
     retriever = load_retriever(Settings(index_dir=args.index_dir))
     rows = []
     for conv in tqdm(conversations, desc="conversations", file=sys.stderr):
-        turns = []
-        for before in conv["turns"][:-1]:
-            turns.append(ChatTurn("user", before["q"]))
-            if not args.questions_only:
-                turns.append(ChatTurn("assistant", before["a"]))
+        turns = earlier_turns(conv, answers=not args.questions_only)
         question = conv["turns"][-1]["q"]
         query = followup_query(question, turns)
         alone = retriever.search(question, TOP_K).hits

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from common import ROOT, emit_json
-from eval_followups import DEFAULT_INDEX, load_conversations
+from eval_followups import DEFAULT_INDEX
+from followups_data import earlier_turns, load_conversations
 
 OFF_TOPIC = ROOT / "tests" / "golden" / "sample_offtopic.jsonl"
 REPEATS = 3  # each off-topic question after this many conversations
@@ -38,20 +39,12 @@ class Case:
 
 
 def _cases(conversations: list[dict[str, Any]]) -> list[Case]:
-    from retriever.answer.chat import ChatTurn
-
-    def earlier(row: dict[str, Any]) -> list[Any]:
-        turns = []
-        for turn in row["turns"][:-1]:
-            turns += [ChatTurn("user", turn["q"]), ChatTurn("assistant", turn["a"])]
-        return turns
-
-    cases = [Case(earlier(r), r["turns"][-1]["q"], r["gold"]) for r in conversations]
+    cases = [Case(earlier_turns(r), r["turns"][-1]["q"], r["gold"]) for r in conversations]
     lines = OFF_TOPIC.read_text(encoding="utf-8").splitlines()[1:]
     switches = [json.loads(line)["question"] for line in lines]
     for i, question in enumerate(switches * REPEATS):
         row = conversations[(i * 7) % len(conversations)]
-        cases.append(Case(earlier(row), question, None))
+        cases.append(Case(earlier_turns(row), question, None))
     return cases
 
 

@@ -3,7 +3,6 @@ follow-up set's sample-corpus part with the real encoders."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,12 @@ from docqa.cli import sample_corpus
 from retriever.answer.chat import ChatTurn
 from retriever.conversation import before_last_question, followup_query, key_terms
 from retriever.searcher import Retriever
+from scripts.followups_data import earlier_turns, load_conversations
 from tests.api_support import FakeExtractor, make_app
 from tests.fakes import KeywordEncoder
 from tests.helpers import index_paths
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLLOWUPS = ROOT / "scripts" / "data" / "followups.jsonl"
 SIGNERS = [
     ChatTurn("user", "Who signed the agreement for Harbour City Council?"),
     ChatTurn("assistant", "Mayor Elena Duarte [1]\n\nSources:\n[1] Harbour City — a.md (¶2)"),
@@ -101,12 +100,11 @@ def test_ask_and_chat_search_a_follow_up_with_its_context(sample_index: Path) ->
 
 
 def _load(part: str) -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in FOLLOWUPS.read_text(encoding="utf-8").splitlines()]
-    return [r for r in rows if r["corpus"] == part]
+    return [r for r in load_conversations() if r["corpus"] == part]
 
 
 def test_followup_set_is_well_formed() -> None:
-    rows = [json.loads(line) for line in FOLLOWUPS.read_text(encoding="utf-8").splitlines()]
+    rows = load_conversations()
     assert len(rows) >= 30 and len({r["id"] for r in rows}) == len(rows)
     assert {len(r["turns"]) for r in rows} == {2, 3}
     for row in rows:
@@ -136,9 +134,7 @@ def test_sample_corpus_follow_ups_with_the_real_encoders(tmp_path: Path) -> None
     retriever = load_retriever(settings, encoders)
     not_rescued, lost = [], []
     for row in _load("sample"):
-        turns = []
-        for before in row["turns"][:-1]:
-            turns += [ChatTurn("user", before["q"]), ChatTurn("assistant", before["a"])]
+        turns = earlier_turns(row)
         question = row["turns"][-1]["q"]
         alone = any(row["gold"] in h.text for h in retriever.search(question, 3).hits)
         query = followup_query(question, turns)

@@ -32,6 +32,7 @@ from retriever.answer.retrieve_read import Answered, read_now
 from retriever.answer.types import AnswerExtractor
 from retriever.conversation import followup_query
 from retriever.searcher import Retriever
+from scripts.followups_data import earlier_turns, load_conversations
 from tests.shared_data import SEED, shared_file
 
 pytestmark = pytest.mark.e2e
@@ -124,9 +125,6 @@ def test_seed_article_answers_and_refusals(tmp_path: Path, encoders: list[object
     assert len(right) >= 12, wrong
 
 
-FOLLOWUPS = Path(__file__).parents[1] / "scripts" / "data" / "followups.jsonl"
-
-
 def test_sample_corpus_topic_switch_is_not_found_and_follow_ups_are(
     tmp_path: Path, encoders: list[object]
 ) -> None:
@@ -145,13 +143,9 @@ def test_sample_corpus_topic_switch_is_not_found_and_follow_ups_are(
     switches = [c.question for c in _cases("sample_offtopic.jsonl")[1:]]
     wrongly = [q for q in switches if asker.ask(q, signed).found]
     assert len(wrongly) <= len(switches) // 10, wrongly
-    rows = [json.loads(line) for line in FOLLOWUPS.read_text(encoding="utf-8").splitlines()]
     right, missed = 0, []
-    for row in (r for r in rows if r["corpus"] == "sample"):
-        earlier = []
-        for turn in row["turns"][:-1]:
-            earlier += [ChatTurn("user", turn["q"]), ChatTurn("assistant", turn["a"])]
-        done = asker.ask(row["turns"][-1]["q"], earlier)
+    for row in (r for r in load_conversations() if r["corpus"] == "sample"):
+        done = asker.ask(row["turns"][-1]["q"], earlier_turns(row))
         said = done.answer.text if done.found and done.answer is not None else ""
         if said and (said in row["gold"] or _right(done, Case("", (row["gold"],)))):
             right += 1
