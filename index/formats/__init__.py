@@ -13,16 +13,23 @@ from index.formats.pdf import extract_pdf
 from index.formats.pdf.ocr import DEFAULT_OCR, OcrOptions
 from index.formats.text import extract_markdown, extract_text
 
-Extractor = Callable[[Path], Extracted]
+#: A format's reader: the file and the OCR options (only PDFs have scanned pages).
+Extractor = Callable[[Path, OcrOptions], Extracted]
+
+
+def _without_options(read: Callable[[Path], Extracted]) -> Extractor:
+    """A reader of a format that takes no options, as an :data:`Extractor`."""
+    return lambda path, _ocr: read(path)
+
 
 EXTRACTORS: dict[str, Extractor] = {
-    ".txt": extract_text,
-    ".md": extract_markdown,
-    ".markdown": extract_markdown,
-    ".html": extract_html,
-    ".htm": extract_html,
+    ".txt": _without_options(extract_text),
+    ".md": _without_options(extract_markdown),
+    ".markdown": _without_options(extract_markdown),
+    ".html": _without_options(extract_html),
+    ".htm": _without_options(extract_html),
     ".pdf": extract_pdf,
-    ".docx": extract_docx,
+    ".docx": _without_options(extract_docx),
 }
 
 
@@ -51,9 +58,7 @@ def extract(path: Path, ocr: OcrOptions = DEFAULT_OCR) -> Extracted:
             f"supported: {', '.join(supported_suffixes())}",
         )
     try:
-        if extractor is extract_pdf:  # the one format with options
-            return extract_pdf(path, ocr)
-        return extractor(path)
+        return extractor(path, ocr)
     except ExtractionError:
         raise
     except OSError as exc:
