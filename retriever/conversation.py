@@ -34,23 +34,6 @@ _FUNCTION = frozenset(
 )
 
 
-#: Pronouns that stand for something named earlier in the conversation ("How much is it
-#: worth?"). Demonstratives and "there" are left out: "the company that built it" and
-#: "Are there any ..." use them without pointing back.
-_REFERS_BACK = frozenset("it its they them their theirs he him his she her hers".split())
-
-
-def refers_back(question: str) -> bool:
-    """Whether ``question`` leans on earlier turns through a pronoun ("Who funded it?").
-
-    Such a question names nothing on its own, so it cannot be judged alone: on its own
-    words no passage looks relevant. A question without one ("How many moons does
-    Jupiter have?") is judged as asked, so a change of topic is not answered from the
-    previous topic's passages.
-    """
-    return any(m.group(0).lower() in _REFERS_BACK for m in _WORD.finditer(question))
-
-
 def _answer_part(text: str) -> str:
     """An assistant message without its "Sources:" (or "Closest passages:") list and
     ``[n]`` markers."""

@@ -16,7 +16,6 @@ from index.lifecycle.handle import IndexHandle
 from index.lifecycle.snapshot import IndexSnapshot
 from index.models import Passage, Ranked
 from index.stores.passages import PassageStore
-from retriever.conversation import refers_back
 from retriever.errors import QueryError
 from retriever.fusion import Fusion, normalized_score_fusion, reciprocal_rank_fusion
 from retriever.relevance import RelevanceModel, ranked_evidence, signal_evidence
@@ -177,13 +176,11 @@ class Retriever:
         rescored: Rescored,
     ) -> Signals | None:
         """The signals relevance reads: the search's own, or, for a follow-up (``asked``
-        differs from the search ``query``) that does not refer back to earlier turns by a
-        pronoun, the second stage's on the kept hits for ``asked`` alone (one more
-        question encoding per encoder)."""
+        differs from the search ``query``), the second stage's on the kept hits for
+        ``asked`` alone (one more question encoding per encoder)."""
         if (
             asked is None
             or asked.strip() == query
-            or refers_back(asked)
             or rescored.signals is None
             or self.relevance is None
             or self.second_stage is None
@@ -208,8 +205,6 @@ class Retriever:
         search query carrying earlier turns' terms (:mod:`retriever.conversation`). Those
         terms help find passages, but relevance reads the evidence for ``asked``: else a
         change of topic would find the previous topic's passage "relevant" through them.
-        A question that refers back by a pronoun ("How much is it worth?") is judged on
-        the search query, since alone it names nothing to judge.
 
         Raises:
             QueryError: empty or over-long question, or ``k`` out of range.
