@@ -8,8 +8,10 @@ search time (``retriever.rerank``). The fit is pairwise: a logistic regression w
 intercept on feature differences, relevant passage minus each irrelevant candidate of
 the same question (and the reverse, as negatives), which learns the ordering within a
 question rather than a calibration across questions. The weights are printed as the
-``DEFAULT_MODEL`` literal of ``retriever/rerank/model.py``, with recall before and after
-on the tuning split and on the held-out articles, which the fit never sees.
+``DEFAULT_MODEL`` literal of ``retriever/rerank/model.py`` (``POOLED_MODEL`` with
+``DOCQA_SENTENCE_POOLING=true``, which fits on pooled sentence vectors), with recall
+before and after on the tuning split and on the held-out articles, which the fit never
+sees.
 """
 
 from __future__ import annotations
@@ -135,11 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     model = LinearModel(
         weights={n: round(float(w), 3) for n, w in zip(FEATURE_NAMES, fit.coef_[0], strict=True)}
     )
-    print(f"DEFAULT_MODEL = LinearModel(weights={dict(model.weights)})")
+    # The literal's name in retriever/rerank/model.py: one model per kind of sentence vector.
+    literal = "POOLED_MODEL" if settings.sentence_pooling else "DEFAULT_MODEL"
+    print(f"{literal} = LinearModel(weights={dict(model.weights)})")
     figures = {name: report(name, examples, model) for name, examples in splits.items()}
     if args.json:
         payload = {
             "weights": dict(model.weights),
+            "sentence_pooling": settings.sentence_pooling,
             "depth": args.depth,
             "c": args.c,
             "figures": figures,

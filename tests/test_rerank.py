@@ -11,12 +11,17 @@ import pytest
 
 from docqa.settings import Settings
 from docqa.wiring import load_second_stage
+from index.encoders.base import Vectors
 from index.errors import IndexMismatchError
+from index.lifecycle.writer import IndexWriter
+from index.models import DocumentInput
 from index.passages.sentences import sentence_spans
 from index.stores.sentence_vectors import SENTENCES_DIR
 from retriever.fusion import normalized_score_fusion
 from retriever.rerank import (
+    DEFAULT_MODEL,
     FEATURE_NAMES,
+    POOLED_MODEL,
     CrossEncoderReranker,
     LinearModel,
     LinearReranker,
@@ -24,6 +29,7 @@ from retriever.rerank import (
     feature_matrix,
 )
 from retriever.rerank.features import standardise
+from retriever.rerank.signals import _segment_second
 from retriever.rerank.terms import query_terms, sentence_terms
 from retriever.searcher import Retriever
 from retriever.types import Mode
@@ -142,6 +148,75 @@ def test_linear_stage_lifts_the_passage_with_the_best_sentence(two_passages: Ret
         reranked.search(QUESTION, 2, Mode.DENSE).hits
         == two_passages.search(QUESTION, 2, Mode.DENSE).hits
     )
+
+
+def test_runner_up_coverage_is_the_second_best_sentence(two_passages: Retriever) -> None:
+    snapshot = two_passages.handle.current()
+    vectors = two_passages.encode_queries([QUESTION])
+    fused = two_passages.rescored(snapshot, QUESTION, 2, Mode.HYBRID, vectors).ranked
+    signals = collect_signals(snapshot, QUESTION, vectors, fused)
+    terms = query_terms(QUESTION, snapshot.lexical)
+    passages = snapshot.store.passages_by_vector_id(signals.vector_ids.tolist())
+    texts = [passages[int(v)].text for v in signals.vector_ids]
+    for text in (LONG, SHORT):
+        row = texts.index(text)
+        coverage = sorted(
+            sentence_terms(terms, [text[a:b] for a, b in sentence_spans(text)]).coverage
+        )
+        assert signals.coverage[row] == pytest.approx(coverage[-1])
+        assert signals.runner_up_coverage[row] == pytest.approx(coverage[-2])
+    # The long passage repeats the question's words in several sentences; the short one
+    # holds them in one sentence and none in the other.
+    long_row, short_row = (list(signals.vector_ids).index(vid) for vid, _ in fused[:2])
+    assert signals.runner_up_coverage[long_row] > 0.5
+    assert signals.runner_up_coverage[short_row] == 0.0
+
+
+def test_runner_up_is_zero_for_a_single_sentence() -> None:
+    values = np.array([0.2, 0.9, 0.5, 0.7, 0.1, 0.9])
+    owner = np.array([0, 0, 0, 1, 2, 2])
+    # Owner 1 has one sentence, owner 3 none: no runner-up.
+    assert _segment_second(values, owner, 4).tolist() == [0.5, 0.0, 0.1, 0.0]
+    assert _segment_second(np.zeros(0), np.zeros(0, dtype=np.int64), 2).tolist() == [0.0, 0.0]
+
+
+class _PoolingKeywords(KeywordEncoder):
+    """The keyword fake, with 'pooled' sentence vectors: a sentence's own keyword vector."""
+
+    def encode_passages_pooled(
+        self, texts: list[str], sentences: Sequence[Sequence[tuple[int, int]]], batch_size: int = 32
+    ) -> tuple[Vectors, Vectors]:
+        pairs = zip(texts, sentences, strict=True)
+        return self._encode(texts), self._encode([t[a:b] for t, found in pairs for a, b in found])
+
+
+def _write(index_dir: Path, encoder: KeywordEncoder, pooling: bool, *texts: str) -> None:
+    with IndexWriter(index_dir, encoder, sentence_pooling=pooling) as writer:
+        for i, text in enumerate(texts):
+            writer.upsert(DocumentInput(f"d{i}", text, "T", f"{i}.txt"))
+        writer.commit()
+
+
+def test_linear_stage_weighs_pooled_sentences_with_their_own_model(tmp_path: Path) -> None:
+    encoder = _PoolingKeywords()
+    _write(tmp_path / "pooled", encoder, True, LONG, SHORT)
+    _write(tmp_path / "encoded", encoder, False, LONG, SHORT)
+    # An update keeps the kind of sentence vector the index was built with.
+    _write(tmp_path / "pooled", encoder, False, LONG, SHORT, "The tower is tall.")
+    for name, pooled, model in (("pooled", True, POOLED_MODEL), ("encoded", False, DEFAULT_MODEL)):
+        retriever = open_retriever(tmp_path / name, encoder)
+        snapshot = retriever.handle.current()
+        assert snapshot.manifest.sentence_pooling is pooled
+        vectors = retriever.encode_queries([QUESTION])
+        fused = retriever.rescored(snapshot, QUESTION, 3, Mode.HYBRID, vectors).ranked
+        features = feature_matrix(collect_signals(snapshot, QUESTION, vectors, fused))
+        found = LinearReranker().rescore(snapshot, QUESTION, vectors, fused).ranked
+        scores = dict(found)
+        expected = model.probabilities(features)
+        other = (DEFAULT_MODEL if pooled else POOLED_MODEL).probabilities(features)
+        got = [scores[vid] for vid, _ in fused]
+        np.testing.assert_allclose(got, expected)
+        assert not np.allclose(got, other)
 
 
 def test_linear_model_rejects_unknown_features() -> None:

@@ -34,6 +34,10 @@ class Manifest:
     sentences: int  # rows of sentences/*.npy
     # False: built without sentence vectors (the fast profile); absent in older manifests.
     sentence_vectors: bool = True
+    # True: sentence vectors pooled from the passage pass (DOCQA_SENTENCE_POOLING), not
+    # encoded on their own; the second stage weighs them with its own fitted model.
+    # Absent in older manifests, which all encoded sentences on their own.
+    sentence_pooling: bool = False
 
     @property
     def encoder_specs(self) -> tuple[EncoderSpec, ...]:
@@ -50,7 +54,7 @@ class Manifest:
             if "vector_index" not in raw and "faiss_index" in raw:
                 # Manifests written before the field was named for any store.
                 raw["vector_index"] = raw.pop("faiss_index")
-            optional = {"sentence_vectors"}
+            optional = {"sentence_vectors", "sentence_pooling"}
             return cls(
                 **{
                     name: raw[name]

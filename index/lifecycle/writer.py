@@ -187,6 +187,8 @@ class IndexWriter:
             manifest = Manifest.read(source)
             manifest.check_compatible(self._specs)
             self._with_sentences = manifest.sentence_vectors
+            # One kind of sentence vector per index: an update keeps the one it was built with.
+            self._sentence_pooling = manifest.sentence_pooling
             for spec in self._specs:
                 self._vector_store.check_kind(source, spec, manifest.vector_index)
             shutil.copyfile(source / STORE_NAME, self._staging / STORE_NAME)
@@ -281,6 +283,15 @@ class IndexWriter:
         """``document_id -> source`` of every document in the staged generation."""
         return {info.document_id: info.source for info in self.store.documents()}
 
+    def _pools_sentences(self) -> bool:
+        """Whether sentence vectors come from the passage pass: asked for, and every
+        encoder can pool them (``index.encoders.sentence_pooling``)."""
+        return (
+            self._with_sentences
+            and self._sentence_pooling
+            and all(isinstance(e, SentencePooling) for e in self._encoders)
+        )
+
     def _batch_for(self, texts: list[str]) -> int:
         """Texts per encoder batch: fewer when they are long.
 
@@ -302,11 +313,7 @@ class IndexWriter:
         texts = sorted(by_text, key=len, reverse=True)
         step = self._embed_chunk
         # Sentence vectors from the passage pass when every encoder can pool them.
-        pooled = (
-            self._with_sentences
-            and self._sentence_pooling
-            and all(isinstance(e, SentencePooling) for e in self._encoders)
-        )
+        pooled = self._pools_sentences()
         sentence_texts = sentences_to_embed(texts) if self._with_sentences and not pooled else []
         sentences = len(sentence_texts)
         total = (len(texts) + sentences) * len(self._encoders)
@@ -469,6 +476,7 @@ class IndexWriter:
             encoders=[{"name": s.name, "dimension": s.dimension} for s in self._specs],
             sentences=self._sentences.count,
             sentence_vectors=self._with_sentences,
+            sentence_pooling=self._pools_sentences(),
         ).write(self._staging)
         self.store.close()
         if before_publish is not None:

@@ -2,7 +2,7 @@
 
 from retriever.rerank.cross import CrossEncoderScorer, PairScorer
 from retriever.rerank.features import FEATURE_NAMES, feature_matrix
-from retriever.rerank.model import DEFAULT_MODEL, LinearModel
+from retriever.rerank.model import DEFAULT_MODEL, POOLED_MODEL, LinearModel, shipped_model
 from retriever.rerank.signals import Signals, collect_signals
 from retriever.rerank.stage import CrossEncoderReranker, LinearReranker, Reranker
 
@@ -13,9 +13,11 @@ __all__ = [
     "CrossEncoderScorer",
     "LinearModel",
     "LinearReranker",
+    "POOLED_MODEL",
     "PairScorer",
     "Reranker",
     "Signals",
     "collect_signals",
     "feature_matrix",
+    "shipped_model",
 ]

@@ -19,7 +19,7 @@ from retriever.rerank.signals import Signals
 from retriever.types import Floats
 
 #: Column order of :func:`feature_matrix`, and the keys of the model's weights.
-FEATURE_NAMES = ("bm25", "dense", "sentence_dense", "coverage", "bigrams")
+FEATURE_NAMES = ("bm25", "dense", "sentence_dense", "coverage", "bigrams", "runner_up_coverage")
 
 
 def standardise(values: Floats) -> Floats:
@@ -47,8 +47,9 @@ def feature_matrix(signals: Signals, encoder_weights: Mapping[str, float] | None
         signals: The candidates' raw evidence.
         encoder_weights: Encoder name -> its weight in the dense features (default 1.0).
 
-    Coverage and bigram overlap are shares in [0, 1] already and stay as they are: a
-    sentence holding every question term is strong evidence whatever the others hold.
+    Coverage (of the best and of the runner-up sentence) and bigram overlap are shares in
+    [0, 1] already and stay as they are: a sentence holding every question term is strong
+    evidence whatever the others hold.
     """
     n = len(signals.vector_ids)
     weights = encoder_weights or {}
@@ -58,5 +59,6 @@ def feature_matrix(signals: Signals, encoder_weights: Mapping[str, float] | None
         "sentence_dense": _weighted_standardised(signals.sentence_dense, weights, n),
         "coverage": signals.coverage,
         "bigrams": signals.bigrams,
+        "runner_up_coverage": signals.runner_up_coverage,
     }
     return np.column_stack([columns[name] for name in FEATURE_NAMES]).reshape(n, len(FEATURE_NAMES))

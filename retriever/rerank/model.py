@@ -42,13 +42,33 @@ class LinearModel:
 
 
 #: Fitted by ``scripts/fit_rerank.py`` on the tuning split of SQuAD v1.1 dev (two thirds
-#: of the articles, ``scripts/tuning_split.py``); see the README for the figures.
+#: of the articles, ``scripts/tuning_split.py``), one model per kind of sentence vector,
+#: which an index's manifest records; see docs/benchmarks.md for the figures.
+#: Sentences encoded on their own (the default).
 DEFAULT_MODEL = LinearModel(
     weights={
-        "bm25": 0.792,
-        "dense": 0.925,
-        "sentence_dense": 1.409,
-        "coverage": 2.029,
-        "bigrams": 2.91,
+        "bm25": 0.936,
+        "dense": 1.002,
+        "sentence_dense": 1.299,
+        "coverage": 2.17,
+        "bigrams": 3.06,
+        "runner_up_coverage": -2.948,
     }
 )
+#: Sentences pooled from the passage pass (``DOCQA_SENTENCE_POOLING``). A pooled sentence
+#: vector already carries its passage's context, so the passage cosine adds nothing to it.
+POOLED_MODEL = LinearModel(
+    weights={
+        "bm25": 0.833,
+        "dense": -0.296,
+        "sentence_dense": 2.38,
+        "coverage": 3.344,
+        "bigrams": 3.311,
+        "runner_up_coverage": -2.621,
+    }
+)
+
+
+def shipped_model(sentence_pooling: bool) -> LinearModel:
+    """The fitted model for an index whose sentence vectors were pooled or encoded alone."""
+    return POOLED_MODEL if sentence_pooling else DEFAULT_MODEL

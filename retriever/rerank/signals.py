@@ -31,6 +31,10 @@ class Signals:
     sentence_dense: Mapping[str, Floats]  # encoder -> cosine of question and best sentence
     coverage: Floats  # IDF-weighted share of question terms in the best sentence
     bigrams: Floats  # share of the question's adjacent term pairs in the best sentence
+    # Coverage of the passage's second-best sentence by coverage (0 with one sentence):
+    # a question is written from one sentence, so terms that every sentence repeats (the
+    # passage's topic) single out none of them, while a lone peak does.
+    runner_up_coverage: Floats
 
 
 def _segment_max(values: Floats, owner: Ids, n: int) -> Floats:
@@ -38,6 +42,20 @@ def _segment_max(values: Floats, owner: Ids, n: int) -> Floats:
     np.maximum.at(best, owner, values)
     best[~np.isfinite(best)] = 0.0
     return best
+
+
+def _segment_second(values: Floats, owner: Ids, n: int) -> Floats:
+    """Second-largest value per owner (0 for an owner with fewer than two values)."""
+    second = np.zeros(n)
+    if len(values) == 0:
+        return second
+    # By owner, largest value first: an owner's second row is its runner-up.
+    order = np.lexsort((-values, owner))
+    ranked_owner = owner[order]
+    first_of = np.searchsorted(ranked_owner, ranked_owner, side="left")
+    is_second = np.arange(len(order)) - first_of == 1
+    second[ranked_owner[is_second]] = values[order][is_second]
+    return second
 
 
 def _scores_of(ranked: Sequence[tuple[int, float]], ids: Ids) -> Floats:
@@ -91,4 +109,5 @@ def collect_signals(
         sentence_dense={k: _segment_max(v, owner, n) for k, v in sentence_cos.items()},
         coverage=_segment_max(lexical.coverage, owner, n),
         bigrams=_segment_max(lexical.bigrams, owner, n),
+        runner_up_coverage=_segment_second(lexical.coverage, owner, n),
     )

@@ -13,7 +13,7 @@ from index.lifecycle.snapshot import IndexSnapshot
 from index.models import Ranked
 from retriever.rerank.cross import PairScorer
 from retriever.rerank.features import feature_matrix
-from retriever.rerank.model import DEFAULT_MODEL, LinearModel
+from retriever.rerank.model import LinearModel, shipped_model
 from retriever.rerank.signals import Signals, collect_signals
 
 
@@ -48,16 +48,18 @@ class LinearReranker:
     """Passage and best-sentence evidence weighed by a linear model.
 
     The features (:mod:`retriever.rerank.features`): passage BM25 and cosine, the best
-    sentence's cosine under every encoder, and its IDF-weighted coverage of the
-    question's terms and of their adjacent pairs. Scores are each candidate's softmax
-    share among the re-scored candidates.
+    sentence's cosine under every encoder, its IDF-weighted coverage of the question's
+    terms and of their adjacent pairs, and the runner-up sentence's coverage. Scores are
+    each candidate's softmax share among the re-scored candidates.
     """
 
     def __init__(
         self,
-        model: LinearModel = DEFAULT_MODEL,
+        model: LinearModel | None = None,
         encoder_weights: Mapping[str, float] | None = None,
     ) -> None:
+        # None: the shipped model fitted for the index's kind of sentence vector, chosen
+        # per snapshot (a pooled and an encoded index weigh their evidence differently).
         self.model = model
         self.encoder_weights = dict(encoder_weights or {})  # name -> weight, default 1.0
 
@@ -74,7 +76,8 @@ class LinearReranker:
             return Rescored(list(candidates))
         signals = collect_signals(snapshot, question, query_vectors, candidates)
         features = feature_matrix(signals, self.encoder_weights)
-        probabilities = self.model.probabilities(features)
+        model = self.model or shipped_model(snapshot.manifest.sentence_pooling)
+        probabilities = model.probabilities(features)
         return Rescored(_ordered([vid for vid, _ in candidates], probabilities.tolist()), signals)
 
 
