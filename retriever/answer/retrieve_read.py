@@ -7,7 +7,7 @@ the event loop stays free while encoders, FAISS and the span model use the CPU.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from anyio.to_thread import run_sync
 
@@ -23,7 +23,9 @@ from retriever.types import Hit, Mode, SearchResult
 class Answered:
     """Hits carrying their answer spans, the chosen answer, and whether it answers.
 
-    ``answer`` is kept when not ``found``: the closest text, for callers that show it.
+    ``answer`` is kept when not ``found``: the closest text, for callers that show it;
+    the hits then carry no answer or sentence spans (they are the closest passages, and
+    a span marked in them would read as an answer).
     """
 
     hits: tuple[Hit, ...]
@@ -63,6 +65,9 @@ def answered(
     # Without a span model nothing can judge the answer: the fallback sentence is shown,
     # marked as the closest text (kind "sentence"), rather than hidden as not found.
     found = rule.found(answer, hits) if extractor is not None else answer is not None
+    if not found:
+        # The closest passages are listed as such: no span in them is marked as an answer.
+        hits = tuple(replace(h, answer=None, sentence=None) for h in hits)
     return Answered(hits, answer, found)
 
 
