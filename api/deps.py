@@ -76,6 +76,7 @@ class Services:
             wait_seconds=settings.write_wait_seconds,
             ann=engines.ann,
             sentence_vectors=settings.sentence_vectors,
+            sentence_pooling=settings.sentence_pooling,
             vector_store=self.vector_store,
             extract_limits=engines.extract_limits,
             passage_limits=engines.passage_limits,

@@ -140,6 +140,7 @@ class UploadInbox:
         ann: AnnPolicy | None = None,
         vector_store: VectorStore | None = None,
         sentence_vectors: bool = True,
+        sentence_pooling: bool = True,
         extract_limits: ExtractLimits | None = None,
         passage_limits: PassageLimits | None = None,
         upload_timeout_s: float = 30.0,
@@ -147,6 +148,7 @@ class UploadInbox:
         self.data_dir = data_dir.resolve()
         self._ann = ann
         self._sentence_vectors = sentence_vectors
+        self._sentence_pooling = sentence_pooling
         self._vector_store = vector_store
         self._index_dir = index_dir
         self._encoders = encoders
@@ -183,6 +185,7 @@ class UploadInbox:
                                 ann=self._ann,
                                 vector_store=self._vector_store,
                                 sentence_vectors=self._sentence_vectors,
+                                sentence_pooling=self._sentence_pooling,
                                 limits=self._passage_limits,
                                 # One batch per encoder call: a cancelled upload (client
                                 # gone, SIGTERM) stops after at most one batch.

@@ -43,10 +43,11 @@ class Settings(BaseSettings):
         "best-sentence signal); roughly doubles encoding work. Fixed when an index is built.",
     )
     sentence_pooling: bool = Field(
-        False,
+        True,
         description="Pool each sentence's vector from its passage's token states (one "
-        "encoder pass; the ONNX encoders) instead of encoding every sentence again: faster "
-        "ingest, but SQuAD dev recall@1 0.857 against 0.871, so off by default.",
+        "encoder pass; the ONNX encoders) instead of encoding every sentence again: about "
+        "twice as fast to ingest; SQuAD dev recall@1/@5 0.867/0.974 against 0.874/0.975. "
+        "Set when an index is built; updates keep the kind it was built with.",
     )
     model: str = Field(
         "minilm",

@@ -333,3 +333,24 @@ def test_cross_encoder_setting_names_a_bad_path(tmp_path: Path) -> None:
 
     with pytest.raises(DocqaError, match="DOCQA_CROSS_ENCODER"):
         load_second_stage(Settings(cross_encoder=tmp_path / "missing"))
+
+
+@pytest.mark.parametrize("pooling", [True, False])
+def test_uploads_build_a_new_index_with_the_configured_sentence_vectors(
+    tmp_path: Path, pooling: bool
+) -> None:
+    """``DOCQA_SENTENCE_POOLING`` reaches the upload path, not only ``docqa index``."""
+    from fastapi.testclient import TestClient
+
+    from docqa.server import create_app
+
+    settings = Settings(index_dir=tmp_path / "idx", sentence_pooling=pooling)
+    app = create_app(
+        settings, encoder_factory=lambda _s: [_PoolingKeywords()], extractor_factory=lambda _s: None
+    )
+    with TestClient(app) as client:
+        files = [("files", ("tower.txt", LONG.encode(), "text/plain"))]
+        response = client.post("/v1/documents", files=files)
+        assert response.status_code in (200, 201, 202), response.text
+        retriever = open_retriever(tmp_path / "idx", _PoolingKeywords())
+        assert retriever.handle.current().manifest.sentence_pooling is pooling

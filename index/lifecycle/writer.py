@@ -124,7 +124,7 @@ class IndexWriter:
         batch_size: int = 32,
         ann: AnnPolicy | None = None,
         sentence_vectors: bool = True,
-        sentence_pooling: bool = False,
+        sentence_pooling: bool = True,
         vector_store: VectorStore | None = None,
         embed_chunk: int | None = None,
         limits: PassageLimits | None = None,
@@ -137,7 +137,7 @@ class IndexWriter:
         # built with (its manifest says which), so its files stay in step.
         # ``sentence_pooling``: sentence vectors pooled from the passage pass's token
         # states where every encoder offers it (``index.encoders.sentence_pooling``), instead of
-        # encoding each sentence again.
+        # encoding each sentence again; encoders that cannot pool encode them.
         self.index_dir = index_dir
         self._encoders = as_encoders(encoders)
         self._specs = specs_of(self._encoders)

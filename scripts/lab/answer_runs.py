@@ -86,6 +86,8 @@ def half_index(
     from index.lifecycle.generation import current_generation
 
     names = "+".join(encoder_label(e) for e in encoders)
+    if settings.sentence_pooling:
+        names += "|pooled-sentences"
     key = hashlib.sha1(("|".join(sorted(titles)) + "#" + names).encode()).hexdigest()[:12]
     index_dir = cache_dir / f"half-{key}"
     if current_generation(index_dir) is None:
@@ -96,7 +98,14 @@ def half_index(
             [],
             {},
         )
-        build_index(part, index_dir, encoders, settings.batch_size, settings.sentence_vectors)
+        build_index(
+            part,
+            index_dir,
+            encoders,
+            settings.batch_size,
+            settings.sentence_vectors,
+            settings.sentence_pooling,
+        )
     return index_dir
 
 
