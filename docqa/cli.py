@@ -127,12 +127,17 @@ def index_command(
                 limits=extract_limits(settings),
             )
             if errors and writer.empties_index():
-                # Every file failed: publishing would trade the index for an empty one.
+                # Every file failed: publishing would make (or trade the index for) an
+                # empty one.
                 _print_skipped(errors)
+                kept = (
+                    "no index was created"
+                    if writer.is_new
+                    else "--rebuild would leave an empty index, so the current generation stays"
+                )
                 raise _fail(
                     f"{len(errors)} file(s) could not be indexed (listed above) and none "
-                    "could; --rebuild would leave an empty index, so the current "
-                    "generation stays"
+                    f"could; {kept}"
                 )
             embedding = bar.add_task("embedding", total=None)
             published = writer.has_changes()
@@ -159,10 +164,12 @@ def index_command(
     )
     if errors:
         # Partial success still fails the command, so scripts notice skipped files.
-        raise _fail(
-            f"{len(errors)} file(s) could not be indexed (listed above); "
-            "the other files were indexed"
+        rest = (
+            "the other files are indexed"
+            if report.documents_added + report.documents_updated + report.documents_unchanged
+            else "no file was indexed; the index is as it was"
         )
+        raise _fail(f"{len(errors)} file(s) could not be indexed (listed above); {rest}")
 
 
 def _print_skipped(errors: Sequence[FileError]) -> None:

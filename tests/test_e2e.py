@@ -124,6 +124,7 @@ def test_cli_commits_no_generation_when_every_file_failed(tmp_path: Path) -> Non
     result = runner.invoke(app, ["index", str(bad), "--index-dir", str(index_dir)])
     assert result.exit_code == 1 and "skipped" in result.output and "bad.txt" in result.output
     assert "1 file(s) could not be indexed" in result.output
+    assert "no file was indexed" in " ".join(result.output.split())
     assert (index_dir / "CURRENT").read_text(encoding="utf-8").strip() == "gen-000001"
     assert not (index_dir / "gen-000002").exists()
     # A rebuild where every file fails would trade the index for an empty one: refused.
@@ -132,6 +133,12 @@ def test_cli_commits_no_generation_when_every_file_failed(tmp_path: Path) -> Non
     assert "empty index" in rebuilt.output
     assert (index_dir / "CURRENT").read_text(encoding="utf-8").strip() == "gen-000001"
     assert not (index_dir / "gen-000002").exists()
+    # A first index whose every file fails creates nothing; one that half fails says so.
+    fresh = runner.invoke(app, ["index", str(bad), "--index-dir", str(tmp_path / "new")])
+    assert fresh.exit_code == 1 and "no index was created" in " ".join(fresh.output.split())
+    assert not (tmp_path / "new" / "CURRENT").exists()
+    both = runner.invoke(app, ["index", str(good), str(bad), "--index-dir", str(tmp_path / "b")])
+    assert both.exit_code == 1 and "the other files are indexed" in " ".join(both.output.split())
 
 
 def test_sample_corpus_chinese_question(

@@ -199,6 +199,15 @@ def test_unreadable_file_is_422_and_nothing_is_indexed(client: TestClient) -> No
     assert client.get("/health").json()["documents"] == 2
 
 
+def test_empty_file_is_422_naming_it(client: TestClient) -> None:
+    for name, data in (("empty.txt", b""), ("blank.md", b"  \n\n\t\n")):
+        response = _upload(client, (name, data))
+        assert response.status_code == 422
+        message = response.json()["error"]["message"]
+        assert name in message and "no text" in message
+    assert client.get("/health").json()["documents"] == 2
+
+
 def test_oversize_upload_is_413(client: TestClient) -> None:
     response = _upload(client, ("big.txt", b"x" * 5000))
     assert response.status_code == 413

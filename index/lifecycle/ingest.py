@@ -104,6 +104,9 @@ def load_document(
     """
     check_name_length(path.name)
     extracted = extract(path) if limits is None else extract_bounded(path, limits, cancelled)
+    if not extracted.text.strip():
+        # Indexed, it would be a document nothing can find or cite.
+        raise ExtractionError(str(path), "has no text to index (the file is empty or blank)")
     metadata = read_sidecar(path)
     title = str(metadata.get("title") or extracted.title or path.stem)
     return DocumentInput(

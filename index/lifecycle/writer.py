@@ -385,11 +385,17 @@ class IndexWriter:
         return self._previous is None or changed > 0
 
     def empties_index(self) -> bool:
-        """Whether a commit would replace a committed generation holding documents with
-        an empty one: a rebuild that staged no document (every file failed, say)."""
-        if self._committed is None or self._previous is not None:
+        """Whether a commit would publish an index with no documents in place of an
+        update: a rebuild, or a first index, that staged no document (every file failed,
+        say). An update keeps the documents it had."""
+        if self._previous is not None:
             return False
         return self.store.count_documents() == 0
+
+    @property
+    def is_new(self) -> bool:
+        """Whether no generation was committed before this writer (a first index)."""
+        return self._committed is None
 
     def commit_changes(
         self, progress: Progress | None = None, check: Check | None = None
