@@ -6,6 +6,7 @@ span reader, so the page's behaviour is tested, not the models'.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -293,3 +294,264 @@ def _serious(response: dict[str, Any]) -> list[tuple[str, str, list[Any]]]:
         for v in response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+# --- the page against a scripted /v1/ask stream (passages the test chooses) -------------------
+
+# A heading line, then text; the emoji is two UTF-16 units but one code point (the
+# server's offsets count code points).
+FARES = "## Fares 🎫 ##\nA day ticket costs €4 on every line."
+
+
+def _hit(rank: int, text: str, relevance: float | None, start: int, **cite: Any) -> dict[str, Any]:
+    citation = {
+        "document_id": "transit-md",
+        "title": "Transit guide",
+        "source": "transit.md",
+        "paragraph": rank,
+        "char_start": start,
+        "char_end": start + len(text),
+        "page": None,
+        "section": "Fares",
+        "pages": [],
+        "boxes": [],
+        **cite,
+    }
+    return {
+        "rank": rank,
+        "score": 1.0 / rank,
+        "relevance": relevance,
+        "passage_id": f"p{rank}",
+        "text": text,
+        "char_start": start,
+        "char_end": start + len(text),
+        "citation": citation,
+        "answer": None,
+        "sentence": None,
+    }
+
+
+# Rank 2 is a heading on its own: the list leaves it out, so ranks 1, 3, 4, 5 show as 1-4.
+HITS = [
+    _hit(1, "Buses run every ten minutes in the centre.", 0.12, 100),
+    _hit(2, "# Transit guide", None, 0, section="Transit guide"),
+    _hit(3, "Trams stop at midnight on weekdays.", 0.034, 200),
+    _hit(4, FARES, 0.871, 300),
+    _hit(5, "Bicycles ride free on trains after 19:00.", 0.5, 400),
+]
+
+
+def _stream(hits: list[dict[str, Any]], cited: int, spans: list[tuple[int, int]]) -> str:
+    """An SSE body as /v1/ask streams it; the answer cites rank ``cited``."""
+    hit = hits[cited - 1]
+    base, text = hit["char_start"], hit["text"]
+    outs = [
+        {"text": text[a - base : b - base], "char_start": a, "char_end": b, "boxes": []}
+        for a, b in spans
+    ]
+    answer = {
+        **outs[0],
+        "kind": "extracted",
+        "fallback": False,
+        "score": 0.9,
+        "citation": cited,
+        "document_id": hit["citation"]["document_id"],
+        "spans": outs,
+    }
+    events = [
+        (
+            "passages",
+            {
+                "query": "q",
+                "search_query": "q",
+                "mode": "hybrid",
+                "generation": 1,
+                "passages": hits,
+            },
+        ),
+        (
+            "answer",
+            {
+                "found": True,
+                "answer": answer,
+                "spans": [{"rank": h["rank"], "answer": None, "sentence": None} for h in hits],
+            },
+        ),
+        ("done", {"took_ms": 1.0}),
+    ]
+    return "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events)
+
+
+def _scripted(browser: Any, server: str, body: str, errors: list[str]) -> Any:
+    page = _page(browser, DESKTOP, errors)
+    page.route(
+        "**/v1/ask",
+        lambda route: route.fulfill(status=200, content_type="text/event-stream", body=body),
+    )
+    context = {
+        "document_id": "transit-md",
+        "title": "Transit guide",
+        "source": "transit.md",
+        "around": 4,
+        "passages": [
+            {
+                "paragraph": h["citation"]["paragraph"],
+                "char_start": h["char_start"],
+                "char_end": h["char_end"],
+                "text": h["text"],
+                "section": None,
+                "page": None,
+            }
+            for h in sorted(HITS, key=lambda h: h["char_start"])
+        ],
+    }
+    page.route(
+        "**/v1/documents/transit-md/passages*",
+        lambda route: route.fulfill(
+            status=200, content_type="application/json", body=json.dumps(context)
+        ),
+    )
+    page.goto(server, wait_until="domcontentloaded")
+    return page
+
+
+def test_hidden_heading_keeps_numbers_consecutive_and_citations_right(
+    browser: Any, server: str
+) -> None:
+    errors: list[str] = []
+    fares = (FARES.index("€4") + 300, FARES.index("€4") + 302)
+    page = _scripted(browser, server, _stream(HITS, 4, [fares]), errors)
+    turn = _ask(page, "How much is a day ticket?")
+    items = turn.locator(".passages li")
+    assert items.locator(".cite").all_text_contents() == ["1", "2", "3", "4"]
+    assert [items.nth(i).get_attribute("data-rank") for i in range(4)] == ["1", "3", "4", "5"]
+    assert "Passages (4)" in turn.locator(".passages summary").inner_text()
+    # The answer's marker carries the number its passage shows in the list, not its rank.
+    marker = turn.locator(".answer .cite")
+    assert marker.inner_text() == "3"
+    assert marker.get_attribute("aria-label") == "Source 3: Transit guide"
+    listed = turn.locator(".passages li:has(.cite:text-is('3'))")
+    assert listed.locator(".passage-text mark").all_text_contents() == ["€4"]
+    marker.hover()
+    assert "A day ticket costs €4" in page.inner_text("#preview")
+    assert not errors, errors
+
+
+def test_cited_heading_is_listed_and_numbered(browser: Any, server: str) -> None:
+    """A heading passage the answer cites is shown: numbers then follow the ranks."""
+    page = _scripted(browser, server, _stream(HITS, 2, [(2, 9)]), [])
+    turn = _ask(page, "What is the guide called?")
+    assert turn.locator(".passages li .cite").all_text_contents() == ["1", "2", "3", "4", "5"]
+    assert turn.locator(".answer .cite").inner_text() == "2"
+    cited = turn.locator(".passages li[data-rank='2'] .passage-text")
+    assert cited.text_content() == "Transit guide"  # no Markdown syntax (list folded away)
+    assert cited.locator("mark").all_text_contents() == ["Transit"]
+
+
+def test_passages_show_relevance_not_score(browser: Any, server: str) -> None:
+    page = _scripted(browser, server, _stream(HITS, 4, [(300 + 12, 300 + 23)]), [])
+    turn = _ask(page, "How much is a day ticket?")
+    turn.locator(".passages summary").click()  # unfold the list: inner texts are shown ones
+    heads = turn.locator(".passages .passage-head")
+    labels = [heads.nth(i).locator(".relevance").all_text_contents() for i in range(4)]
+    assert labels == [
+        ["relevance 0.12"],
+        ["relevance 0.03"],
+        ["relevance 0.87"],
+        ["relevance 0.50"],
+    ]
+    shown = heads.all_inner_texts()
+    assert "relevance 0.87" in shown[2] and not [t for t in shown if "score" in t], shown
+    title = heads.nth(2).locator(".relevance").get_attribute("title") or ""
+    assert "ranking score 0.250" in title
+    # No relevance (no model for this index): nothing is shown, not the ranking score.
+    page.unroute("**/v1/ask")
+    bare = [{**h, "relevance": None} for h in HITS]
+    page.route(
+        "**/v1/ask",
+        lambda route: route.fulfill(
+            status=200, content_type="text/event-stream", body=_stream(bare, 4, [(312, 323)])
+        ),
+    )
+    turn = _ask(page, "And a week ticket?")
+    turn.locator(".passages summary").click()
+    assert turn.locator(".relevance").count() == 0
+    listed = turn.locator(".passages").inner_text()
+    assert "Bicycles ride free" in listed and "score" not in listed
+
+
+def test_markdown_headings_show_without_syntax_and_marks_keep_offsets(
+    browser: Any, server: str
+) -> None:
+    errors: list[str] = []
+    # One span covers the "## " syntax and the heading word, one the text after it.
+    spans = [(300, 308), (300 + FARES.index("€4"), 300 + FARES.index("€4") + 2)]
+    page = _scripted(browser, server, _stream(HITS, 4, spans), errors)
+    turn = _ask(page, "How much is a day ticket?")
+    turn.locator(".answer .cite").click()
+    page.wait_for_selector("#source-text p.cited mark", timeout=WAIT)
+    texts = page.locator("#source-text p").all_inner_texts()
+    assert not [t for t in texts if "#" in t], texts
+    cited = page.locator("#source-text p.cited")
+    assert cited.locator("mark").all_text_contents() == ["Fares", "€4"]
+    assert cited.locator(".md-heading").inner_text() == "Fares 🎫"
+    assert cited.inner_text().replace("\n", " ").startswith("Fares 🎫 A day ticket costs €4")
+    heading = page.locator("#source-text p[role='heading']")
+    assert heading.all_inner_texts() == ["Transit guide"]
+    assert heading.get_attribute("aria-level") == "3"
+    assert not errors, errors
+
+
+def test_markdown_document_opens_without_hashes(browser: Any, server: str) -> None:
+    """The real sample .md document: its title heading shows as a heading, not "# ..."."""
+    errors: list[str] = []
+    page = _page(browser, DESKTOP, errors)
+    page.goto(server, wait_until="domcontentloaded")
+    turn = _ask(page, FIRST)
+    turn.locator(".answer .cite").click()
+    page.wait_for_selector("#source-text p.cited mark", timeout=WAIT)
+    texts = page.locator("#source-text p").all_inner_texts()
+    assert not [t for t in texts if t.lstrip().startswith("#")], texts
+    heading = page.locator("#source-text p[role='heading']")
+    assert heading.all_inner_texts() == [
+        "Harbour City and Northwind Rail sign regional transit agreement"
+    ]
+    assert page.inner_text("#source-text p.cited mark") == SIGNER
+    assert not errors, errors
+
+
+def test_upload_refusals_are_shown_as_errors(browser: Any, tmp_path: Path, index_dir: Path) -> None:
+    work = tmp_path / "idx"
+    shutil.copytree(index_dir, work)
+    program = tmp_path / "tool.exe"
+    program.write_bytes(b"MZ\x90\x00")
+    big = tmp_path / "big.txt"
+    big.write_text("word " * 2000, encoding="utf-8")
+    fine = tmp_path / "fine.txt"
+    fine.write_text("Fine notes\n\nThe ferry leaves at noon.\n", encoding="utf-8")
+    page = _page(browser, DESKTOP, [])
+    app = make_app(work, QuestionExtractor(READER), max_upload_bytes=4000)
+    with live_server(app) as url:
+        page.goto(url, wait_until="domcontentloaded")
+        page.click("#docs-toggle")
+        page.wait_for_selector("#doc-list li", timeout=WAIT)
+        assert page.locator("#docs-error").is_hidden()
+        # Each refusal (a 415 and a 413 here) in the error style, in the server's words.
+        for file, words in (
+            (program, "unsupported file type '.exe'"),
+            (big, "larger than the limit of 4000 bytes"),
+        ):
+            page.set_input_files("#files", str(file))
+            error = page.wait_for_selector("#docs-error:not([hidden])", timeout=WAIT)
+            assert error is not None and error.get_attribute("role") == "alert"
+            assert "error" in (error.get_attribute("class") or "")
+            assert "The server refused the request" in error.inner_text()
+            assert words in error.inner_text()
+            assert "Uploading" not in page.inner_text("#docs-status")
+            page.click("#docs-close")  # reopening lists the documents: the alert goes
+            page.click("#docs-toggle")
+            page.wait_for_selector("#docs-error", state="hidden", timeout=WAIT)
+        page.set_input_files("#files", str(fine))  # a good upload: status, no alert
+        page.wait_for_selector("#doc-list li:has-text('Fine notes')", timeout=WAIT)
+        assert "Indexed Fine notes" in page.inner_text("#docs-status")
+        assert page.locator("#docs-error").is_hidden()

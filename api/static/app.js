@@ -60,6 +60,76 @@ function highlighted(text, base, spans) {
   return nodes;
 }
 
+// Markdown documents: an ATX heading line ("## Fares", "# Title #") is shown without its
+// syntax. The text is cut into parts [from, to, level] (level 0: not a heading) that keep
+// `text`'s own offsets, so spans in document offsets still mark the same characters; the
+// hashes are simply never shown. Nothing from the document becomes HTML: parts are text.
+const ATX_HEADING = /^(#{1,6}[ \t]+)(.*?)(?:[ \t]+#+)?[ \t\r]*$/;
+function markdownParts(text) {
+  const parts = [];
+  const plain = (from, to) => {
+    const last = parts[parts.length - 1];
+    if (last && !last[2] && last[1] === from) last[1] = to;
+    else if (from < to) parts.push([from, to, 0]);
+  };
+  let at = 0;
+  for (const line of text.split("\n")) {
+    const end = at + line.length;
+    const match = ATX_HEADING.exec(line);
+    if (match && match[2]) {
+      const from = at + match[1].length;
+      parts.push([from, from + match[2].length, match[1].trim().length]);
+    } else {
+      plain(at, end);
+    }
+    if (end < text.length) plain(end, end + 1); // the newline
+    at = end + 1;
+  }
+  return parts;
+}
+
+function isMarkdown(source) { return /\.(md|markdown)$/i.test(source || ""); }
+
+// The server's offsets count code points (Python strings), JS strings count UTF-16 units:
+// each emoji or rare CJK character before a span would otherwise shift its mark by one.
+// `points` code points into `text`, in units; outside `text` the excess is kept as it is.
+function toUnits(text, points) {
+  if (points <= 0) return points;
+  let units = 0;
+  for (const char of text) {
+    if (points === 0) return units;
+    points -= 1;
+    units += char.length;
+  }
+  return units + points;
+}
+
+// `text` (at document offset `base`) with `spans` marked, Markdown headings without syntax.
+function shownText(text, base, spans, markdown) {
+  const local = (spans || []).map((s) => ({
+    char_start: toUnits(text, s.char_start - base), char_end: toUnits(text, s.char_end - base),
+  }));
+  const parts = markdown ? markdownParts(text) : [[0, text.length, 0]];
+  return parts.flatMap(([from, to, level]) => {
+    const nodes = highlighted(text.slice(from, to), from, local);
+    if (!level) return nodes;
+    const heading = el("strong", undefined, "md-heading");
+    heading.append(...nodes);
+    return [heading];
+  });
+}
+
+// The heading level when all of `text` is one Markdown heading line, else 0.
+function headingLevel(text, markdown) {
+  if (!markdown) return 0;
+  const parts = markdownParts(text.trim());
+  return parts.length === 1 ? parts[0][2] : 0;
+}
+
+function plainText(text, markdown) {
+  return markdown ? markdownParts(text).map(([f, t]) => text.slice(f, t)).join("") : text;
+}
+
 // Every answer span in one phrase: "A", "A and B", "A, B and C".
 function named(answer) {
   const texts = (answer.spans && answer.spans.length ? answer.spans : [answer]).map((s) => s.text);
@@ -178,16 +248,34 @@ function conversation() {
   return turns;
 }
 
-function passageTitle(turn, number) {
-  const passage = turn.passages[number - 1];
-  return passage ? passage.citation.title : "";
+// A passage that is only a heading ("# Title", a heading paragraph of a Word file) says
+// nothing of its own: the list leaves it out unless the answer cites it. The numbers on
+// the page count the passages shown (1, 2, 3, 4 with one left out), and the answer's
+// marker uses the same numbering; data-rank keeps the server's rank (answer.citation and
+// the stream's span ranks are ranks, 1-based, like turn.passages' order).
+function isHeadingOnly(passage) {
+  const text = passage.text.trim();
+  if (text.includes("\n")) return false;
+  const section = (passage.citation.section || "").trim();
+  return headingLevel(text, isMarkdown(passage.citation.source)) > 0
+    || (section !== "" && text === section);
 }
 
-function citeButton(turn, number, spans) {
+function shownPassages(turn) {
+  const cited = turn.found && turn.answer ? turn.answer.citation : null;
+  const shown = turn.passages
+    .map((passage, i) => ({ passage, rank: i + 1 }))
+    .filter(({ passage, rank }) => !isHeadingOnly(passage) || rank === cited);
+  return shown.map((item, i) => ({ ...item, number: i + 1 }));
+}
+
+function citeButton(turn, rank, spans) {
+  const passage = turn.passages[rank - 1];
+  const shown = shownPassages(turn).find((item) => item.rank === rank);
+  const number = shown ? shown.number : rank;
   const button = el("button", String(number), "cite");
   button.type = "button";
-  button.setAttribute("aria-label", `Source ${number}: ${passageTitle(turn, number)}`);
-  const passage = turn.passages[number - 1];
+  button.setAttribute("aria-label", `Source ${number}: ${passage ? passage.citation.title : ""}`);
   button.addEventListener("click", () => openSource(passage, spans, button));
   button.addEventListener("mouseenter", () => showPreview(button, passage, spans));
   button.addEventListener("focus", () => showPreview(button, passage, spans));
@@ -197,36 +285,42 @@ function citeButton(turn, number, spans) {
 }
 
 // The answer's spans (every answer the passage gives, with their PDF boxes), in document
-// offsets, when the passage holds them; [] otherwise. A turn saved before answers had
-// `spans` has its one span.
-function answerSpans(turn, number) {
+// offsets, when the passage of rank `rank` holds them; [] otherwise. A turn saved before
+// answers had `spans` has its one span.
+function answerSpans(turn, rank) {
   const answer = turn.answer;
-  if (!turn.found || !answer || answer.citation !== number) return [];
+  if (!turn.found || !answer || answer.citation !== rank) return [];
   if (answer.spans && answer.spans.length) return answer.spans;
   return [{ char_start: answer.char_start, char_end: answer.char_end }];
 }
 
-function isHeadingOnly(passage) {
-  return /^#{1,6}\s/.test(passage.text.trim()) && !passage.text.trim().includes("\n");
+// "relevance 0.87": the calibrated chance that the passage answers the question. The
+// ranking score only orders one question's passages, so it is no more than a tooltip;
+// without a relevance (no relevance model for this index or mode) nothing is shown.
+function relevanceLabel(passage) {
+  if (typeof passage.relevance !== "number") return [];
+  const label = el("span", `relevance ${passage.relevance.toFixed(2)}`, "relevance");
+  label.title = "Estimated chance that this passage answers the question"
+    + (typeof passage.score === "number" ? ` (ranking score ${passage.score.toFixed(3)})` : "");
+  return [label];
 }
 
 function renderPassages(turn) {
   const box = el("details", undefined, "passages");
-  const shown = turn.passages
-    .map((p, i) => [p, i + 1])
-    .filter(([p, n]) => !isHeadingOnly(p) || (turn.answer && turn.answer.citation === n));
+  const shown = shownPassages(turn);
   box.append(el("summary", turn.found === false
     ? `Closest passages (${shown.length})` : `Passages (${shown.length})`));
   const list = el("ol");
-  for (const [passage, number] of shown) {
+  for (const { passage, rank } of shown) {
     const item = el("li");
-    item.dataset.rank = String(number);
+    item.dataset.rank = String(rank);
     const head = el("div", undefined, "passage-head");
-    const spans = answerSpans(turn, number);
-    head.append(citeButton(turn, number, spans), withLang(el("strong", passage.citation.title),
-      passage.citation.title), el("span", `score ${passage.score.toFixed(3)}`, "score"));
+    const spans = answerSpans(turn, rank);
+    head.append(citeButton(turn, rank, spans), withLang(el("strong", passage.citation.title),
+      passage.citation.title), ...relevanceLabel(passage));
     const text = withLang(el("p", undefined, "passage-text"), passage.text);
-    text.append(...highlighted(passage.text, passage.char_start, spans));
+    text.append(...shownText(passage.text, passage.char_start, spans,
+      isMarkdown(passage.citation.source)));
     item.append(head, text);
     list.append(item);
   }
@@ -378,10 +472,12 @@ function showPreview(anchor, passage, spans) {
   const box = $("preview");
   const first = spans.length ? Math.min(...spans.map((s) => s.char_start)) : null;
   const last = spans.length ? Math.max(...spans.map((s) => s.char_end)) : null;
-  const text = spans.length ? passage.text.slice(Math.max(0, first - passage.char_start - 80),
-    last - passage.char_start + 120) : passage.text.slice(0, 240);
+  const at = (offset) => toUnits(passage.text, offset - passage.char_start);
+  const cut = spans.length ? passage.text.slice(Math.max(0, at(first) - 80), at(last) + 120)
+    : passage.text.slice(0, 240);
+  const text = plainText(cut, isMarkdown(passage.citation.source));
   box.replaceChildren(withLang(el("strong", passage.citation.title), passage.citation.title),
-    withLang(el("p", `${text}${text.length < passage.text.length ? "…" : ""}`), text));
+    withLang(el("p", `${text}${cut.length < passage.text.length ? "…" : ""}`), text));
   box.hidden = false;
   const rect = anchor.getBoundingClientRect();
   const width = Math.min(448, document.documentElement.clientWidth - 16);
@@ -411,15 +507,22 @@ async function openSource(passage, spans, trigger) {
     if (cite.section) where.push(cite.section);
     $("source-meta").textContent = where.join(" · ");
     let cited = null;
+    const markdown = isMarkdown(context.source);
     const paragraphs = context.passages.map((p) => {
       const node = withLang(el("p"), p.text);
-      if (p.char_start === passage.char_start) {
+      const isCited = p.char_start === passage.char_start;
+      if (isCited) {
         node.className = "cited";
         node.tabIndex = -1;
         cited = node;
-        node.append(...highlighted(p.text, p.char_start, marked));
-      } else {
-        node.textContent = p.text;
+      }
+      node.append(...shownText(p.text, p.char_start, isCited ? marked : [], markdown));
+      const level = headingLevel(p.text, markdown);
+      if (level) {
+        // The panel's own title is an h2: the document's headings sit below it.
+        node.setAttribute("role", "heading");
+        node.setAttribute("aria-level", String(Math.min(6, level + 2)));
+        node.classList.add("doc-heading");
       }
       return node;
     });
@@ -452,7 +555,17 @@ const keyInput = $("api-key");
 keyInput.value = localStorage.getItem(KEY_KEY) || "";
 keyInput.addEventListener("change", () => localStorage.setItem(KEY_KEY, keyInput.value.trim()));
 
-function docsStatus(text) { $("docs-status").textContent = text; }
+// Progress and results go to the status line; a refusal (an upload of an unsupported type,
+// too large, not allowed) is an alert in the error style, with the server's own words.
+function docsStatus(text) {
+  $("docs-status").textContent = text;
+  $("docs-error").hidden = true;
+}
+function docsError(error) {
+  $("docs-status").textContent = "";
+  $("docs-error").textContent = error instanceof ApiError ? error.message : String(error);
+  $("docs-error").hidden = false;
+}
 
 async function listDocuments() {
   const list = $("doc-list");
@@ -471,7 +584,7 @@ async function listDocuments() {
     docsStatus(`${body.total} document${body.total === 1 ? "" : "s"} indexed.`);
   } catch (error) {
     list.replaceChildren();
-    docsStatus(error instanceof ApiError ? error.message : String(error));
+    docsError(error);
   }
 }
 
@@ -484,7 +597,7 @@ async function deleteDocument(doc) {
     await listDocuments();
     docsStatus(`Deleted ${doc.title}.`);
   } catch (error) {
-    docsStatus(error instanceof ApiError ? error.message : String(error));
+    docsError(error);
   }
 }
 
@@ -500,7 +613,7 @@ async function upload(files) {
     await listDocuments();
     docsStatus(`Indexed ${body.documents.map((d) => d.title).join(", ")}.`);
   } catch (error) {
-    docsStatus(error instanceof ApiError ? error.message : String(error));
+    docsError(error);
   }
 }
 
