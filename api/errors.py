@@ -94,22 +94,39 @@ def _json_invalid(error: dict[str, object]) -> str:
     return f"request body is not valid JSON{where}: {reason or error.get('msg', 'invalid')}"
 
 
-def _readable(errors: list[dict[str, object]]) -> tuple[str, list[dict[str, object]]]:
+#: pydantic's types for "the body is not an object" (a form, a list, a string).
+_NOT_AN_OBJECT = frozenset({"model_attributes_type", "dict_type", "model_type"})
+#: pydantic prefixes the message of a ValueError raised in a validator with this.
+_VALUE_ERROR = "Value error, "
+
+
+def _not_an_object(content_type: str) -> str:
+    sent = content_type.split(";", 1)[0].strip() or "none"
+    hint = "" if "json" in sent else f" (sent as {sent}; send Content-Type: application/json)"
+    return f"request body must be a JSON object{hint}"
+
+
+def _readable(
+    errors: list[dict[str, object]], content_type: str = ""
+) -> tuple[str, list[dict[str, object]]]:
     details: list[dict[str, object]] = []
     parts: list[str] = []
     for error in errors:
+        loc = error.get("loc", ())
         unparsable = error.get("type") == "json_invalid"
+        whole = tuple(loc) == ("body",) and error.get("type") in _NOT_AN_OBJECT  # type: ignore[arg-type]
         if unparsable:
             field, message = "body", _json_invalid(error)
+        elif whole:
+            field, message = "body", _not_an_object(content_type)
         else:
-            loc = [str(p) for p in error.get("loc", ()) if p != "body"]  # type: ignore[attr-defined]
-            field = ".".join(loc) or "body"
-            message = str(error.get("msg", "invalid"))
+            field = ".".join(str(p) for p in loc if p != "body") or "body"  # type: ignore[attr-defined]
+            message = str(error.get("msg", "invalid")).removeprefix(_VALUE_ERROR)
         # A field name can be a client's dict key: escape what JSON cannot carry.
         field = field.encode("utf-8", "backslashreplace").decode()
         message = message.encode("utf-8", "backslashreplace").decode()
         # The JSON message names the body already; "body: request body ..." would stutter.
-        parts.append(message if unparsable else f"{field}: {message}")
+        parts.append(message if unparsable or whole else f"{field}: {message}")
         details.append({"field": field, "message": message})
     return "; ".join(parts), details
 
@@ -122,8 +139,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(status, str(body["code"]), str(body["message"]), headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        message, details = _readable(list(exc.errors()))
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        message, details = _readable(list(exc.errors()), request.headers.get("content-type", ""))
         return error_response(422, "invalid_request", message, details)
 
     @app.exception_handler(HTTPException)

@@ -232,3 +232,21 @@ def test_schema_states_the_configured_query_limit(index_dir: Path) -> None:
     assert schemas["SearchRequest"]["properties"]["query"]["maxLength"] == 300
     assert schemas["AskRequest"]["properties"]["query"]["maxLength"] == 300
     assert too_long.status_code == 422
+
+
+def test_422_messages_say_what_to_send(client: TestClient) -> None:
+    """A form body gets told to send JSON; validator messages lose pydantic's prefix; a
+    date bound must be a real date."""
+    form = client.post("/v1/search", data={"query": "treaty"})
+    assert form.status_code == 422
+    message = form.json()["error"]["message"]
+    assert "must be a JSON object" in message and "application/json" in message
+    listed = client.post("/v1/search", json=["treaty"])
+    assert listed.json()["error"]["message"] == "request body must be a JSON object"
+    bad_date = {"query": "treaty", "filters": {"date_from": "2024-13-01"}}
+    dated = client.post("/v1/search", json=bad_date).json()["error"]["message"]
+    assert dated.startswith("filters.date_from: '2024-13-01' is not a date")
+    nul = client.post("/v1/search", json={"query": "tre\u0000aty"}).json()["error"]["message"]
+    assert nul.startswith("query: ") and "Value error" not in nul
+    month = client.post("/v1/search", json={**bad_date, "filters": {"date_from": "2024-02"}})
+    assert month.status_code == 200

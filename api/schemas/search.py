@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.schemas.inputs import CleanText, RequiredText, WholeNumber
 from retriever.answer.choice import MAX_MARKED_HITS
@@ -27,6 +29,18 @@ class FiltersIn(BaseModel):
     metadata: dict[CleanText, Scalar] | None = Field(
         None, description="Other metadata fields that must equal these values."
     )
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _real_date(cls, value: str | None) -> str | None:
+        """A bound the pattern lets through must also be a date ("2024-13-01" is not)."""
+        if value is not None:
+            year, month, day = (value.split("-") + ["01", "01"])[:3]
+            try:
+                datetime.date(int(year), int(month), int(day))
+            except ValueError:
+                raise ValueError(f"{value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)") from None
+        return value
 
 
 class QuestionIn(BaseModel):
