@@ -2,11 +2,12 @@
 
 The second stage's score is a softmax share among one question's candidates, so its top
 hit is near 1 whether or not the documents hold the answer. Relevance instead reads
-evidence on an absolute scale (raw cosines, the best sentence's term coverage, the span
-reader's raw logit) and maps it to a probability with a logistic model (Platt scaling),
-fitted by ``scripts/fit_relevance.py`` on questions of tuning articles, half of them
-asked of an index that lacks their article. Two fitted models ship: ``search`` reads
-retrieval evidence only; ``answer`` adds the reader's, for ``/v1/ask`` and chat.
+evidence on an absolute scale (raw cosines, the best sentence's term coverage, the share
+of the question's terms the index lacks, the span reader's raw logit) and maps it to a
+probability with a logistic model (Platt scaling), fitted by ``scripts/fit_relevance.py``
+on questions of tuning articles, half of them asked of an index that lacks their article.
+Two fitted models ship: ``search`` reads retrieval evidence only; ``answer`` adds the
+reader's, for ``/v1/ask`` and chat.
 
 Hand-written rather than sklearn at run time: applying a fitted logistic model is one
 dot product, and the serve path should not import sklearn.
@@ -35,6 +36,7 @@ SECOND_STAGE = "second_stage"
 RANK = "log_rank"
 READER_LOGIT = "reader_logit"
 READER_PROB = "reader_prob"
+UNKNOWN_TERMS = "unknown_terms"
 
 Evidence = Mapping[str, float]
 
@@ -53,6 +55,7 @@ def signal_evidence(
         evidence = {
             COVERAGE: float(signals.coverage[row]),
             BIGRAMS: float(signals.bigrams[row]),
+            UNKNOWN_TERMS: signals.unknown_terms,
         }
         for name, values in signals.dense.items():
             evidence[f"dense:{name}"] = float(values[row])

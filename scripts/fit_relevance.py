@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         READER_LOGIT,
         READER_PROB,
         SECOND_STAGE,
+        UNKNOWN_TERMS,
         Relevance,
     )
 
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.runs is not None:
             save_runs(runs, args.runs)
     encoders_seen = sorted({k for r in runs for h in r.hits for k in h.evidence if ":" in k})
-    search_features = (*encoders_seen, COVERAGE, BIGRAMS, RANK, SECOND_STAGE)
+    search_features = (*encoders_seen, COVERAGE, BIGRAMS, UNKNOWN_TERMS, RANK, SECOND_STAGE)
     search = fit_model(runs, search_features)
     answer = fit_model(runs, (*search_features, READER_LOGIT, READER_PROB))
     threshold = choose_threshold(runs, answer, args.max_wrong)

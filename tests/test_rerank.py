@@ -18,6 +18,7 @@ from index.models import DocumentInput
 from index.passages.sentences import sentence_spans
 from index.stores.sentence_vectors import SENTENCES_DIR
 from retriever.fusion import normalized_score_fusion
+from retriever.relevance import UNKNOWN_TERMS, signal_evidence
 from retriever.rerank import (
     DEFAULT_MODEL,
     FEATURE_NAMES,
@@ -119,6 +120,27 @@ def test_term_scores_prefer_the_sentence_with_the_question_terms(two_passages: R
     assert scores.coverage[0] == pytest.approx(1.0)
     assert 0 < scores.coverage[1] < 0.5
     assert scores.bigrams[0] > scores.bigrams[1] == 0
+
+
+def test_unknown_share_weighs_the_terms_no_passage_holds(two_passages: Retriever) -> None:
+    """Terms the index lacks leave coverage alone but are counted, IDF-weighted, apart."""
+    snapshot = two_passages.handle.current()
+    assert query_terms(QUESTION, snapshot.lexical).unknown == 0.0
+    asked = "Who repaired the zeppelin hangar?"
+    terms = query_terms(asked, snapshot.lexical)
+    assert terms.terms == ("repair",)
+    # An absent term has the highest IDF there is: each outweighs the known one.
+    assert 2 / 3 < terms.unknown < 1.0
+    assert query_terms("zeppelin hangar", snapshot.lexical).unknown == 1.0
+    # CJK bigrams are left out of it: one across two words is missing from most texts.
+    assert query_terms("齐柏林飞艇 hangar", snapshot.lexical).unknown == 1.0
+    assert query_terms("齐柏林飞艇", snapshot.lexical).unknown == 0.0
+    vectors = two_passages.encode_queries([asked])
+    fused = two_passages.rescored(snapshot, asked, 2, Mode.HYBRID, vectors).ranked
+    signals = collect_signals(snapshot, asked, vectors, fused)
+    assert signals.unknown_terms == terms.unknown
+    evidence = signal_evidence(signals, set(signals.vector_ids.tolist()))
+    assert all(e[UNKNOWN_TERMS] == terms.unknown for e in evidence.values())
 
 
 def test_linear_stage_lifts_the_passage_with_the_best_sentence(two_passages: Retriever) -> None:

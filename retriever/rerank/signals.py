@@ -35,6 +35,8 @@ class Signals:
     # a question is written from one sentence, so terms that every sentence repeats (the
     # passage's topic) single out none of them, while a lone peak does.
     runner_up_coverage: Floats
+    # Share of the question's IDF weight in terms the index lacks (one per question).
+    unknown_terms: float = 0.0
 
 
 def _segment_max(values: Floats, owner: Ids, n: int) -> Floats:
@@ -110,4 +112,5 @@ def collect_signals(
         coverage=_segment_max(lexical.coverage, owner, n),
         bigrams=_segment_max(lexical.bigrams, owner, n),
         runner_up_coverage=_segment_second(lexical.coverage, owner, n),
+        unknown_terms=terms.unknown,
     )

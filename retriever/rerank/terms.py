@@ -7,13 +7,16 @@ it shares with the passage as a whole, where they may be scattered.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from index.stores.lexical import LexicalIndex, tokenize
+from index.stores.lexical import CJK, LexicalIndex, tokenize
 from retriever.types import Floats
+
+_CJK_START = re.compile(rf"[{CJK}]")
 
 #: Words that make a sentence a question (stemmed, as :func:`tokenize` returns them). The
 #: BM25 stop list keeps them, but inside one sentence they are evidence of nothing: the
@@ -28,6 +31,9 @@ class QueryTerms:
     terms: tuple[str, ...]
     idf: Floats  # one per term
     bigrams: frozenset[tuple[str, str]]  # adjacent terms of the question
+    # Share of the question's IDF weight in terms no passage of the index contains
+    # ("Who is the chief executive of Apple?" over an article without Apple or chief).
+    unknown: float = 0.0
 
     @property
     def total_idf(self) -> float:
@@ -39,14 +45,21 @@ def query_terms(question: str, lexical: LexicalIndex) -> QueryTerms:
     tokens = [t for t in tokenize(question) if t not in QUESTION_WORDS]
     distinct = list(dict.fromkeys(tokens))
     df = lexical.document_frequencies(distinct).astype(np.float64)
-    # A term no passage contains is evidence for none of them: leaving it in would only
-    # shrink every coverage by the same factor.
-    terms = tuple(t for t, d in zip(distinct, df, strict=True) if d > 0)
-    df = df[df > 0]
     n = float(max(lexical.count, 1))
     # Lucene's IDF, as bm25s scores passages: rare terms count most, none is negative.
-    idf = np.log1p((n - df + 0.5) / (df + 0.5))
-    return QueryTerms(terms, idf, frozenset(zip(tokens, tokens[1:], strict=False)))
+    every_idf = np.log1p((n - df + 0.5) / (df + 0.5))
+    # A term no passage contains is evidence for none of them: leaving it in would only
+    # shrink every coverage by the same factor. It says the index may not be about the
+    # question at all, which ``unknown`` keeps for the relevance model.
+    # Only whole words count toward it: a CJK question is indexed as character bigrams,
+    # and a bigram across two of its words is missing from most texts that answer it.
+    known = df > 0
+    terms = tuple(t for t, k in zip(distinct, known, strict=True) if k)
+    words = np.asarray([not _CJK_START.match(t) for t in distinct], dtype=np.bool_)
+    total = float(every_idf[words].sum())
+    unknown = float(every_idf[words & ~known].sum()) / total if total > 0 else 0.0
+    pairs = frozenset(zip(tokens, tokens[1:], strict=False))
+    return QueryTerms(terms, every_idf[known], pairs, unknown)
 
 
 @dataclass(frozen=True)
