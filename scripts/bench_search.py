@@ -92,7 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     dataset = beir.load(args.data_dir)
     encoders = load_encoders(settings)
     index_dir = eval_index_dir(
-        args.cache_dir, args.data_dir, dataset.name, encoders, settings.sentence_vectors
+        args.cache_dir,
+        args.data_dir,
+        dataset.name,
+        encoders,
+        settings.sentence_vectors,
+        settings.sentence_pooling,
     )
     if current_generation(index_dir) is None:
         raise SystemExit(f"error: no index in {index_dir}; run scripts/evaluate.py first")
