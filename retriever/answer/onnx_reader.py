@@ -15,16 +15,15 @@ import numpy as np
 
 from index.encoders.sessions import cpu_session
 from index.encoders.word_table import open_word_table
-from retriever.answer.bases import BaseText, reader_base
+from retriever.answer.bases import BaseText, WindowMaker, reader_base
 from retriever.answer.reader_graph import INPUTS, OUTPUT, ensure_reader_graph
-from retriever.answer.spans import Floats, Ints, predict_spans
-from retriever.answer.types import ONE_SPAN, MultiSpanRule, SpanPrediction
+from retriever.answer.spans import Floats, Ints, LogitsFn, WindowReader
 
 if TYPE_CHECKING:
     import onnxruntime as ort
 
 
-class OnnxSpanModel:
+class OnnxSpanModel(WindowReader):
     """Predicts the most likely answer span of a question in a passage (ONNX Runtime).
 
     Args:
@@ -61,20 +60,5 @@ class OnnxSpanModel:
         (found,) = self._session.run([OUTPUT], feeds)
         return np.asarray(found, dtype=np.float32)
 
-    def predict(
-        self,
-        questions: list[str],
-        passages: list[str],
-        batch_size: int = 16,
-        rule: MultiSpanRule = ONE_SPAN,
-    ) -> list[SpanPrediction | None]:
-        """Best span per (question, passage) pair (``spans.predict_spans``)."""
-        return predict_spans(
-            self._text.windows,
-            self._text.pad_id,
-            self.logits,
-            questions,
-            passages,
-            batch_size=batch_size,
-            rule=rule,
-        )
+    def reading(self) -> tuple[WindowMaker, int, LogitsFn]:
+        return self._text.windows, self._text.pad_id, self.logits

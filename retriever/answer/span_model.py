@@ -24,12 +24,10 @@ from retriever.answer.bases import (
     load_base,
     reader_base,
 )
-from retriever.answer.spans import Floats, Ints, predict_spans
+from retriever.answer.spans import Floats, Ints, LogitsFn, WindowReader
 from retriever.answer.types import (
     E5_WEIGHTS_DIR,
-    ONE_SPAN,
     WEIGHTS_DIR,
-    MultiSpanRule,
     SpanPrediction,
 )
 from retriever.answer.weights_io import (
@@ -44,7 +42,7 @@ from retriever.answer.weights_io import (
 __all__ = ["E5_WEIGHTS_DIR", "WEIGHTS_DIR", "SpanModel", "SpanPrediction"]
 
 
-class SpanModel:
+class SpanModel(WindowReader):
     """Predicts the most likely answer span of a question in a passage (PyTorch)."""
 
     def __init__(
@@ -95,20 +93,5 @@ class SpanModel:
         found = self.logits(torch.from_numpy(ids), torch.from_numpy(types), torch.from_numpy(attn))
         return np.ascontiguousarray(found.float().numpy())
 
-    def predict(
-        self,
-        questions: list[str],
-        passages: list[str],
-        batch_size: int = 16,
-        rule: MultiSpanRule = ONE_SPAN,
-    ) -> list[SpanPrediction | None]:
-        """Best span per (question, passage) pair (``spans.predict_spans``)."""
-        return predict_spans(
-            self._windows,
-            self._pad_id,
-            self.window_logits,
-            questions,
-            passages,
-            batch_size=batch_size,
-            rule=rule,
-        )
+    def reading(self) -> tuple[WindowMaker, int, LogitsFn]:
+        return self._windows, self._pad_id, self.window_logits

@@ -205,3 +205,28 @@ def predict_spans(
             if current is None or span.prob > current.prob:
                 results[pair] = span
     return results
+
+
+class WindowReader:
+    """A span reader that reads in windows: :meth:`predict` for every runtime.
+
+    A runtime gives its window maker, padding id and forward pass (:meth:`reading`);
+    the span choice is :func:`predict_spans`, shared.
+    """
+
+    def reading(self) -> tuple[Callable[[list[str], list[str]], list[Window]], int, LogitsFn]:
+        """``(windows, pad_id, logits)`` of this reader."""
+        raise NotImplementedError
+
+    def predict(
+        self,
+        questions: list[str],
+        passages: list[str],
+        batch_size: int = 16,
+        rule: MultiSpanRule = ONE_SPAN,
+    ) -> list[SpanPrediction | None]:
+        """Best span per (question, passage) pair (:func:`predict_spans`)."""
+        windows, pad_id, logits = self.reading()
+        return predict_spans(
+            windows, pad_id, logits, questions, passages, batch_size=batch_size, rule=rule
+        )
