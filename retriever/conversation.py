@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from index.stores.lexical import CJK, tokenize
+from index.stores.lexical import CJK, is_cjk, tokenize
 from retriever.answer.chat import CLOSEST_HEADING, SOURCES_HEADING, ChatTurn
 
 #: Most context terms added to a follow-up: beyond this the context outweighs the question.
@@ -20,7 +20,6 @@ MAX_CONTEXT_TERMS = 8
 MAX_CONTEXT_TURNS = 6
 
 _WORD = re.compile(rf"[{CJK}]+|[^\W_{CJK}][\w'’-]*", re.UNICODE)
-_CJK_START = re.compile(rf"[{CJK}]")
 _CITE = re.compile(r"\[\d+\]")
 # Words that point back at something said before, or ask: never context themselves.
 # Written out because BM25's stop list (33 words) keeps the pronouns, question words and
@@ -65,7 +64,7 @@ def key_terms(text: str) -> list[str]:
             run.append(word)
             continue
         close_run()
-        if _CJK_START.match(word) or tokenize(word):
+        if is_cjk(word) or tokenize(word):
             terms.append(word)
     close_run()
     return list(dict.fromkeys(terms))

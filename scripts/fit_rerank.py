@@ -8,10 +8,10 @@ search time (``retriever.rerank``). The fit is pairwise: a logistic regression w
 intercept on feature differences, relevant passage minus each irrelevant candidate of
 the same question (and the reverse, as negatives), which learns the ordering within a
 question rather than a calibration across questions. The weights are printed as the
-``DEFAULT_MODEL`` literal of ``retriever/rerank/model.py`` (``POOLED_MODEL`` with
-``DOCQA_SENTENCE_POOLING=true``, which fits on pooled sentence vectors), with recall
-before and after on the tuning split and on the held-out articles, which the fit never
-sees.
+``POOLED_MODEL`` literal of ``retriever/rerank/model.py`` (``ENCODED_MODEL`` with
+``DOCQA_SENTENCE_POOLING=false``, which fits on sentences encoded on their own), with
+recall before and after on the tuning split and on the held-out articles, which the fit
+never sees.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         full.name,
         encoders,
         settings.sentence_vectors,
-        settings.sentence_pooling,  # DOCQA_SENTENCE_POOLING=true fits on pooled vectors
+        settings.sentence_pooling,  # DOCQA_SENTENCE_POOLING=false fits on encoded sentences
     )
     retriever = load_retriever(settings.model_copy(update={"index_dir": index_dir}), encoders)
     splits = {}
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         weights={n: round(float(w), 3) for n, w in zip(FEATURE_NAMES, fit.coef_[0], strict=True)}
     )
     # The literal's name in retriever/rerank/model.py: one model per kind of sentence vector.
-    literal = "POOLED_MODEL" if settings.sentence_pooling else "DEFAULT_MODEL"
+    literal = "POOLED_MODEL" if settings.sentence_pooling else "ENCODED_MODEL"
     print(f"{literal} = LinearModel(weights={dict(model.weights)})")
     figures = {name: report(name, examples, model) for name, examples in splits.items()}
     if args.json:

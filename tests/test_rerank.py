@@ -20,7 +20,7 @@ from index.stores.sentence_vectors import SENTENCES_DIR
 from retriever.fusion import normalized_score_fusion
 from retriever.relevance import UNKNOWN_TERMS, signal_evidence
 from retriever.rerank import (
-    DEFAULT_MODEL,
+    ENCODED_MODEL,
     FEATURE_NAMES,
     POOLED_MODEL,
     CrossEncoderReranker,
@@ -225,7 +225,7 @@ def test_linear_stage_weighs_pooled_sentences_with_their_own_model(tmp_path: Pat
     _write(tmp_path / "encoded", encoder, False, LONG, SHORT)
     # An update keeps the kind of sentence vector the index was built with.
     _write(tmp_path / "pooled", encoder, False, LONG, SHORT, "The tower is tall.")
-    for name, pooled, model in (("pooled", True, POOLED_MODEL), ("encoded", False, DEFAULT_MODEL)):
+    for name, pooled, model in (("pooled", True, POOLED_MODEL), ("encoded", False, ENCODED_MODEL)):
         retriever = open_retriever(tmp_path / name, encoder)
         snapshot = retriever.handle.current()
         assert snapshot.manifest.sentence_pooling is pooled
@@ -235,7 +235,7 @@ def test_linear_stage_weighs_pooled_sentences_with_their_own_model(tmp_path: Pat
         found = LinearReranker().rescore(snapshot, QUESTION, vectors, fused).ranked
         scores = dict(found)
         expected = model.probabilities(features)
-        other = (DEFAULT_MODEL if pooled else POOLED_MODEL).probabilities(features)
+        other = (ENCODED_MODEL if pooled else POOLED_MODEL).probabilities(features)
         got = [scores[vid] for vid, _ in fused]
         np.testing.assert_allclose(got, expected)
         assert not np.allclose(got, other)

@@ -25,6 +25,12 @@ _IDS_NAME = "vector_ids.npy"
 CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{CJK}]+|[^\W_{CJK}]+", re.UNICODE)
 _CJK_RUN = re.compile(rf"^[{CJK}]+$")
+_CJK_START = re.compile(rf"[{CJK}]")
+
+
+def is_cjk(token: str) -> bool:
+    """Whether ``token`` (a word or a :func:`tokenize` token) starts in a CJK script."""
+    return bool(_CJK_START.match(token))
 
 
 @lru_cache(maxsize=1)

@@ -2,12 +2,12 @@
 
 from retriever.rerank.cross import CrossEncoderScorer, PairScorer
 from retriever.rerank.features import FEATURE_NAMES, feature_matrix
-from retriever.rerank.model import DEFAULT_MODEL, POOLED_MODEL, LinearModel, shipped_model
+from retriever.rerank.model import ENCODED_MODEL, POOLED_MODEL, LinearModel, shipped_model
 from retriever.rerank.signals import Signals, collect_signals
 from retriever.rerank.stage import CrossEncoderReranker, LinearReranker, Reranker
 
 __all__ = [
-    "DEFAULT_MODEL",
+    "ENCODED_MODEL",
     "FEATURE_NAMES",
     "CrossEncoderReranker",
     "CrossEncoderScorer",

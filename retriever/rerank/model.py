@@ -44,8 +44,9 @@ class LinearModel:
 #: Fitted by ``scripts/fit_rerank.py`` on the tuning split of SQuAD v1.1 dev (two thirds
 #: of the articles, ``scripts/tuning_split.py``), one model per kind of sentence vector,
 #: which an index's manifest records; see docs/benchmarks.md for the figures.
-#: Sentences encoded on their own (the default).
-DEFAULT_MODEL = LinearModel(
+#: Sentences encoded on their own (``DOCQA_SENTENCE_POOLING=false``, and indexes built
+#: before pooling).
+ENCODED_MODEL = LinearModel(
     weights={
         "bm25": 0.936,
         "dense": 1.002,
@@ -71,4 +72,4 @@ POOLED_MODEL = LinearModel(
 
 def shipped_model(sentence_pooling: bool) -> LinearModel:
     """The fitted model for an index whose sentence vectors were pooled or encoded alone."""
-    return POOLED_MODEL if sentence_pooling else DEFAULT_MODEL
+    return POOLED_MODEL if sentence_pooling else ENCODED_MODEL

@@ -7,16 +7,13 @@ it shares with the passage as a whole, where they may be scattered.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from index.stores.lexical import CJK, LexicalIndex, tokenize
+from index.stores.lexical import LexicalIndex, is_cjk, tokenize
 from retriever.types import Floats
-
-_CJK_START = re.compile(rf"[{CJK}]")
 
 #: Words that make a sentence a question (stemmed, as :func:`tokenize` returns them). The
 #: BM25 stop list keeps them, but inside one sentence they are evidence of nothing: the
@@ -55,7 +52,7 @@ def query_terms(question: str, lexical: LexicalIndex) -> QueryTerms:
     # and a bigram across two of its words is missing from most texts that answer it.
     known = df > 0
     terms = tuple(t for t, k in zip(distinct, known, strict=True) if k)
-    words = np.asarray([not _CJK_START.match(t) for t in distinct], dtype=np.bool_)
+    words = np.asarray([not is_cjk(t) for t in distinct], dtype=np.bool_)
     total = float(every_idf[words].sum())
     unknown = float(every_idf[words & ~known].sum()) / total if total > 0 else 0.0
     pairs = frozenset(zip(tokens, tokens[1:], strict=False))
