@@ -250,3 +250,11 @@ def test_422_messages_say_what_to_send(client: TestClient) -> None:
     assert nul.startswith("query: ") and "Value error" not in nul
     month = client.post("/v1/search", json={**bad_date, "filters": {"date_from": "2024-02"}})
     assert month.status_code == 200
+    word = {"query": "treaty", "filters": {"date_from": "yesterday"}}
+    said = client.post("/v1/search", json=word).json()["error"]["message"]
+    assert said == "filters.date_from: 'yesterday' is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"
+    crossed = {"query": "treaty", "filters": {"date_from": "2024-05", "date_to": "2024-01-31"}}
+    said = client.post("/v1/search", json=crossed).json()["error"]["message"]
+    assert said == "filters: date_from 2024-05 is after date_to 2024-01-31"
+    same = {"query": "treaty", "filters": {"date_from": "2024-05", "date_to": "2024-05-31"}}
+    assert client.post("/v1/search", json=same).status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -30,17 +31,26 @@ class FiltersIn(BaseModel):
         None, description="Other metadata fields that must equal these values."
     )
 
-    @field_validator("date_from", "date_to")
+    @field_validator("date_from", "date_to", mode="before")
     @classmethod
-    def _real_date(cls, value: str | None) -> str | None:
-        """A bound the pattern lets through must also be a date ("2024-13-01" is not)."""
-        if value is not None:
-            year, month, day = (value.split("-") + ["01", "01"])[:3]
+    def _real_date(cls, value: object) -> object:
+        """A bound is a real date in the pattern's shape ("yesterday" and "2024-13-01" are
+        not), checked before the pattern so both get this message."""
+        if isinstance(value, str):
             try:
+                if not re.fullmatch(_ISO_DATE, value):
+                    raise ValueError
+                year, month, day = (value.split("-") + ["01", "01"])[:3]
                 datetime.date(int(year), int(month), int(day))
             except ValueError:
                 raise ValueError(f"{value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)") from None
         return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FiltersIn:
+        if self.date_from and self.date_to and self.date_from[: len(self.date_to)] > self.date_to:
+            raise ValueError(f"date_from {self.date_from} is after date_to {self.date_to}")
+        return self
 
 
 class QuestionIn(BaseModel):
