@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="docqa: ask questions, get ranked paragraphs with citations.")
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages whole on one line: scripts grep them
 
 IndexDir = Annotated[
     Path | None,

@@ -54,13 +54,19 @@ def answer_payload(answer: Answer | None) -> Payload | None:
 
 
 def hits_table(title: str, hits: Sequence[Payload], answers: bool) -> Table:
-    """Ranked hits (with their answer spans when ``answers``) as a table."""
+    """Ranked hits (with their answer spans when ``answers``) as a table.
+
+    The number shown is each hit's relevance (the calibrated chance it answers the
+    question) where the hits carry one, else the ranking score.
+    """
     table = Table(title=title)
-    for column in ("#", "score", *(("answer",) if answers else ()), "passage", "source"):
+    calibrated = bool(hits) and all(hit.get("relevance") is not None for hit in hits)
+    shown = "relevance" if calibrated else "score"
+    for column in ("#", shown, *(("answer",) if answers else ()), "passage", "source"):
         table.add_column(column)
     for hit in hits:
         cite = hit["citation"]
-        row = [str(hit["rank"]), f"{hit['score']:.3f}"]
+        row = [str(hit["rank"]), f"{hit[shown]:.3f}"]
         if answers:
             row.append(hit["answer"]["text"] if hit.get("answer") else "")
         text = str(hit["text"])

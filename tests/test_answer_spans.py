@@ -388,3 +388,6 @@ def test_sample_corpus_who_signed_default_reader(tmp_path: Path) -> None:
     answer = payload["answer"]
     assert answer["kind"] == "extracted" and "Elena Duarte" in answer["text"]
     assert all("Priya Raman" not in s["text"] for s in answer["spans"])  # only witnessed
+    # The table shows each passage's relevance, not the ranking score.
+    table = runner.invoke(app, question[:-1])
+    assert table.exit_code == 0 and "relevance" in table.output and "score" not in table.output
