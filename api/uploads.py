@@ -61,6 +61,12 @@ def _never() -> bool:
     return False
 
 
+def _refused(name: str, exc: ExtractionError) -> ExtractionError:
+    """``exc`` naming the uploaded file (never the server's staging path), and saying
+    that the upload as a whole was not indexed (the other files of it neither)."""
+    return ExtractionError(name, f"{exc.reason}; nothing from this upload was indexed")
+
+
 def safe_filename(raw: str) -> str:
     """The base name to store an upload under.
 
@@ -276,7 +282,7 @@ class UploadInbox:
         try:
             doc = load_document(staged, self._extract_limits, cancelled)
         except ExtractionError as exc:  # name the file, never the server's staging path
-            raise ExtractionError(staged.name, exc.reason) from None
+            raise _refused(staged.name, exc) from None
         meta = dict(incoming.metadata)
         title = meta.get("title")
         return replace(
@@ -320,7 +326,7 @@ class UploadInbox:
                 try:
                     states.append(writer.upsert(doc))
                 except ExtractionError as exc:
-                    raise ExtractionError(name, exc.reason) from None
+                    raise _refused(name, exc) from None
             # Only the uploaded documents: listing them all would grow with the index.
             infos = {d.document_id: writer.store.document(d.document_id).n_passages for d in docs}
             entries = [

@@ -196,6 +196,8 @@ def test_unreadable_file_is_422_and_nothing_is_indexed(client: TestClient) -> No
     response = _upload(client, ("broken.pdf", b"%PDF-1.4 not really"), ("ok.txt", b"fine"))
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "unreadable_file"
+    # The message says the good file was not kept either (an upload is all or nothing).
+    assert "nothing from this upload was indexed" in response.json()["error"]["message"]
     assert client.get("/health").json()["documents"] == 2
 
 
