@@ -194,7 +194,7 @@ class Settings(BaseSettings):
         "an agreement); 1 gives the best span only.",
     )
     answer_span_ratio: float = Field(
-        0.02,
+        0.01,
         gt=0,
         le=1,
         description="A further answer span needs at least this share of the best span's "

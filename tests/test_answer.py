@@ -166,13 +166,6 @@ def _seed_paragraph() -> str:
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(
-    reason="no reader trained on SQuAD's 28 training articles links 'represented both "
-    "parties in the signing' to 'signed': the fully fine-tuned e5 reader answers 'Industrial "
-    "Bank' there (it finds 'Chen Xinjian' in the 'signing on behalf of the Bank' paragraph); "
-    "MiniLM answers 'Xiangjun' (issue #12)",
-    strict=False,
-)
 def test_seed_signers(extractor: AnswerExtractor) -> None:
     passage = _seed_paragraph()
     result = extractor.extract("Who signed the agreement?", passage)

@@ -61,6 +61,11 @@ from scripts.lab.squad_data import (
     validation_titles,
 )
 from scripts.lab.squad_metrics import max_over_ground_truths
+from scripts.lab.synthetic_roles import role_questions
+
+#: Seed of the synthetic role questions a run checks itself on (training uses --seed).
+SYNTHETIC_CHECK_SEED = 1_000_003
+SYNTHETIC_CHECK_QUESTIONS = 400
 
 logger = logging.getLogger(__name__)
 
@@ -273,6 +278,18 @@ def main(argv: list[str] | None = None) -> None:
         help="where each epoch's weights are kept (default: OUT.epochs beside OUT)",
     )
     parser.add_argument(
+        "--squad-every",
+        type=int,
+        default=1,
+        help="train on every K-th SQuAD training question (a replay share for a short run)",
+    )
+    parser.add_argument(
+        "--synthetic",
+        type=int,
+        default=0,
+        help="add N synthetic who-holds-which-role questions (scripts/lab/synthetic_roles)",
+    )
+    parser.add_argument(
         "--init-from",
         type=Path,
         default=None,
@@ -290,7 +307,13 @@ def main(argv: list[str] | None = None) -> None:
     val_titles = validation_titles(train_titles, args.val_every)
     fit_titles = [t for t in train_titles if t not in set(val_titles)]
     val_questions = questions_for(questions, val_titles)
-    examples = build_examples(base, frozen, questions_for(questions, fit_titles), args.limit)
+    train_questions = questions_for(questions, fit_titles)[:: args.squad_every]
+    synthetic_check = []
+    if args.synthetic:
+        train_questions += role_questions(args.synthetic, args.seed)
+        synthetic_check = role_questions(SYNTHETIC_CHECK_QUESTIONS, SYNTHETIC_CHECK_SEED)
+        random.Random(args.seed).shuffle(train_questions)
+    examples = build_examples(base, frozen, train_questions, args.limit)
     logger.info("cached %d windows in %.0fs", len(examples), time.time() - t0)
     base_layers = encoder_layers(base.encoder)
     trained = list(range(frozen, len(base_layers)))
@@ -349,6 +372,8 @@ def main(argv: list[str] | None = None) -> None:
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "train_seconds": round(time.time() - t0),
             "limit": args.limit,
+            "squad_every": args.squad_every,
+            "synthetic": args.synthetic,
         }
         write_manifest(epoch_dir, manifest)
         if val_questions:
@@ -356,6 +381,11 @@ def main(argv: list[str] | None = None) -> None:
             logger.info("epoch %d validation F1 %.2f", epochs_done, val_scores[epochs_done])
             manifest["validation_f1"] = {str(e): f for e, f in sorted(val_scores.items())}
             manifest["validation_questions"] = len(val_questions)
+            if synthetic_check:
+                manifest["synthetic_check_f1"] = validation_f1(epoch_dir, synthetic_check)
+                logger.info(
+                    "epoch %d synthetic check F1 %.2f", epochs_done, manifest["synthetic_check_f1"]
+                )
             write_manifest(epoch_dir, manifest)
         best = max(val_scores, key=lambda e: val_scores[e]) if val_scores else epochs_done
         if best == epochs_done:
