@@ -106,8 +106,20 @@ def _not_an_object(content_type: str) -> str:
     return f"request body must be a JSON object{hint}"
 
 
+def _too_long_query(error: dict[str, object], limit: int | None) -> str | None:
+    """The retriever's message for a question over ``DOCQA_MAX_QUERY_CHARS``, also where
+    the schema's hard cap caught it first (pydantic would name the cap, not the setting)."""
+    loc = error.get("loc", ())
+    last = loc[-1] if isinstance(loc, tuple | list) and loc else None
+    sent = error.get("input")
+    if limit is None or error.get("type") != "string_too_long" or last != "query":
+        return None
+    size = len(sent) if isinstance(sent, str) else "too many"
+    return f"query is {size} characters; the limit is {limit}"
+
+
 def _readable(
-    errors: list[dict[str, object]], content_type: str = ""
+    errors: list[dict[str, object]], content_type: str = "", query_limit: int | None = None
 ) -> tuple[str, list[dict[str, object]]]:
     details: list[dict[str, object]] = []
     parts: list[str] = []
@@ -115,18 +127,22 @@ def _readable(
         loc = error.get("loc", ())
         unparsable = error.get("type") == "json_invalid"
         whole = tuple(loc) == ("body",) and error.get("type") in _NOT_AN_OBJECT  # type: ignore[arg-type]
+        too_long: str | None = None
         if unparsable:
             field, message = "body", _json_invalid(error)
         elif whole:
             field, message = "body", _not_an_object(content_type)
         else:
             field = ".".join(str(p) for p in loc if p != "body") or "body"  # type: ignore[attr-defined]
-            message = str(error.get("msg", "invalid")).removeprefix(_VALUE_ERROR)
+            too_long = _too_long_query(error, query_limit)
+            message = too_long or str(error.get("msg", "invalid")).removeprefix(_VALUE_ERROR)
         # A field name can be a client's dict key: escape what JSON cannot carry.
         field = field.encode("utf-8", "backslashreplace").decode()
         message = message.encode("utf-8", "backslashreplace").decode()
         # The JSON message names the body already; "body: request body ..." would stutter.
-        parts.append(message if unparsable or whole else f"{field}: {message}")
+        # The too-long message names the query already, as the retriever's own does.
+        bare = unparsable or whole or too_long is not None
+        parts.append(message if bare else f"{field}: {message}")
         details.append({"field": field, "message": message})
     return "; ".join(parts), details
 
@@ -140,7 +156,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        message, details = _readable(list(exc.errors()), request.headers.get("content-type", ""))
+        services = getattr(request.app.state, "services", None)
+        limit = services.settings.max_query_chars if services is not None else None
+        content_type = request.headers.get("content-type", "")
+        message, details = _readable(list(exc.errors()), content_type, limit)
         return error_response(422, "invalid_request", message, details)
 
     @app.exception_handler(HTTPException)

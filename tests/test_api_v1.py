@@ -232,6 +232,18 @@ def test_schema_states_the_configured_query_limit(index_dir: Path) -> None:
     assert schemas["SearchRequest"]["properties"]["query"]["maxLength"] == 300
     assert schemas["AskRequest"]["properties"]["query"]["maxLength"] == 300
     assert too_long.status_code == 422
+    assert too_long.json()["error"]["message"] == "query is 301 characters; the limit is 300"
+
+
+def test_a_query_over_the_schema_cap_is_told_the_configured_limit(index_dir: Path) -> None:
+    """Past the request model's hard cap (20,000) pydantic answers first; the message
+    still names the configured limit, not the cap."""
+    with TestClient(make_app(index_dir, None, max_query_chars=300)) as client:
+        for path in ("/v1/search", "/v1/ask"):
+            response = client.post(path, json={"query": "x" * 20_001})
+            assert response.status_code == 422
+            message = response.json()["error"]["message"]
+            assert "the limit is 300" in message and "20000" not in message, message
 
 
 def test_422_messages_say_what_to_send(client: TestClient) -> None:
