@@ -25,7 +25,7 @@ from index.errors import (
     VectorStoreError,
 )
 from retriever.answer.chat import ChatRequestError
-from retriever.errors import QueryError
+from retriever.errors import QueryError, too_long_query
 
 logger = logging.getLogger(__name__)
 # An absolute path of two or more parts ("/srv/docqa/index", not "/v1" or "a/b"); only
@@ -114,8 +114,7 @@ def _too_long_query(error: dict[str, object], limit: int | None) -> str | None:
     sent = error.get("input")
     if limit is None or error.get("type") != "string_too_long" or last != "query":
         return None
-    size = len(sent) if isinstance(sent, str) else "too many"
-    return f"query is {size} characters; the limit is {limit}"
+    return too_long_query(len(str(sent)), limit)
 
 
 def _readable(

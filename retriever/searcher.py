@@ -16,7 +16,7 @@ from index.lifecycle.handle import IndexHandle
 from index.lifecycle.snapshot import IndexSnapshot
 from index.models import Passage, Ranked
 from index.stores.passages import PassageStore
-from retriever.errors import QueryError
+from retriever.errors import QueryError, too_long_query
 from retriever.fusion import Fusion, normalized_score_fusion, reciprocal_rank_fusion
 from retriever.relevance import RelevanceModel, ranked_evidence, signal_evidence
 from retriever.rerank.signals import Signals
@@ -90,9 +90,7 @@ class Retriever:
         if not stripped:
             raise QueryError("query must not be empty")
         if len(stripped) > self.options.max_query_chars:
-            raise QueryError(
-                f"query is {len(stripped)} characters; the limit is {self.options.max_query_chars}"
-            )
+            raise QueryError(too_long_query(len(stripped), self.options.max_query_chars))
         if not 1 <= k <= MAX_TOP_K:
             raise QueryError(f"top_k must be between 1 and {MAX_TOP_K}, got {k}")
         return stripped
