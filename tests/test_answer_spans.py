@@ -127,6 +127,9 @@ def test_rivals_that_are_not_listed_with_the_answer_are_dropped() -> None:
     assert further_answers(text, best, whole, [_at(text, "Samuel Okafor")]) == ()
     # A number is not an answer of a name's kind, nor a clause of a short name's.
     assert not same_kind("Elena Duarte", "1901")
+    # Names of short words are names ("Wu Wei" beside "Chen Xinjian"); a phrase is not.
+    assert same_kind("Wu Wei", "Chen Xinjian") and same_kind("Bank of China", "Li Na")
+    assert not same_kind("Wu Wei", "head office") and not same_kind("Li Na", "the branch")
     assert not same_kind("Elena Duarte", "met Samuel Okafor in the harbour of the old town")
     assert further_answers(text, best, whole, [_at(text, "1901")]) == ()
     # Overlapping, empty or outside spans never count.

@@ -36,3 +36,29 @@ def test_signers_are_people_and_the_near_miss_titles_stand_together() -> None:
     assert all(all(" signed a " not in a for a in q.answers) for q in signed)
     near = [q for q in questions if "Vice " in q.question or "vice " in q.question]
     assert len(near) > 50
+
+
+def test_a_named_list_is_answered_with_its_items_not_its_name() -> None:
+    listed = [
+        q
+        for q in role_questions(1500, seed=13)
+        if q.question.startswith(("What are the", "Which areas make up"))
+    ]
+    assert len(listed) > 50
+    for q in listed:
+        (answer,) = q.answers
+        assert " and " in answer and "”" not in answer
+        # The list follows its own name, not the other list's.
+        name_end = q.context.rindex("”", 0, q.answer_starts[0])
+        name = q.context[q.context.rindex("“", 0, name_end) + 1 : name_end]
+        assert name in q.question
+
+
+def test_a_second_title_can_stand_right_before_the_next_name() -> None:
+    """ "A, Deputy Secretary of X and Governor, B, ...": the title next to B is A's."""
+    questions = role_questions(1500, seed=17)
+    split = [q for q in questions if " of " in q.answers[0] and " and " in q.answers[0]]
+    assert split and all(q.question.startswith("What") for q in split)
+    assert any("Committee Member" in q.context for q in questions)
+    # Ranks are held by several people: nobody is asked who holds one.
+    assert not any("Member" in q.question for q in questions if q.question.startswith("Who"))

@@ -7,6 +7,9 @@ relevance model and its threshold are fitted on SQuAD validation articles
   corpus does not answer.
 - ``seed_qa.jsonl``: over the seed article, 17 answerable questions and 12 it does not
   answer (general knowledge, and questions about the bank it does not cover).
+- ``seed_qa_more.jsonl``: over the seed article, 20 more answerable questions and 5 it
+  does not answer, written on 2026-12-02 before the stage-4 reader was trained (it
+  compared stages 3 and 4; nothing was fitted on it).
 """
 
 from __future__ import annotations
@@ -105,9 +108,17 @@ def test_sample_corpus_off_topic_questions_are_not_found(
     assert all(a.hits and all(h.relevance is not None for h in a.hits) for a in off_topic)
 
 
-def test_seed_article_answers_and_refusals(tmp_path: Path, encoders: list[object]) -> None:
+# Regression guards at the measured level (the issue asks 13 of 17 right and 11 of 12
+# refused on questions we have not seen).
+@pytest.mark.parametrize(
+    ("questions", "least_right", "least_refused"),
+    [("seed_qa.jsonl", 13, 12), ("seed_qa_more.jsonl", 16, 5)],
+)
+def test_seed_article_answers_and_refusals(
+    tmp_path: Path, encoders: list[object], questions: str, least_right: int, least_refused: int
+) -> None:
     seed = shared_file(SEED)
-    cases = _cases("seed_qa.jsonl")
+    cases = _cases(questions)
     shutil.copytree(seed.parent, tmp_path / "docs")
     answered = _ask_all(tmp_path / "docs", tmp_path, encoders, cases)
     answerable = [(c, a) for c, a in zip(cases, answered, strict=True) if c.answers]
@@ -120,10 +131,8 @@ def test_seed_article_answers_and_refusals(tmp_path: Path, encoders: list[object
     ]
     refused = [c.question for c, a in off_topic if not a.found]
     wrongly = [(c.question, a.answer.text if a.answer else None) for c, a in off_topic if a.found]
-    # Regression guards at the measured level (the issue asks 11 of 12 and 13 of 17):
-    # all 12 refused, 13 right.
-    assert len(refused) >= 12, wrongly
-    assert len(right) >= 13, wrong
+    assert len(refused) >= least_refused, wrongly
+    assert len(right) >= least_right, wrong
 
 
 def test_sample_corpus_topic_switch_is_not_found_and_follow_ups_are(

@@ -40,9 +40,12 @@ def _is_number(text: str) -> bool:
 
 
 def _is_name(text: str) -> bool:
-    # Only words in a script with case say anything: in Chinese no answer reads as a name.
-    cased = [w for w in _WORD.findall(text) if len(w) >= _NAME_WORD_MIN and w[0] != w[0].swapcase()]
-    return bool(cased) and all(w[0].isupper() for w in cased)
+    """A capitalised word, and no longer word in lower case: "Wu Wei", "Bank of China".
+    Only words in a script with case say anything: in Chinese no answer reads as a name."""
+    cased = [w for w in _WORD.findall(text) if w[0] != w[0].swapcase()]
+    return any(w[0].isupper() for w in cased) and all(
+        w[0].isupper() for w in cased if len(w) >= _NAME_WORD_MIN
+    )
 
 
 def _similar_length(text: str, other: str) -> bool:

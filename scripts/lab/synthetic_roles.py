@@ -74,6 +74,39 @@ TOPICS = (
     "urban renewal",
     "clean energy",
 )
+#: Named lists ("the Four Priorities, namely, A, B, C, and D"): what a list is called.
+LIST_NOUNS = ("Pillars", "Priorities", "Major Areas", "Key Tasks", "Engines", "Strategic Focuses")
+COUNT_WORDS = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
+LIST_ITEMS = (
+    "Inclusive Lending",
+    "Trade Finance",
+    "Supply Chain Finance",
+    "Technology Credit",
+    "Asset Management",
+    "Carbon Markets",
+    "Cross-border Payments",
+    "Rural Credit",
+    "Consumer Lending",
+    "Smart Logistics",
+    "Advanced Manufacturing",
+    "New Materials",
+    "Modern Agriculture",
+    "Cultural Tourism",
+    "Healthcare Services",
+    "Urban Infrastructure",
+    "Data Centres",
+    "Hydrogen Energy",
+    "Water Conservancy",
+    "Elderly Care",
+)
+LIST_LEADS = ("namely, ", "namely ", "that is, ", "including ", "which are ")
+TOPICS_VERBS = (
+    "serve the local economy",
+    "support industrial upgrading",
+    "take part in the transformation",
+    "back key projects",
+    "strengthen the real economy",
+)
 MONTHS = (
     "January February March April May June July August September October November December"
 ).split()
@@ -106,6 +139,9 @@ GOVERNMENT_TITLES = (
     "Director of the Finance Department",
     "Deputy Director of the Finance Department",
 )
+#: Ranks written before a title ("Standing Committee Member and Vice Governor"); several
+#: people hold one, so nobody is asked about them.
+RANKS = ("Standing Committee Member", "Party Committee Member", "Board Member")
 WHO_FORMS = (
     "Who is the {title} of {org}?",
     "Who is {org}'s {title}?",
@@ -121,6 +157,8 @@ SIGNED_TOGETHER = (
     "signed for their organisations",
     "represented the two sides at the signing table",
     "signed the document for each party",
+    "represented both parties in the signing",
+    "signed on behalf of the two parties",
 )
 WHAT_FORMS = (
     "What position does {name} hold?",
@@ -152,6 +190,7 @@ class Person:
     name: str
     titles: tuple[str, ...]
     org: Org
+    rank: str | None = None  # held beside the titles, by others too; never asked about
 
 
 @dataclass
@@ -171,6 +210,10 @@ class _Text:
     @property
     def text(self) -> str:
         return "".join(self.parts)
+
+
+#: Text as written in a passage, and where it starts.
+_At = tuple[str, int]
 
 
 @dataclass(frozen=True)
@@ -240,29 +283,39 @@ class RolesGenerator:
             titles: tuple[str, ...] = (title,)
             if spare and rng.random() < 0.3:
                 titles = (spare.pop(), title)
-            people.append(Person(self._name(), titles, org))
+            rank = rng.choice(RANKS) if rng.random() < 0.25 else None
+            people.append(Person(self._name(), titles, org, rank))
         self._taken.update((org.name, t) for p in people for t in p.titles)
         return people
 
     # -- sentences ----------------------------------------------------------------
-    def _appositive(self, text: _Text, person: Person, with_org: bool) -> int:
-        """Write "Name, Title and Title of Org"; return where the name starts."""
+    def _appositive(self, text: _Text, person: Person, with_org: bool) -> tuple[int, _At]:
+        """Write "Name, Title and Title of Org", or "Name, Title of Org and Title" (the
+        second title then stands right before the next name); return where the name
+        starts, and the titles as written (the answer to "What position does Name hold?")."""
         start = text.add(person.name)
-        titles = " and ".join(person.titles)
-        text.add(f", {titles} of {person.org.name}" if with_org else f", {titles}")
-        return start
+        text.add(", ")
+        ranked = ((person.rank,) if person.rank else ()) + person.titles
+        if with_org and len(person.titles) == 2 and self._rng.random() < 0.5:
+            first = " and ".join(ranked[:-1])
+            titles = f"{first} of {person.org.name} and {person.titles[-1]}"
+            return start, (titles, text.add(titles))
+        titles = " and ".join(ranked)
+        at = text.add(titles)
+        if with_org:
+            text.add(f" of {person.org.name}")
+        return start, (titles, at)
 
     def _ask_role(
-        self, person: Person, start: int, titles_at: int, org_label: str | None = None
+        self, person: Person, start: int, titles: _At, org_label: str | None = None
     ) -> _Asked:
         """ "Who is the Title of Org?" (the name at ``start``), or the other way round,
-        "What position does Name hold?" (the titles at ``titles_at``)."""
+        "What position does Name hold?" (``titles``, as written, and where)."""
         rng = self._rng
         org = org_label or person.org.name
         if rng.random() < 0.25:
             form = rng.choice(WHAT_FORMS)
-            titles = " and ".join(person.titles)
-            return _Asked(form.format(name=person.name, org=org), ((titles, titles_at),))
+            return _Asked(form.format(name=person.name, org=org), (titles,))
         title = rng.choice(person.titles)
         form = rng.choice(WHO_FORMS)
         if person.org.government and rng.random() < 0.5:
@@ -288,8 +341,8 @@ class RolesGenerator:
         for i, person in enumerate(people):
             if i:
                 text.add(", and " if i == len(people) - 1 else ", ")
-            start = self._appositive(text, person, with_org=rng.random() < 0.8)
-            asked.append(self._ask_role(person, start, start + len(person.name) + 2))
+            start, titles = self._appositive(text, person, with_org=rng.random() < 0.8)
+            asked.append(self._ask_role(person, start, titles))
         text.add(". ")
         return asked
 
@@ -318,7 +371,7 @@ class RolesGenerator:
                 )
             )
             held = Person(person.name, (title,), org)
-            asked.append(self._ask_role(held, start, start - len(title) - 1))
+            asked.append(self._ask_role(held, start, (title, start - len(title) - 1)))
         text.add(". ")
         return asked
 
@@ -340,9 +393,9 @@ class RolesGenerator:
                     text.add(" and ")
                 self._appositive(text, guest, with_org=True)
             text.add(". ")
-        a_start = self._appositive(text, ours, with_org=True)
+        a_start, _ = self._appositive(text, ours, with_org=True)
         text.add(", and ")
-        b_start = self._appositive(text, theirs, with_org=True)
+        b_start, _ = self._appositive(text, theirs, with_org=True)
         text.add(" " + rng.choice(SIGNED_TOGETHER) + ". ")
         both = ((ours.name, a_start), (theirs.name, b_start))
         question = rng.choice(
@@ -366,7 +419,9 @@ class RolesGenerator:
         return asked
 
     def _visit(self, text: _Text, org: Org, host: Person) -> list[_Asked]:
-        """ "... visited Org, description, ... Accompanied by A, Title of the company, ..." """
+        """ "... visited Org, description, ... Accompanied by A, Title of the company, ...",
+        then, at times, a partner praised in the same words ("B is a partner of Org") and
+        someone of the same organisation with a near-miss title ("Vice Title")."""
         rng = self._rng
         visitor = self._name()
         text.add(
@@ -393,13 +448,55 @@ class RolesGenerator:
         ]
         text.add("Accompanied by ")
         start = text.add(host.name)
-        text.add(
-            f", {' and '.join(host.titles)} of the company, {visitor} toured the exhibition hall. "
-        )
-        asked.append(self._ask_role(host, start, start + len(host.name) + 2, short))
+        titles = " and ".join(host.titles)
+        titles_at = text.add(f", {titles}") + 2
+        text.add(f" of the company, {visitor} toured the exhibition hall. ")
+        if rng.random() < 0.5:
+            partner = self._org(government=False).name
+            praise = rng.choice(("a significant partner", "a long-term partner", "a key lender"))
+            text.add(f"{host.name} said that {partner} is {praise} of {org.name}. ")
+        asked.append(self._ask_role(host, start, (titles, titles_at), short))
         asked.append(_Asked(f"Who accompanied {visitor}?", ((host.name, start),)))
         if short:
             asked.append(_Asked(f"What does {short} stand for?", ((org.name, name_start),)))
+        near = [t for t in CORPORATE_TITLES if host.titles[-1] in t and t not in host.titles]
+        if near and rng.random() < 0.6:
+            deputy = Person(self._name(), (rng.choice(near),), org)
+            text.add(f"{rng.choice(('The next day', 'Afterwards'))}, {visitor} met ")
+            deputy_start, deputy_titles = self._appositive(text, deputy, with_org=False)
+            text.add(f" of {short or 'the company'}. ")
+            asked.append(self._ask_role(deputy, deputy_start, deputy_titles, short))
+        return asked
+
+    def _named_list(self, text: _Text, org: Org) -> list[_Asked]:
+        """ "Org will draw on its Three Pillars, namely, A, B, and C, to ..." and a
+        second named list beside it: "What are the Three Pillars?" is the list, not its name."""
+        rng = self._rng
+        asked = []
+        items = list(LIST_ITEMS)
+        rng.shuffle(items)
+        nouns = rng.sample(LIST_NOUNS, k=2)
+        for i, noun in enumerate(nouns):
+            count = rng.randint(2, 5)
+            chosen, items = items[:count], items[count:]
+            label = f"{COUNT_WORDS[count]} {noun}"
+            listed = ", ".join(chosen[:-1]) + ("," if count > 2 else "") + f" and {chosen[-1]}"
+            if i == 0:
+                text.add(f"{org.name} will draw on its strengths in the “{label}”, ")
+            else:
+                text.add(f"Its hosts urged it to support the “{label}” of the province, ")
+            text.add(rng.choice(LIST_LEADS))
+            at = text.add(listed)
+            text.add(f", to {rng.choice(TOPICS_VERBS)}. ")
+            whose = org.name if i == 0 else "the province"
+            question = rng.choice(
+                (
+                    f"What are the {label} of {whose}?",
+                    f"What are the {label}?",
+                    f"Which areas make up the {label}?",
+                )
+            )
+            asked.append(_Asked(question, ((listed, at),)))
         return asked
 
     # -- passages -----------------------------------------------------------------
@@ -412,7 +509,9 @@ class RolesGenerator:
         asked: list[_Asked] = []
         gov = self._org(government=True)
         company = self._org(government=False)
-        shapes = rng.sample(("list", "title_first", "signing", "visit"), k=rng.choice((2, 3)))
+        shapes = rng.sample(
+            ("list", "title_first", "signing", "visit", "named_list"), k=rng.choice((2, 3))
+        )
         for shape in shapes:
             if shape == "list":
                 people = self._people(gov, rng.randint(2, 3)) + self._people(company, 1)
@@ -424,6 +523,8 @@ class RolesGenerator:
                 ours, theirs = self._people(company, 1)[0], self._people(gov, 1)[0]
                 guests = self._people(gov, 1) + self._people(company, 1)
                 asked += self._signing(text, ours, theirs, guests)
+            elif shape == "named_list":
+                asked += self._named_list(text, company)
             else:
                 other = self._org(government=False)
                 asked += self._visit(text, other, self._people(other, 1)[0])

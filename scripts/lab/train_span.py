@@ -284,6 +284,12 @@ def main(argv: list[str] | None = None) -> None:
         help="train on every K-th SQuAD training question (a replay share for a short run)",
     )
     parser.add_argument(
+        "--squad-offset",
+        type=int,
+        default=0,
+        help="start the every-K-th choice at this question (another share than a run before)",
+    )
+    parser.add_argument(
         "--synthetic",
         type=int,
         default=0,
@@ -307,7 +313,7 @@ def main(argv: list[str] | None = None) -> None:
     val_titles = validation_titles(train_titles, args.val_every)
     fit_titles = [t for t in train_titles if t not in set(val_titles)]
     val_questions = questions_for(questions, val_titles)
-    train_questions = questions_for(questions, fit_titles)[:: args.squad_every]
+    train_questions = questions_for(questions, fit_titles)[args.squad_offset :: args.squad_every]
     synthetic_check = []
     if args.synthetic:
         train_questions += role_questions(args.synthetic, args.seed)
@@ -373,6 +379,7 @@ def main(argv: list[str] | None = None) -> None:
             "train_seconds": round(time.time() - t0),
             "limit": args.limit,
             "squad_every": args.squad_every,
+            "squad_offset": args.squad_offset,
             "synthetic": args.synthetic,
         }
         write_manifest(epoch_dir, manifest)
