@@ -24,6 +24,7 @@ COLUMNS = (
     "expected_answers",
     "expected_document",
     "predicted_answer",
+    "further_answers",
     "found",
     "answer_in_top_k",
     "exact_match",
@@ -50,6 +51,7 @@ def question_row(scored: Scored) -> Row:
         "expected_answers": JOINER.join(item.answers),
         "expected_document": item.document,
         "predicted_answer": reading.answer,
+        "further_answers": JOINER.join(reading.further),
         "found": reading.found,
         # Answer figures are blank for a question that should not be found.
         "answer_in_top_k": scored.retrieved if item.answerable else None,

@@ -37,12 +37,14 @@ class Reading:
             None when there was none at all.
         found: Whether the answer counts as found (``/v1/ask``'s ``found``).
         latency_ms: Time to retrieve and read, in milliseconds.
+        further: The answer's further spans (the second signer), shown but not scored.
     """
 
     hits: tuple[Hit, ...]
     answer: str | None
     found: bool
     latency_ms: float
+    further: tuple[str, ...] = ()
 
 
 #: Answers one question (already stripped and checked).
@@ -216,5 +218,8 @@ class LocalAnswerer:
         result = self._retriever.search(question, self._top_k, self._mode, None)
         answered = read_now(self._extractor, result, question, self._rule)
         latency_ms = (time.perf_counter() - started) * 1000
-        text = answered.answer.text if answered.answer is not None else None
-        return Reading(answered.hits, text, answered.found, latency_ms)
+        answer = answered.answer
+        if answer is None:
+            return Reading(answered.hits, None, answered.found, latency_ms)
+        further = tuple(span.text for span in answer.spans[1:])
+        return Reading(answered.hits, answer.text, answered.found, latency_ms, further)

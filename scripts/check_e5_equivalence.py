@@ -22,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-ENCODERS = ("engine", "torch", "onnx-fp32", "onnx-int8")
+ENCODERS = ("engine", "torch", "onnx-fp32", "onnx-int8", "onnx-int8-q")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -51,7 +51,12 @@ def make_encoder(name: str, cache_dir: Path | None) -> Any:
         return E5TorchEncoder(cache_dir=cache_dir)
     from index.encoders.e5.onnx_encoder import E5OnnxEncoder
 
-    return E5OnnxEncoder(cache_dir=cache_dir, quantized=name == "onnx-int8")
+    # onnx-int8-q: questions through the all-int8 question graph, as the server does.
+    return E5OnnxEncoder(
+        cache_dir=cache_dir,
+        quantized=name.startswith("onnx-int8"),
+        fast_questions=name == "onnx-int8-q",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

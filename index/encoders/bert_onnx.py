@@ -134,17 +134,31 @@ def fuse_for_cpu(source: Path, target: Path, heads: int, hidden: int) -> None:
     fused.save_model_to_file(str(target))
 
 
+# ORT's int8 matmul (uint8 activations x int8 weights) adds pairs of products in 16 bits,
+# which saturates on AVX2 CPUs without VNNI (this project's 2-core host): e5's worst
+# passage cosine with float32 was 0.987 there. Weights at 7 bits (ORT's ``reduce_range``,
+# its advice for such CPUs) cannot saturate and cost no speed: 0.998 (docs/benchmarks.md,
+# "Encoder fidelity"). uint8 weights were as close but about 12% slower.
+INT8_RECIPE = "s7"
+
+
+def int8_graph_name(stem: str, *, questions: bool = False) -> str:
+    """Cache file name of an int8 graph; the recipe in the name rebuilds older ones."""
+    return f"{stem}-int8-{INT8_RECIPE}{'-questions' if questions else ''}.onnx"
+
+
 def quantize_int8(
     source: Path, target: Path, intermediate: int, hidden: int, *, ffn_out: bool = False
 ) -> None:
     """Dynamic int8 quantisation of a fused graph, minus the FFN output matmuls.
 
     Those take the GELU output, whose outliers make one activation scale per tensor
-    too coarse: quantising them too took e5's mean cosine with float32 from 0.9990 to
-    0.9967 and MiniLM's from 0.997 to 0.994, for about 20% more speed on paragraphs and
-    a third on a short question. ``ffn_out=True`` quantises them as well (the question
-    graph, where that third is most of a search request's CPU). Gather (the word
-    table) is not quantised either: it is a lookup, not arithmetic.
+    too coarse: quantising them too takes e5's mean cosine with float32 on questions
+    from 0.9985 to 0.9959 and MiniLM's from 0.996 to 0.993 (``scripts/check_*``), for
+    about 20% more speed on paragraphs and a third on a short question.
+    ``ffn_out=True`` quantises them as well (the question graph, where that third is
+    most of a search request's CPU). Gather (the word table) is not quantised either:
+    it is a lookup, not arithmetic.
     """
     _require_onnx()
     import onnx
@@ -163,6 +177,7 @@ def quantize_int8(
         op_types_to_quantize=["MatMul", "Attention"],
         per_channel=True,
         weight_type=QuantType.QInt8,
+        reduce_range=True,  # see INT8_RECIPE
         nodes_to_exclude=[] if ffn_out else excluded,
         # The fused contrib ops defeat shape inference; their outputs are float32.
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},

@@ -63,7 +63,7 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
     well, a third faster on a short question (3.6 → 2.3 ms on one core), which is most
     of a search request's CPU; passages keep the closer graph.
     """
-    from index.encoders.bert_onnx import ensure_bert_onnx, with_token_states
+    from index.encoders.bert_onnx import ensure_bert_onnx, int8_graph_name, with_token_states
 
     def load() -> BertModel:
         from transformers import BertModel
@@ -71,7 +71,7 @@ def build_fused_int8(cache_dir: Path | None = None, *, questions: bool = False) 
         return BertModel.from_pretrained(str(shipped_model_path()), add_pooling_layer=False)
 
     target = _versioned_cache(cache_dir)
-    name = "minilm-fused-int8-questions.onnx" if questions else "minilm-fused-int8.onnx"
+    name = int8_graph_name("minilm-fused", questions=questions)
     graph = ensure_bert_onnx(target / name, load, quantized=True, ffn_out=questions)
     if not questions:
         # Passages also return their token states: sentence vectors are pooled from them.

@@ -17,7 +17,14 @@ import numpy as np
 import numpy.typing as npt
 
 from index.encoders.base import Vectors
-from index.encoders.bert_onnx import INPUTS, OUTPUT, STATES, ensure_bert_onnx, with_token_states
+from index.encoders.bert_onnx import (
+    INPUTS,
+    OUTPUT,
+    STATES,
+    ensure_bert_onnx,
+    int8_graph_name,
+    with_token_states,
+)
 from index.encoders.e5 import pipeline as e5_pipeline
 from index.encoders.e5.weights import ensure_converted, load_bert, load_tokenizer, word_table
 from index.encoders.sentence_pooling import Span, finish
@@ -57,14 +64,14 @@ class E5OnnxEncoder(e5_pipeline.PipelineEncoder):
             ) from exc
         converted = ensure_converted(cache_dir)
         super().__init__(load_tokenizer(converted.directory), converted.max_positions)
-        name = "e5-int8.onnx" if quantized else "e5-fp32.onnx"
+        name = int8_graph_name("e5") if quantized else "e5-fp32.onnx"
         path = ensure_bert_onnx(
             converted.directory / name, lambda: load_bert(converted.directory), quantized
         )
         questions = path
         if fast_questions and quantized:
             questions = ensure_bert_onnx(
-                converted.directory / "e5-int8-questions.onnx",
+                converted.directory / int8_graph_name("e5", questions=True),
                 lambda: load_bert(converted.directory),
                 quantized=True,
                 ffn_out=True,
